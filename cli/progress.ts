@@ -1,0 +1,96 @@
+import cliProgress from 'cli-progress';
+import { pino, type Logger } from 'pino';
+import type { HarvestEvent, HarvestSummary } from '../harvester/events.ts';
+
+export interface ProgressReporter {
+  onEvent(event: HarvestEvent): void;
+  stop(): void;
+}
+
+/** For cron and log collectors: one JSON line per event on stdout. */
+export function jsonLogReporter(logger: Logger): ProgressReporter {
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case 'image':
+          if (event.status === 'failed') logger.warn(event, 'image failed');
+          else logger.info(event, `image ${event.status}`);
+          break;
+        case 'document':
+          if (event.status === 'failed') logger.warn(event, `${event.kind} failed`);
+          else logger.info(event, `${event.kind} ${event.status}`);
+          break;
+        case 'warning':
+          logger.warn(event, event.message);
+          break;
+        case 'run-end':
+          logger.info({ type: 'summary', ...event.summary }, 'harvest finished');
+          break;
+        default:
+          logger.info(event, event.type);
+      }
+    },
+    stop() {},
+  };
+}
+
+/** For people at a terminal: a bar with counts, rate and ETA on stderr. */
+export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  const counts = { manifests: 0, manifestsFailed: 0, canvases: 0, done: 0, failed: 0 };
+  let total = 0;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format:
+        'images {bar} {value}/{total} | failed {failed} | manifests {manifests} (failed {manifestsFailed}) | {rate}/s | ETA {eta_formatted}',
+      hideCursor: true,
+      etaBuffer: 50,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  const startedAt = Date.now();
+  const payload = () => ({ ...counts, rate: ((counts.done + counts.failed) / Math.max(0.001, (Date.now() - startedAt) / 1000)).toFixed(1) });
+  return {
+    onEvent(event) {
+      if (event.type === 'document' && event.kind === 'manifest') {
+        counts.manifests++;
+        if (event.status === 'failed') counts.manifestsFailed++;
+        if (!started) stream.write(`\rdiscovering: ${counts.manifests} manifests`);
+      } else if (event.type === 'images-queued') {
+        total = event.total;
+        if (!started) stream.write('\n');
+        bar.start(total, 0, payload());
+        started = true;
+      } else if (event.type === 'image') {
+        if (event.status === 'failed') counts.failed++;
+        else counts.done++;
+        bar.update(counts.done + counts.failed, payload());
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { app: 'reprise' } });
+}
+
+export function formatSummary(s: HarvestSummary): string {
+  const lines = [
+    `harvest ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s (run ${s.runId})`,
+    `  manifests: ${s.manifests.new} new, ${s.manifests.changed} changed, ${s.manifests.unchanged} unchanged, ${s.manifests.failed} failed, ${s.manifests.removed} removed`,
+    `  canvases:  ${s.canvases.added} added, ${s.canvases.imageChanged} with a new image, ${s.canvases.metadataChanged} with new metadata, ${s.canvases.removed} removed, ${s.canvases.skipped} skipped (no image)`,
+    `  images:    ${s.images.indexed} indexed, ${s.images.unchanged} unchanged, ${s.images.failed} failed; ${s.images.downloaded} downloaded (${(s.images.bytes / 1e6).toFixed(1)} MB), ${s.images.notModified} not modified`,
+    `  journal:   ${s.journal.indexed} indexed, ${s.journal.pending + s.journal.fetched} waiting, ${s.journal.failed} failed`,
+  ];
+  if (s.failures.length) {
+    lines.push('  failures:');
+    for (const f of s.failures.slice(0, 20)) lines.push(`    ${f.url}: ${f.reason}`);
+    if (s.failures.length > 20) lines.push(`    … and ${s.failures.length - 20} more (reprise harvest-status --failures)`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/index.ts';
+import { registerHarvest } from './commands/harvest.ts';
+import { registerHarvestStatus } from './commands/harvest-status.ts';
+import { CliError, EXIT } from './exit.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('reprise')
+    .description('Visual search for IIIF collections: harvest, embed, search, find reprints.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerHarvest(program);
+  registerHarvestStatus(program);
+  program.addHelpText('after', `
+Examples:
+  reprise harvest https://example.org/iiif/collection.json
+  reprise harvest-status --failures
+
+Configuration: ./reprise.config.json, $REPRISE_CONFIG, or REPRISE_* variables
+(nested keys with a double underscore, e.g. REPRISE_HARVEST__HTTP__CONCURRENCY=4).`);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.FATAL;
+    if (err instanceof CliError || err instanceof ConfigError) {
+      process.stderr.write(`reprise: ${err.message}\n`);
+      return err instanceof CliError ? err.exitCode : EXIT.FATAL;
+    }
+    process.stderr.write(`reprise: fatal: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.FATAL;
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration of Reprise. Every key has a default that works on a
+ * fresh machine without a config file; the README lists them.
+ */
+const positiveInt = z.number().int().positive();
+
+export const httpSchema = z.strictObject({
+  userAgent: z.string().min(1).default('Reprise/0.1 (IIIF visual search harvester; set harvest.http.userAgent to add your contact)'),
+  concurrency: positiveInt.max(256).default(8),
+  perHostConcurrency: positiveInt.max(64).default(4),
+  perHostRatePerSecond: z.number().positive().max(1000).default(10),
+  connectTimeoutMs: positiveInt.default(10_000),
+  totalTimeoutMs: positiveInt.default(60_000),
+  retries: z.number().int().min(0).max(10).default(4),
+  retryBaseDelayMs: positiveInt.default(500),
+  retryMaxDelayMs: positiveInt.default(120_000),
+  maxRedirects: z.number().int().min(0).max(20).default(5),
+  maxJsonBytes: positiveInt.default(50 * 1024 * 1024),
+  maxImageBytes: positiveInt.default(40 * 1024 * 1024),
+  allowPrivate: z.array(z.string().min(1)).default([]),
+});
+
+export const harvestSchema = z.strictObject({
+  /** Long side of the image fetched per canvas, in pixels. */
+  imageSize: positiveInt.max(4096).default(640),
+  /** Images decoded at once (sharp work, CPU-bound). */
+  decodeConcurrency: positiveInt.max(64).default(2),
+  /** Refuse images with more pixels than this (decompression bombs). */
+  maxInputPixels: positiveInt.default(100_000_000),
+  maxCanvasesPerManifest: positiveInt.default(10_000),
+  maxManifestsPerRun: positiveInt.default(1_000_000),
+  /** Nesting depth of collections followed. */
+  maxCollectionDepth: positiveInt.max(64).default(8),
+  /** Canvases handed to the indexing stage at once. */
+  batchSize: positiveInt.max(1024).default(16),
+  /** Keep fetched images (content-addressed under dataDir/images) so a new model can re-index without downloading again. */
+  keepImages: z.boolean().default(true),
+  /** Attempts per canvas across runs before it is left failed. */
+  maxAttempts: positiveInt.max(100).default(5),
+  http: httpSchema.default(() => httpSchema.parse({})),
+});
+
+export const configSchema = z.strictObject({
+  /** Where the journal, the index and caches live. */
+  dataDir: z.string().min(1).default('./reprise-data'),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .default({ level: 'info' }),
+  harvest: harvestSchema.default(() => harvestSchema.parse({})),
+});
+
+export type RepriseConfigInput = z.input<typeof configSchema>;
+export type RepriseConfig = z.output<typeof configSchema>;
+export type HarvestConfig = RepriseConfig['harvest'];
+export type HttpConfig = HarvestConfig['http'];

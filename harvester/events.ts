@@ -1,0 +1,40 @@
+/** What a harvest reports while it runs; the CLI turns these into a progress bar or JSON log lines. */
+export type HarvestEvent =
+  | { type: 'run-start'; runId: number; sources: string[]; dryRun: boolean }
+  | { type: 'document'; url: string; kind: 'manifest' | 'collection' | 'change-stream'; status: 'new' | 'changed' | 'unchanged' | 'failed'; reason?: string; canvases?: number }
+  | { type: 'canvas-skipped'; manifestUrl: string; canvasId: string; reason: string }
+  | { type: 'manifest-removed'; url: string; canvases: number }
+  | { type: 'images-queued'; total: number }
+  | { type: 'image'; itemId: string; url: string; status: 'indexed' | 'unchanged' | 'failed'; reason?: string; downloaded: boolean }
+  | { type: 'warning'; url: string; message: string }
+  | { type: 'run-end'; summary: HarvestSummary };
+
+export interface HarvestSummary {
+  runId: number;
+  status: 'completed' | 'completed-with-failures' | 'failed' | 'dry-run';
+  durationMs: number;
+  manifests: { new: number; changed: number; unchanged: number; failed: number; removed: number };
+  collections: { fetched: number; unchanged: number; failed: number };
+  canvases: { added: number; imageChanged: number; metadataChanged: number; removed: number; skipped: number };
+  images: { downloaded: number; notModified: number; indexed: number; unchanged: number; failed: number; bytes: number };
+  /** Items and documents that failed in this run, with their reasons (capped). */
+  failures: Array<{ url: string; itemId?: string; reason: string }>;
+  /** Totals in the journal after the run. */
+  journal: { pending: number; fetched: number; indexed: number; failed: number };
+}
+
+export type HarvestEventListener = (event: HarvestEvent) => void;
+
+export function emptySummary(runId: number): HarvestSummary {
+  return {
+    runId,
+    status: 'completed',
+    durationMs: 0,
+    manifests: { new: 0, changed: 0, unchanged: 0, failed: 0, removed: 0 },
+    collections: { fetched: 0, unchanged: 0, failed: 0 },
+    canvases: { added: 0, imageChanged: 0, metadataChanged: 0, removed: 0, skipped: 0 },
+    images: { downloaded: 0, notModified: 0, indexed: 0, unchanged: 0, failed: 0, bytes: 0 },
+    failures: [],
+    journal: { pending: 0, fetched: 0, indexed: 0, failed: 0 },
+  };
+}

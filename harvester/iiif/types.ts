@@ -1,0 +1,158 @@
+/**
+ * What the harvester keeps of a IIIF document, whatever its version.
+ * Presentation 2 documents are upgraded to 3 with @iiif/parser first, so these
+ * shapes follow Presentation 3 naming.
+ */
+
+/** A IIIF language map: language tag (or "none") to strings. Bogus keys are normalised to "none". */
+export type LanguageMap = Record<string, string[]>;
+
+export interface LabelValue {
+  label: LanguageMap;
+  value: LanguageMap;
+}
+
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
+export interface TileSpec {
+  width: number;
+  height?: number;
+  scaleFactors: number[];
+}
+
+/** An Image API service as found in a manifest or read from its info.json. */
+export interface ImageServiceRef {
+  /** Base URI of the service, without a trailing slash or /info.json. */
+  id: string;
+  /** Image API major version: 1, 2 or 3 (from @context, type or profile). */
+  version: 1 | 2 | 3;
+  /** Compliance level when the profile says it (0, 1, 2). */
+  level?: 0 | 1 | 2;
+  width?: number;
+  height?: number;
+  sizes?: ImageSize[];
+  tiles?: TileSpec[];
+  maxWidth?: number;
+  maxHeight?: number;
+  maxArea?: number;
+  /** Formats the service says it supports beyond the required jpg. */
+  formats?: string[];
+}
+
+/** One image painted on a canvas. */
+export interface ImageResource {
+  /** The image URL as given in the manifest (may be a full-size Image API URL or a plain file). */
+  url: string;
+  format?: string;
+  width?: number;
+  height?: number;
+  service?: ImageServiceRef;
+  /** When the annotation targets part of the canvas (#xywh=). */
+  target?: { x: number; y: number; w: number; h: number };
+  label?: LanguageMap;
+}
+
+/** Everything the harvester records about one canvas. */
+export interface CanvasRecord {
+  canvasId: string;
+  /** 0-based position of the canvas in the manifest. */
+  index: number;
+  label: LanguageMap;
+  width?: number;
+  height?: number;
+  manifestId: string;
+  manifestLabel: LanguageMap;
+  summary?: LanguageMap;
+  metadata: LabelValue[];
+  /** v3 rights URI, or v2 license. */
+  rights?: string;
+  /** v3 requiredStatement, or v2 attribution. */
+  requiredStatement?: LabelValue;
+  navDate?: string;
+  /** Link back to the portal page: homepage (v3) or related (v2). */
+  homepage?: string;
+  /** Thumbnail URL of the canvas, else of the manifest. */
+  thumbnail?: string;
+  /** The image to fetch: for a body Choice, its default (first) item. */
+  image: ImageResource;
+  /** The other items of a Choice. */
+  alternatives: ImageResource[];
+}
+
+export interface SkippedCanvas {
+  canvasId: string;
+  index: number;
+  reason: string;
+}
+
+export interface ParsedManifest {
+  kind: 'manifest';
+  id: string;
+  /** Presentation version of the source document (2 or 3). */
+  version: 2 | 3;
+  label: LanguageMap;
+  canvases: CanvasRecord[];
+  skipped: SkippedCanvas[];
+  /** Non-fatal oddities worth a log line (relative ids fixed, ids trimmed, …). */
+  warnings: string[];
+}
+
+export interface CollectionEntry {
+  id: string;
+  label: LanguageMap;
+}
+
+export interface ParsedCollection {
+  kind: 'collection';
+  id: string;
+  version: 2 | 3;
+  label: LanguageMap;
+  manifests: CollectionEntry[];
+  collections: CollectionEntry[];
+  /** Paged v2 collections: the first/next page to fetch. */
+  next?: string;
+  warnings: string[];
+}
+
+/** An Image API info.json, when a user points the harvester at one directly. */
+export interface ParsedImageInfo {
+  kind: 'image-info';
+  service: ImageServiceRef;
+}
+
+export type ParsedDocument = ParsedManifest | ParsedCollection | ParsedImageInfo;
+
+/** How to get pixels for one image at the configured size. */
+export interface ImageRequest {
+  url: string;
+  /**
+   * service-sized: `full/!w,h/0/default.jpg` (or v1 native.jpg) on a level 1/2 service;
+   * level0-size: one of the service's `sizes`;
+   * full: `full/full` or `full/max` (image already small enough, or nothing smaller offered);
+   * plain: the resource URL itself.
+   */
+  strategy: 'service-sized' | 'level0-size' | 'full' | 'plain';
+  /** Expected size of the response when known. */
+  width?: number;
+  height?: number;
+}
+
+/** IIIF Change Discovery 1.0: what changed, oldest first. */
+export interface ChangeActivity {
+  type: 'Create' | 'Update' | 'Delete' | 'Move' | 'Add' | 'Remove' | 'Refresh';
+  objectId: string;
+  objectType: string;
+  endTime?: string;
+}
+
+export interface ParsedChangePage {
+  activities: ChangeActivity[];
+  /** In an OrderedCollection: its last page; in a page: the previous (older) one. */
+  prev?: string;
+  next?: string;
+  last?: string;
+  first?: string;
+}

@@ -1,0 +1,373 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { JOURNAL_SCHEMA, JOURNAL_VERSION } from './schema.ts';
+
+export type CanvasStatus = 'pending' | 'fetched' | 'indexed' | 'failed';
+
+export interface CanvasRow {
+  item_id: string;
+  manifest_url: string;
+  canvas_id: string;
+  idx: number;
+  record: string;
+  record_hash: string;
+  image_url: string;
+  image_etag: string | null;
+  image_last_modified: string | null;
+  image_hash: string | null;
+  image_width: number | null;
+  image_height: number | null;
+  status: CanvasStatus;
+  reason: string | null;
+  retryable: number;
+  attempts: number;
+  model_id: string | null;
+  metadata_dirty: number;
+}
+
+export interface DocumentRow {
+  url: string;
+  kind: string;
+  doc_id: string | null;
+  label: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  content_hash: string | null;
+  children: string | null;
+  status: 'ok' | 'failed';
+  error: string | null;
+}
+
+export interface SourceRow {
+  id: number;
+  url: string;
+  kind: string | null;
+  collection: string | null;
+  change_watermark: string | null;
+}
+
+/** A canvas as the latest version of its manifest describes it. */
+export interface CanvasUpsert {
+  itemId: string;
+  manifestUrl: string;
+  canvasId: string;
+  index: number;
+  record: string;
+  recordHash: string;
+  imageUrl: string;
+}
+
+export interface CanvasChanges {
+  added: number;
+  imageChanged: number;
+  metadataChanged: number;
+  unchanged: number;
+  removed: string[];
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * Thin repository over the SQLite journal. Every state change is a single
+ * statement or a transaction, so a process killed at any instant leaves a
+ * journal that the next run can continue from.
+ */
+export class Journal {
+  readonly db: Database.Database;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > JOURNAL_VERSION) {
+      throw new Error(
+        `the journal ${this.file} was written by a newer Reprise (schema ${version}, this one knows ${JOURNAL_VERSION}); upgrade Reprise`,
+      );
+    }
+    this.db.exec(JOURNAL_SCHEMA);
+    this.db.pragma(`user_version = ${JOURNAL_VERSION}`);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // --- runs ---------------------------------------------------------------
+
+  startRun(args: unknown): number {
+    // A run still marked running was killed: say so rather than leave it dangling.
+    this.db.prepare(`UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'`).run(now());
+    const info = this.db
+      .prepare(`INSERT INTO runs (started_at, status, args) VALUES (?, 'running', ?)`)
+      .run(now(), JSON.stringify(args));
+    return Number(info.lastInsertRowid);
+  }
+
+  finishRun(runId: number, status: string, summary: unknown): void {
+    this.db
+      .prepare(`UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?`)
+      .run(now(), status, JSON.stringify(summary), runId);
+  }
+
+  lastRuns(limit = 10): Array<{ id: number; started_at: string; finished_at: string | null; status: string; summary: string | null }> {
+    return this.db.prepare(`SELECT id, started_at, finished_at, status, summary FROM runs ORDER BY id DESC LIMIT ?`).all(limit) as never;
+  }
+
+  // --- sources ------------------------------------------------------------
+
+  ensureSource(url: string, collection?: string): SourceRow {
+    this.db
+      .prepare(`INSERT INTO sources (url, collection, added_at) VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE SET collection = COALESCE(excluded.collection, collection)`)
+      .run(url, collection ?? null, now());
+    return this.db.prepare(`SELECT id, url, kind, collection, change_watermark FROM sources WHERE url = ?`).get(url) as SourceRow;
+  }
+
+  updateSource(id: number, fields: { kind?: string; changeWatermark?: string; lastRunId?: number }): void {
+    this.db
+      .prepare(
+        `UPDATE sources SET kind = COALESCE(?, kind), change_watermark = COALESCE(?, change_watermark), last_run_id = COALESCE(?, last_run_id) WHERE id = ?`,
+      )
+      .run(fields.kind ?? null, fields.changeWatermark ?? null, fields.lastRunId ?? null, id);
+  }
+
+  // --- documents ----------------------------------------------------------
+
+  getDocument(url: string): DocumentRow | undefined {
+    return this.db.prepare(`SELECT * FROM documents WHERE url = ?`).get(url) as DocumentRow | undefined;
+  }
+
+  saveDocument(doc: {
+    url: string;
+    kind: string;
+    docId?: string;
+    label?: string;
+    etag?: string;
+    lastModified?: string;
+    contentHash?: string;
+    children?: string;
+    status: 'ok' | 'failed';
+    error?: string;
+    runId: number;
+  }): void {
+    // A failed fetch keeps the validators and hash of the last good version, so that
+    // the next run can still ask conditionally and nothing already indexed is dropped.
+    this.db
+      .prepare(
+        `INSERT INTO documents (url, kind, doc_id, label, etag, last_modified, content_hash, children, status, error, fetched_at, seen_run_id)
+         VALUES (@url, @kind, @docId, @label, @etag, @lastModified, @contentHash, @children, @status, @error, @fetchedAt, @runId)
+         ON CONFLICT(url) DO UPDATE SET
+           kind = excluded.kind,
+           doc_id = COALESCE(excluded.doc_id, doc_id),
+           label = COALESCE(excluded.label, label),
+           etag = CASE WHEN excluded.status = 'ok' THEN excluded.etag ELSE etag END,
+           last_modified = CASE WHEN excluded.status = 'ok' THEN excluded.last_modified ELSE last_modified END,
+           content_hash = COALESCE(excluded.content_hash, content_hash),
+           children = COALESCE(excluded.children, children),
+           status = excluded.status, error = excluded.error,
+           fetched_at = excluded.fetched_at, seen_run_id = excluded.seen_run_id`,
+      )
+      .run({
+        url: doc.url,
+        kind: doc.kind,
+        docId: doc.docId ?? null,
+        label: doc.label ?? null,
+        etag: doc.etag ?? null,
+        lastModified: doc.lastModified ?? null,
+        contentHash: doc.contentHash ?? null,
+        children: doc.children ?? null,
+        status: doc.status,
+        error: doc.error ?? null,
+        fetchedAt: now(),
+        runId: doc.runId,
+      });
+  }
+
+  // --- manifests reached from sources -------------------------------------
+
+  linkManifest(sourceId: number, manifestUrl: string, collectionPath: string[], runId: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO source_manifests (source_id, manifest_url, collection_path, seen_run_id) VALUES (?, ?, ?, ?)
+         ON CONFLICT(source_id, manifest_url) DO UPDATE SET collection_path = excluded.collection_path, seen_run_id = excluded.seen_run_id`,
+      )
+      .run(sourceId, manifestUrl, JSON.stringify(collectionPath), runId);
+  }
+
+  unlinkManifest(sourceId: number, manifestUrl: string): void {
+    this.db.prepare(`DELETE FROM source_manifests WHERE source_id = ? AND manifest_url = ?`).run(sourceId, manifestUrl);
+  }
+
+  /** Unlinks manifests a fully traversed source no longer lists; returns the manifests no source lists any more. */
+  unlinkUnseen(sourceId: number, runId: number): string[] {
+    return this.transaction(() => {
+      const unseen = this.db
+        .prepare(`SELECT manifest_url FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`)
+        .pluck()
+        .all(sourceId, runId) as string[];
+      this.db.prepare(`DELETE FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`).run(sourceId, runId);
+      return unseen.filter((url) => !this.isLinked(url));
+    });
+  }
+
+  isLinked(manifestUrl: string): boolean {
+    return !!this.db.prepare(`SELECT 1 FROM source_manifests WHERE manifest_url = ? LIMIT 1`).get(manifestUrl);
+  }
+
+  // --- canvases -----------------------------------------------------------
+
+  canvasesOfManifest(manifestUrl: string): CanvasRow[] {
+    return this.db.prepare(`SELECT * FROM canvases WHERE manifest_url = ? ORDER BY idx`).all(manifestUrl) as CanvasRow[];
+  }
+
+  /**
+   * Brings the canvases of one manifest in line with its latest version, in one transaction:
+   * new canvases become pending, a changed image goes back to pending, a metadata-only change
+   * is flagged for the stage, and canvases that disappeared are deleted (their ids returned
+   * so that the caller removes them from the index).
+   */
+  syncManifestCanvases(manifestUrl: string, canvases: CanvasUpsert[], opts: { recheckImages: boolean }): CanvasChanges {
+    return this.transaction(() => {
+      const existing = new Map(this.canvasesOfManifest(manifestUrl).map((row) => [row.item_id, row]));
+      const changes: CanvasChanges = { added: 0, imageChanged: 0, metadataChanged: 0, unchanged: 0, removed: [] };
+      const insert = this.db.prepare(
+        `INSERT INTO canvases (item_id, manifest_url, canvas_id, idx, record, record_hash, image_url, status, updated_at)
+         VALUES (@itemId, @manifestUrl, @canvasId, @index, @record, @recordHash, @imageUrl, 'pending', @now)`,
+      );
+      const resetImage = this.db.prepare(
+        `UPDATE canvases SET idx = @index, record = @record, record_hash = @recordHash, image_url = @imageUrl,
+           image_etag = NULL, image_last_modified = NULL, status = 'pending', reason = NULL, retryable = 1, attempts = 0, updated_at = @now
+         WHERE item_id = @itemId`,
+      );
+      const updateRecord = this.db.prepare(
+        `UPDATE canvases SET idx = @index, record = @record, record_hash = @recordHash,
+           metadata_dirty = CASE WHEN status = 'indexed' THEN 1 ELSE metadata_dirty END, updated_at = @now
+         WHERE item_id = @itemId`,
+      );
+      // A changed manifest may mean changed pixels behind the same URL: ask again, conditionally.
+      const recheck = this.db.prepare(
+        `UPDATE canvases SET status = 'pending', updated_at = @now WHERE item_id = @itemId AND status = 'indexed'`,
+      );
+      const retryFailed = this.db.prepare(
+        `UPDATE canvases SET status = 'pending', attempts = 0, retryable = 1, updated_at = @now WHERE item_id = @itemId AND status = 'failed'`,
+      );
+      const t = now();
+      for (const c of canvases) {
+        const row = existing.get(c.itemId);
+        existing.delete(c.itemId);
+        const params = { ...c, now: t };
+        if (!row) {
+          insert.run(params);
+          changes.added++;
+        } else if (row.image_url !== c.imageUrl) {
+          resetImage.run(params);
+          changes.imageChanged++;
+        } else {
+          if (row.record_hash !== c.recordHash) {
+            updateRecord.run(params);
+            changes.metadataChanged++;
+          } else changes.unchanged++;
+          if (opts.recheckImages) {
+            recheck.run(params);
+            retryFailed.run(params);
+          }
+        }
+      }
+      const del = this.db.prepare(`DELETE FROM canvases WHERE item_id = ?`);
+      for (const gone of existing.keys()) {
+        del.run(gone);
+        changes.removed.push(gone);
+      }
+      return changes;
+    });
+  }
+
+  deleteManifestCanvases(manifestUrl: string): string[] {
+    return this.transaction(() => {
+      const ids = this.db.prepare(`SELECT item_id FROM canvases WHERE manifest_url = ?`).pluck().all(manifestUrl) as string[];
+      this.db.prepare(`DELETE FROM canvases WHERE manifest_url = ?`).run(manifestUrl);
+      this.db.prepare(`DELETE FROM documents WHERE url = ?`).run(manifestUrl);
+      return ids;
+    });
+  }
+
+  /** Canvases that still need work, oldest first; failed ones only while attempts remain. */
+  *workQueue(maxAttempts: number, manifestUrls?: Set<string>): Generator<CanvasRow> {
+    const stmt = this.db.prepare(
+      `SELECT * FROM canvases WHERE (status IN ('pending', 'fetched')
+         OR (status = 'failed' AND retryable = 1 AND attempts < ?)) AND item_id > ? ORDER BY item_id LIMIT 500`,
+    );
+    let after = '';
+    for (;;) {
+      const rows = stmt.all(maxAttempts, after) as CanvasRow[];
+      if (!rows.length) return;
+      for (const row of rows) {
+        after = row.item_id;
+        if (!manifestUrls || manifestUrls.has(row.manifest_url)) yield row;
+      }
+    }
+  }
+
+  metadataDirty(): CanvasRow[] {
+    return this.db.prepare(`SELECT * FROM canvases WHERE metadata_dirty = 1 AND status = 'indexed'`).all() as CanvasRow[];
+  }
+
+  clearMetadataDirty(itemIds: string[]): void {
+    const stmt = this.db.prepare(`UPDATE canvases SET metadata_dirty = 0 WHERE item_id = ?`);
+    this.transaction(() => itemIds.forEach((id) => stmt.run(id)));
+  }
+
+  markFetched(itemId: string, f: { etag?: string; lastModified?: string; hash: string }): void {
+    this.db
+      .prepare(
+        `UPDATE canvases SET status = 'fetched', image_etag = ?, image_last_modified = ?, image_hash = ?, reason = NULL, updated_at = ? WHERE item_id = ?`,
+      )
+      .run(f.etag ?? null, f.lastModified ?? null, f.hash, now(), itemId);
+  }
+
+  /** The image did not change since it was indexed (304 or same bytes). */
+  markUnchanged(itemId: string): void {
+    this.db.prepare(`UPDATE canvases SET status = 'indexed', reason = NULL, updated_at = ? WHERE item_id = ?`).run(now(), itemId);
+  }
+
+  markIndexed(items: Array<{ itemId: string; width: number; height: number }>, modelId: string): void {
+    const stmt = this.db.prepare(
+      `UPDATE canvases SET status = 'indexed', image_width = ?, image_height = ?, model_id = ?, reason = NULL, metadata_dirty = 0, updated_at = ? WHERE item_id = ?`,
+    );
+    const t = now();
+    this.transaction(() => items.forEach((i) => stmt.run(i.width, i.height, modelId, t, i.itemId)));
+  }
+
+  markFailed(itemId: string, reason: string, retryable: boolean): void {
+    this.db
+      .prepare(
+        `UPDATE canvases SET status = 'failed', reason = ?, retryable = ?, attempts = attempts + 1, updated_at = ? WHERE item_id = ?`,
+      )
+      .run(reason, retryable ? 1 : 0, now(), itemId);
+  }
+
+  counts(): Record<CanvasStatus, number> {
+    const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM canvases GROUP BY status`).all() as Array<{ status: CanvasStatus; n: number }>;
+    const out: Record<CanvasStatus, number> = { pending: 0, fetched: 0, indexed: 0, failed: 0 };
+    for (const r of rows) out[r.status] = r.n;
+    return out;
+  }
+
+  failures(limit = 1000): Array<{ item_id: string; canvas_id: string; manifest_url: string; image_url: string; reason: string }> {
+    return this.db
+      .prepare(`SELECT item_id, canvas_id, manifest_url, image_url, reason FROM canvases WHERE status = 'failed' ORDER BY manifest_url, idx LIMIT ?`)
+      .all(limit) as never;
+  }
+}

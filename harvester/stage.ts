@@ -1,0 +1,40 @@
+import type { CanvasRecord } from './iiif/types.ts';
+import type { DecodedImage } from './image/decode.ts';
+
+/** A canvas ready for indexing: its metadata and its pixels at the configured size. */
+export interface HarvestedItem {
+  /** Stable id of the canvas in the index (derived from manifest URL and canvas id). */
+  itemId: string;
+  record: IndexedRecord;
+  image: DecodedImage;
+  /** The bytes as fetched, for stages that keep or re-encode them. */
+  bytes: Buffer;
+  /** sha256 of `bytes`. */
+  imageHash: string;
+}
+
+/** What the index keeps of a canvas: the IIIF record plus where it was found and how it was fetched. */
+export interface IndexedRecord extends CanvasRecord {
+  manifestUrl: string;
+  /** Labels of the collections the manifest was reached through, root first. */
+  collectionPath: string[];
+  /** The URL actually fetched (sized Image API request or plain file). */
+  imageUrl: string;
+}
+
+export type StageOutcome = { itemId: string; ok: true } | { itemId: string; ok: false; reason: string };
+
+/**
+ * The stage after decoding: embedding and storing. The harvester calls it in batches
+ * and never looks inside, so encoders and stores plug in without changes to its core.
+ * Every method must be idempotent: after a crash the harvester may send an item again.
+ */
+export interface IndexStage {
+  /** Recorded per canvas in the journal (e.g. the model id), so a model change can be detected. */
+  readonly id: string;
+  index(items: HarvestedItem[]): Promise<StageOutcome[]>;
+  /** Metadata changed, pixels did not: no need to embed again. */
+  updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void>;
+  remove(itemIds: string[]): Promise<void>;
+  close(): Promise<void>;
+}
