@@ -321,7 +321,7 @@ export class Journal {
   }
 
   metadataDirty(): CanvasRow[] {
-    return this.db.prepare(`SELECT * FROM canvases WHERE metadata_dirty = 1 AND status = 'indexed'`).all() as CanvasRow[];
+    return this.db.prepare(`SELECT * FROM canvases WHERE metadata_dirty = 1`).all() as CanvasRow[];
   }
 
   clearMetadataDirty(itemIds: string[]): void {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 
 export class JournalLockedError extends Error {
@@ -9,6 +10,9 @@ export class JournalLockedError extends Error {
     );
   }
 }
+
+/** Locks held by this process: a second run inside one process is refused like one from another process. */
+const heldHere = new Set<string>();
 
 function alive(pid: number): boolean {
   try {
@@ -26,15 +30,19 @@ function alive(pid: number): boolean {
  * that the next cron run resumes instead of failing forever.
  */
 export function acquireLock(lockFile: string): () => void {
+  const key = path.resolve(lockFile);
+  if (heldHere.has(key)) throw new JournalLockedError(lockFile, process.pid);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockFile, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldHere.add(key);
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        heldHere.delete(key);
         try {
           unlinkSync(lockFile);
         } catch {
@@ -44,6 +52,7 @@ export function acquireLock(lockFile: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number.parseInt(readFileSafe(lockFile), 10);
+      // Our own pid in a lock we do not hold: a restarted container reusing the pid of a killed run.
       if (Number.isFinite(pid) && pid !== process.pid && alive(pid)) throw new JournalLockedError(lockFile, pid);
       try {
         unlinkSync(lockFile);

@@ -1,0 +1,346 @@
+import type { HarvestConfig } from '../config/schema.ts';
+import type { HttpClient, FetchResult } from './http/types.ts';
+import { HarvestHttpError, HttpStatusError } from './http/errors.ts';
+import type { Journal, SourceRow } from './journal/journal.ts';
+import type { IndexStage, IndexedRecord } from './stage.ts';
+import type { HarvestEventListener, HarvestSummary } from './events.ts';
+import type { CanvasRecord, ChangeActivity, ImageServiceRef, LanguageMap, ParsedManifest } from './iiif/types.ts';
+import { parseIiifDocument } from './iiif/document.ts';
+import { parseImageService } from './iiif/image-service.ts';
+import { resolveImageRequest } from './iiif/image-request.ts';
+import { pageEndsWalk, parseChangeCollection, parseChangePage, selectChangedObjects } from './iiif/change-discovery.ts';
+import { IiifParseError } from './iiif/errors.ts';
+import { itemIdOf, sha256 } from './util/hash.ts';
+import { Semaphore } from './util/semaphore.ts';
+
+interface Child {
+  url: string;
+  label: LanguageMap;
+  kind: 'manifest' | 'collection' | 'page';
+}
+
+export interface DiscoveryContext {
+  config: HarvestConfig;
+  journal: Journal;
+  http: HttpClient;
+  stage: IndexStage;
+  runId: number;
+  summary: HarvestSummary;
+  emit: HarvestEventListener;
+  dryRun: boolean;
+  since?: Date;
+  signal?: AbortSignal;
+}
+
+const MAX_CHANGE_PAGES = 10_000;
+const MAX_FAILURES_KEPT = 1000;
+
+export function firstLabel(label: LanguageMap | undefined): string {
+  if (!label) return '';
+  return label.en?.[0] ?? label.none?.[0] ?? Object.values(label)[0]?.[0] ?? '';
+}
+
+/**
+ * Walks one source (manifest, collection tree, or change stream), brings the journal's
+ * documents and canvases in line with what the source says now, and removes from the
+ * index what the source no longer lists. Images are fetched afterwards from the journal.
+ */
+export class Discovery {
+  private readonly visited = new Set<string>();
+  private readonly infoCache = new Map<string, Promise<ImageServiceRef | undefined>>();
+  private readonly manifestSlots: Semaphore;
+  /** Whether every document of the current source was read: only then may absence mean removal. */
+  private complete = true;
+  private manifestCount = 0;
+
+  constructor(private readonly ctx: DiscoveryContext) {
+    this.manifestSlots = new Semaphore(Math.max(1, ctx.config.http.concurrency));
+  }
+
+  async harvestSource(source: SourceRow): Promise<void> {
+    this.complete = true;
+    const rootPath = source.collection ? [source.collection] : [];
+    const kind = await this.visit(source, source.url, rootPath, 0);
+    if (kind) this.ctx.journal.updateSource(source.id, { kind, lastRunId: this.ctx.runId });
+    if (kind === 'collection' || kind === 'manifest') {
+      if (this.complete) {
+        for (const url of this.ctx.journal.unlinkUnseen(source.id, this.ctx.runId)) await this.removeManifest(url);
+      } else {
+        this.ctx.emit({
+          type: 'warning',
+          url: source.url,
+          message: 'some documents of this source could not be read; nothing was removed from the index this run',
+        });
+      }
+    }
+  }
+
+  private fail(url: string, reason: string, itemId?: string): void {
+    if (this.ctx.summary.failures.length < MAX_FAILURES_KEPT) this.ctx.summary.failures.push({ url, reason, itemId });
+  }
+
+  private async fetchDocument(url: string): Promise<FetchResult> {
+    const known = this.ctx.journal.getDocument(url);
+    const validators = known?.status === 'ok' ? { etag: known.etag ?? undefined, lastModified: known.last_modified ?? undefined } : undefined;
+    return this.ctx.http.fetchJson(url, { validators, signal: this.ctx.signal });
+  }
+
+  /** Returns the kind of document found at `url`, or undefined when it could not be read. */
+  private async visit(source: SourceRow, url: string, path: string[], depth: number): Promise<'manifest' | 'collection' | 'change-stream' | undefined> {
+    this.ctx.signal?.throwIfAborted();
+    if (this.visited.has(url)) return this.ctx.journal.getDocument(url)?.kind as 'manifest' | 'collection' | undefined;
+    this.visited.add(url);
+    if (depth > this.ctx.config.maxCollectionDepth) {
+      this.ctx.emit({ type: 'warning', url, message: `collections nested deeper than ${this.ctx.config.maxCollectionDepth} are not followed (harvest.maxCollectionDepth)` });
+      return undefined;
+    }
+    const known = this.ctx.journal.getDocument(url);
+    let result: FetchResult;
+    try {
+      result = await this.fetchDocument(url);
+    } catch (err) {
+      return this.documentFailed(source, url, known?.kind, path, err);
+    }
+
+    if (result.status === 'not-modified' && known?.content_hash) {
+      return this.replayUnchanged(source, url, known.kind, known.children, path, depth);
+    }
+    if (result.status === 'not-modified') {
+      // A 304 for a document we have no copy of: ask again without validators.
+      this.ctx.journal.saveDocument({ url, kind: known?.kind ?? 'manifest', status: 'failed', error: 'stale validators', runId: this.ctx.runId });
+      this.visited.delete(url);
+      return this.visit(source, url, path, depth);
+    }
+
+    const hash = sha256(result.body);
+    let json: unknown;
+    try {
+      json = JSON.parse(result.body.toString('utf8'));
+    } catch (err) {
+      return this.documentFailed(source, url, known?.kind, path, new IiifParseError(`not JSON: ${(err as Error).message}`));
+    }
+    if (isChangeStream(json)) {
+      this.ctx.summary.collections.fetched++;
+      this.ctx.emit({ type: 'document', url, kind: 'change-stream', status: known ? 'changed' : 'new' });
+      await this.followChangeStream(source, url, json, path);
+      return 'change-stream';
+    }
+    if (known?.content_hash === hash && known.status === 'ok') {
+      this.saveValidators(url, known.kind, result, hash);
+      return this.replayUnchanged(source, url, known.kind, known.children, path, depth);
+    }
+
+    let doc;
+    try {
+      doc = parseIiifDocument(json, { url: result.finalUrl, maxCanvases: this.ctx.config.maxCanvasesPerManifest });
+    } catch (err) {
+      return this.documentFailed(source, url, known?.kind, path, err);
+    }
+    for (const message of 'warnings' in doc ? doc.warnings : []) this.ctx.emit({ type: 'warning', url, message });
+
+    if (doc.kind === 'manifest') {
+      await this.syncManifest(source, url, doc, path, result, hash, known ? 'changed' : 'new');
+      return 'manifest';
+    }
+    if (doc.kind === 'collection') {
+      const children: Child[] = [
+        ...doc.collections.map((c) => ({ url: c.id, label: c.label, kind: 'collection' as const })),
+        ...doc.manifests.map((m) => ({ url: m.id, label: m.label, kind: 'manifest' as const })),
+        ...(doc.next ? [{ url: doc.next, label: {}, kind: 'page' as const }] : []),
+      ];
+      this.ctx.journal.saveDocument({
+        url,
+        kind: 'collection',
+        docId: doc.id,
+        label: JSON.stringify(doc.label),
+        etag: result.validators.etag,
+        lastModified: result.validators.lastModified,
+        contentHash: hash,
+        children: JSON.stringify(children),
+        status: 'ok',
+        runId: this.ctx.runId,
+      });
+      this.ctx.summary.collections.fetched++;
+      this.ctx.emit({ type: 'document', url, kind: 'collection', status: known ? 'changed' : 'new' });
+      await this.visitChildren(source, children, doc.label, path, depth);
+      return 'collection';
+    }
+    return this.documentFailed(source, url, known?.kind, path, new IiifParseError('an Image API info.json is not a Presentation manifest or collection; harvest the manifest that uses it'));
+  }
+
+  private saveValidators(url: string, kind: string, result: FetchResult, hash: string): void {
+    if (result.status !== 'ok') return;
+    this.ctx.journal.saveDocument({ url, kind, etag: result.validators.etag, lastModified: result.validators.lastModified, contentHash: hash, status: 'ok', runId: this.ctx.runId });
+  }
+
+  private async replayUnchanged(source: SourceRow, url: string, kind: string, children: string | null, path: string[], depth: number) {
+    if (kind === 'manifest') {
+      this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
+      this.ctx.summary.manifests.unchanged++;
+      this.ctx.emit({ type: 'document', url, kind: 'manifest', status: 'unchanged' });
+      return 'manifest' as const;
+    }
+    this.ctx.summary.collections.unchanged++;
+    this.ctx.emit({ type: 'document', url, kind: 'collection', status: 'unchanged' });
+    const label = JSON.parse(this.ctx.journal.getDocument(url)?.label ?? '{}') as LanguageMap;
+    await this.visitChildren(source, JSON.parse(children ?? '[]') as Child[], label, path, depth);
+    return 'collection' as const;
+  }
+
+  private async visitChildren(source: SourceRow, children: Child[], label: LanguageMap, path: string[], depth: number): Promise<void> {
+    const here = firstLabel(label);
+    const childPath = here ? [...path, here] : path;
+    const pending: Promise<unknown>[] = [];
+    for (const child of children) {
+      if (child.kind === 'page') {
+        // A page of a paged collection belongs to the same collection level.
+        pending.push(this.visit(source, child.url, path, depth));
+      } else if (child.kind === 'collection') {
+        pending.push(this.visit(source, child.url, childPath, depth + 1));
+      } else {
+        if (++this.manifestCount > this.ctx.config.maxManifestsPerRun) {
+          this.complete = false;
+          this.ctx.emit({ type: 'warning', url: child.url, message: `more than ${this.ctx.config.maxManifestsPerRun} manifests in one run (harvest.maxManifestsPerRun); the rest waits for the next run` });
+          break;
+        }
+        const release = await this.manifestSlots.acquire();
+        pending.push(this.visit(source, child.url, childPath, depth + 1).finally(release));
+      }
+    }
+    await Promise.all(pending);
+  }
+
+  private documentFailed(source: SourceRow, url: string, kind: string | undefined, path: string[], err: unknown) {
+    const reason = (err as Error)?.message ?? String(err);
+    const gone = err instanceof HttpStatusError && err.status === 410;
+    this.ctx.journal.saveDocument({ url, kind: kind ?? 'manifest', status: 'failed', error: reason, runId: this.ctx.runId });
+    if (kind === 'manifest' && !gone) {
+      // Keep what was indexed: a manifest that fails today may answer tomorrow.
+      this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
+    }
+    if (!gone) this.complete = false;
+    if (kind === 'collection') this.ctx.summary.collections.failed++;
+    else this.ctx.summary.manifests.failed++;
+    this.fail(url, reason);
+    this.ctx.emit({ type: 'document', url, kind: kind === 'collection' ? 'collection' : 'manifest', status: 'failed', reason });
+    if (!(err instanceof HarvestHttpError) && !(err instanceof IiifParseError)) throw err;
+    return undefined;
+  }
+
+  private async syncManifest(source: SourceRow, url: string, doc: ParsedManifest, path: string[], result: FetchResult & { status: 'ok' }, hash: string, status: 'new' | 'changed') {
+    const upserts = [];
+    for (const canvas of doc.canvases) {
+      const imageUrl = await this.imageUrlFor(canvas);
+      const record: IndexedRecord = { ...canvas, manifestUrl: url, collectionPath: path, imageUrl };
+      const recordJson = JSON.stringify(record);
+      upserts.push({
+        itemId: itemIdOf(url, canvas.canvasId),
+        manifestUrl: url,
+        canvasId: canvas.canvasId,
+        index: canvas.index,
+        record: recordJson,
+        recordHash: sha256(recordJson),
+        imageUrl,
+      });
+    }
+    for (const skip of doc.skipped) {
+      this.ctx.summary.canvases.skipped++;
+      this.ctx.emit({ type: 'canvas-skipped', manifestUrl: url, canvasId: skip.canvasId, reason: skip.reason });
+    }
+    const changes = this.ctx.journal.transaction(() => {
+      const c = this.ctx.journal.syncManifestCanvases(url, upserts, { recheckImages: status === 'changed' });
+      this.ctx.journal.saveDocument({
+        url,
+        kind: 'manifest',
+        docId: doc.id,
+        label: JSON.stringify(doc.label),
+        etag: result.validators.etag,
+        lastModified: result.validators.lastModified,
+        contentHash: hash,
+        status: 'ok',
+        runId: this.ctx.runId,
+      });
+      this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
+      return c;
+    });
+    if (changes.removed.length && !this.ctx.dryRun) await this.ctx.stage.remove(changes.removed);
+    const s = this.ctx.summary;
+    s.manifests[status]++;
+    s.canvases.added += changes.added;
+    s.canvases.imageChanged += changes.imageChanged;
+    s.canvases.metadataChanged += changes.metadataChanged;
+    s.canvases.removed += changes.removed.length;
+    this.ctx.emit({ type: 'document', url, kind: 'manifest', status, canvases: doc.canvases.length });
+  }
+
+  /** The URL to fetch for a canvas; level-0 services that list no sizes need their info.json first. */
+  private async imageUrlFor(canvas: CanvasRecord): Promise<string> {
+    let image = canvas.image;
+    const service = image.service;
+    if (service && service.level === 0 && !service.sizes?.length && !service.tiles?.length) {
+      const info = await this.serviceInfo(service.id);
+      if (info) image = { ...image, service: { ...service, ...info } };
+    }
+    return resolveImageRequest(image, this.ctx.config.imageSize).url;
+  }
+
+  private serviceInfo(id: string): Promise<ImageServiceRef | undefined> {
+    let pending = this.infoCache.get(id);
+    if (!pending) {
+      pending = this.ctx.http
+        .fetchJson(`${id}/info.json`, { signal: this.ctx.signal })
+        .then((r) => (r.status === 'ok' ? parseImageService(JSON.parse(r.body.toString('utf8')), `${id}/info.json`) : undefined))
+        .catch((err: unknown) => {
+          this.ctx.emit({ type: 'warning', url: `${id}/info.json`, message: `could not read info.json (${(err as Error).message}); asking for the full image` });
+          return undefined;
+        });
+      this.infoCache.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async removeManifest(url: string): Promise<void> {
+    const ids = this.ctx.journal.deleteManifestCanvases(url);
+    if (ids.length && !this.ctx.dryRun) await this.ctx.stage.remove(ids);
+    this.ctx.summary.manifests.removed++;
+    this.ctx.summary.canvases.removed += ids.length;
+    this.ctx.emit({ type: 'manifest-removed', url, canvases: ids.length });
+  }
+
+  /**
+   * IIIF Change Discovery: read pages from the newest backwards until activities are
+   * older than the watermark (or --since), then harvest what was created or updated
+   * and remove what was deleted.
+   */
+  private async followChangeStream(source: SourceRow, url: string, json: unknown, path: string[]): Promise<void> {
+    const stream = parseChangeCollection(json, { url });
+    const watermark = this.ctx.since ?? (source.change_watermark ? new Date(source.change_watermark) : undefined);
+    let activities: ChangeActivity[] = [];
+    let pageUrl = stream.last;
+    for (let pages = 0; pageUrl && pages < MAX_CHANGE_PAGES; pages++) {
+      const res = await this.ctx.http.fetchJson(pageUrl, { signal: this.ctx.signal });
+      if (res.status !== 'ok') break;
+      const page = parseChangePage(JSON.parse(res.body.toString('utf8')), { url: pageUrl });
+      // Pages are walked newest first; the selection wants the activities oldest first.
+      activities = [...page.activities, ...activities];
+      if (pageEndsWalk(page, watermark)) break;
+      pageUrl = page.prev;
+    }
+    // Collections in a stream are listed for their own sake; their manifests have activities of their own.
+    const changed = selectChangedObjects(activities, watermark, { types: ['Manifest'] });
+    for (const target of changed.harvest) {
+      await this.visit(source, target.id, path, 1);
+    }
+    for (const target of changed.deleted) {
+      this.ctx.journal.unlinkManifest(source.id, target.id);
+      if (!this.ctx.journal.isLinked(target.id)) await this.removeManifest(target.id);
+    }
+    const newest = activities.reduce<string | undefined>((max, a) => (a.endTime && (!max || a.endTime > max) ? a.endTime : max), undefined);
+    if (newest && this.complete && !this.ctx.dryRun) this.ctx.journal.updateSource(source.id, { changeWatermark: newest });
+  }
+}
+
+function isChangeStream(json: unknown): boolean {
+  const type = (json as { type?: unknown } | null)?.type;
+  return type === 'OrderedCollection' || type === 'OrderedCollectionPage';
+}

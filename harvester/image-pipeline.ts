@@ -1,0 +1,176 @@
+import type { HarvestConfig } from '../config/schema.ts';
+import type { HttpClient } from './http/types.ts';
+import { HarvestHttpError } from './http/errors.ts';
+import type { CanvasRow, Journal } from './journal/journal.ts';
+import type { HarvestedItem, IndexStage, IndexedRecord } from './stage.ts';
+import type { HarvestEventListener, HarvestSummary } from './events.ts';
+import { decodeImage, ImageDecodeError } from './image/decode.ts';
+import type { ImageCache } from './image-cache.ts';
+import { sha256 } from './util/hash.ts';
+import { Semaphore } from './util/semaphore.ts';
+
+export interface ImagePipelineContext {
+  config: HarvestConfig;
+  journal: Journal;
+  http: HttpClient;
+  stage: IndexStage;
+  cache: ImageCache;
+  summary: HarvestSummary;
+  emit: HarvestEventListener;
+  signal?: AbortSignal;
+}
+
+const MAX_FAILURES_KEPT = 1000;
+
+/**
+ * Fetch → decode → index for every canvas the journal says needs work. Fetches run
+ * up to the HTTP concurrency, decodes up to the decode concurrency, and the stage gets
+ * batches one at a time; each step is committed to the journal as it completes, so a
+ * killed run resumes where it stopped.
+ */
+export class ImagePipeline {
+  private readonly fetchSlots: Semaphore;
+  private readonly decodeSlots: Semaphore;
+  private batch: HarvestedItem[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: ImagePipelineContext) {
+    // A few more tasks than connections keep the decoder busy while responses arrive.
+    this.fetchSlots = new Semaphore(ctx.config.http.concurrency + ctx.config.decodeConcurrency);
+    this.decodeSlots = new Semaphore(ctx.config.decodeConcurrency);
+  }
+
+  async run(): Promise<void> {
+    await this.updateMetadata();
+    const total = this.ctx.journal.counts();
+    this.ctx.emit({ type: 'images-queued', total: total.pending + total.fetched + total.failed });
+    const inFlight = new Set<Promise<void>>();
+    for (const row of this.ctx.journal.workQueue(this.ctx.config.maxAttempts)) {
+      this.ctx.signal?.throwIfAborted();
+      const release = await this.fetchSlots.acquire();
+      const task = this.process(row).finally(() => {
+        release();
+        inFlight.delete(task);
+      });
+      inFlight.add(task);
+    }
+    await Promise.all(inFlight);
+    await this.flush();
+  }
+
+  /** Canvases whose metadata changed while their image did not: the stage updates them without embedding. */
+  private async updateMetadata(): Promise<void> {
+    const dirty = this.ctx.journal.metadataDirty();
+    for (let i = 0; i < dirty.length; i += this.ctx.config.batchSize) {
+      const chunk = dirty.slice(i, i + this.ctx.config.batchSize);
+      await this.ctx.stage.updateMetadata(chunk.map((row) => ({ itemId: row.item_id, record: JSON.parse(row.record) as IndexedRecord })));
+      this.ctx.journal.clearMetadataDirty(chunk.map((row) => row.item_id));
+    }
+  }
+
+  private async process(row: CanvasRow): Promise<void> {
+    try {
+      const bytes = await this.obtain(row);
+      if (!bytes) return;
+      const image = await this.decodeSlots.run(() =>
+        decodeImage(bytes.data, { longSide: this.ctx.config.imageSize, maxInputPixels: this.ctx.config.maxInputPixels }),
+      );
+      await this.enqueue({
+        itemId: row.item_id,
+        record: JSON.parse(row.record) as IndexedRecord,
+        image,
+        bytes: bytes.data,
+        imageHash: bytes.hash,
+      }, bytes.downloaded);
+    } catch (err) {
+      if (this.ctx.signal?.aborted) throw err;
+      this.failed(row, err);
+    }
+  }
+
+  /** The image bytes: from the cache after a resume, else fetched (conditionally when it was indexed before). */
+  private async obtain(row: CanvasRow): Promise<{ data: Buffer; hash: string; downloaded: boolean } | undefined> {
+    const indexedBefore = row.model_id === this.ctx.stage.id && !!row.image_hash;
+    if (row.image_hash && !indexedBefore) {
+      const cached = this.ctx.cache.get(row.image_hash);
+      if (cached) return { data: cached, hash: row.image_hash, downloaded: false };
+    }
+    const validators = indexedBefore ? { etag: row.image_etag ?? undefined, lastModified: row.image_last_modified ?? undefined } : undefined;
+    const res = await this.ctx.http.fetchImage(row.image_url, { validators, signal: this.ctx.signal });
+    if (res.status === 'not-modified') {
+      this.unchanged(row, false);
+      return undefined;
+    }
+    this.ctx.summary.images.downloaded++;
+    this.ctx.summary.images.bytes += res.body.length;
+    const hash = sha256(res.body);
+    if (indexedBefore && hash === row.image_hash) {
+      this.unchanged(row, true);
+      return undefined;
+    }
+    this.ctx.cache.put(hash, res.body);
+    this.ctx.journal.markFetched(row.item_id, { etag: res.validators.etag, lastModified: res.validators.lastModified, hash });
+    return { data: res.body, hash, downloaded: true };
+  }
+
+  private unchanged(row: CanvasRow, downloaded: boolean): void {
+    this.ctx.journal.markUnchanged(row.item_id);
+    if (!downloaded) this.ctx.summary.images.notModified++;
+    this.ctx.summary.images.unchanged++;
+    this.ctx.emit({ type: 'image', itemId: row.item_id, url: row.image_url, status: 'unchanged', downloaded });
+  }
+
+  private failed(row: Pick<CanvasRow, 'item_id' | 'image_url'>, err: unknown): void {
+    const reason = (err as Error)?.message ?? String(err);
+    // Broken pixels and refused requests stay broken until the manifest changes; network trouble may pass.
+    const retryable = err instanceof ImageDecodeError ? false : err instanceof HarvestHttpError ? err.retryable : true;
+    this.ctx.journal.markFailed(row.item_id, reason, retryable);
+    this.ctx.summary.images.failed++;
+    if (this.ctx.summary.failures.length < MAX_FAILURES_KEPT) this.ctx.summary.failures.push({ url: row.image_url, itemId: row.item_id, reason });
+    this.ctx.emit({ type: 'image', itemId: row.item_id, url: row.image_url, status: 'failed', reason, downloaded: false });
+  }
+
+  private async enqueue(item: HarvestedItem, downloaded: boolean): Promise<void> {
+    this.batch.push(item);
+    this.downloadedFlags.set(item.itemId, downloaded);
+    if (this.batch.length >= this.ctx.config.batchSize) await this.flush();
+  }
+
+  private readonly downloadedFlags = new Map<string, boolean>();
+
+  /** Hands the current batch to the stage; batches go one at a time and in order. */
+  private flush(): Promise<void> {
+    const items = this.batch;
+    this.batch = [];
+    if (!items.length) return this.flushing;
+    this.flushing = this.flushing.then(() => this.indexBatch(items));
+    return this.flushing;
+  }
+
+  private async indexBatch(items: HarvestedItem[]): Promise<void> {
+    let outcomes;
+    try {
+      outcomes = await this.ctx.stage.index(items);
+    } catch (err) {
+      outcomes = items.map((item) => ({ itemId: item.itemId, ok: false as const, reason: `indexing failed: ${(err as Error).message}` }));
+    }
+    const byId = new Map(items.map((item) => [item.itemId, item]));
+    const done = [];
+    for (const outcome of outcomes) {
+      const item = byId.get(outcome.itemId)!;
+      const downloaded = this.downloadedFlags.get(outcome.itemId) ?? false;
+      this.downloadedFlags.delete(outcome.itemId);
+      if (outcome.ok) {
+        done.push({ itemId: item.itemId, width: item.image.width, height: item.image.height });
+        this.ctx.emit({ type: 'image', itemId: item.itemId, url: item.record.imageUrl, status: 'indexed', downloaded });
+      } else {
+        this.failed({ item_id: item.itemId, image_url: item.record.imageUrl }, new Error(outcome.reason));
+      }
+    }
+    this.ctx.journal.markIndexed(done, this.ctx.stage.id);
+    this.ctx.summary.images.indexed += done.length;
+    if (!this.ctx.config.keepImages) {
+      for (const item of items) this.ctx.cache.delete(item.imageHash);
+    }
+  }
+}
