@@ -42,7 +42,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
     {
       stream,
       format:
-        'images {bar} {value}/{total} | failed {failed} | manifests {manifests} (failed {manifestsFailed}) | {rate}/s | ETA {eta_formatted}',
+        'images {bar} {value}/{total} | failed {failed} | manifests {manifests} (failed {manifestsFailed}) | canvases {canvases} | {rate}/s | ETA {eta_formatted}',
       hideCursor: true,
       etaBuffer: 50,
       fps: 5,
@@ -56,8 +56,9 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
     onEvent(event) {
       if (event.type === 'document' && event.kind === 'manifest') {
         counts.manifests++;
+        counts.canvases += event.canvases ?? 0;
         if (event.status === 'failed') counts.manifestsFailed++;
-        if (!started) stream.write(`\rdiscovering: ${counts.manifests} manifests`);
+        if (!started) stream.write(`\rdiscovering: ${counts.manifests} manifests, ${counts.canvases} canvases`);
       } else if (event.type === 'images-queued') {
         total = event.total;
         if (!started) stream.write('\n');

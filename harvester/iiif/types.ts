@@ -114,6 +114,8 @@ export interface ParsedCollection {
   collections: CollectionEntry[];
   /** Paged v2 collections: the first/next page to fetch. */
   next?: string;
+  /** Paged v2 collections: how many entries the whole collection says it has (for progress). */
+  total?: number;
   warnings: string[];
 }
 
@@ -145,6 +147,9 @@ export interface ChangeActivity {
   type: 'Create' | 'Update' | 'Delete' | 'Move' | 'Add' | 'Remove' | 'Refresh';
   objectId: string;
   objectType: string;
+  /** Move only: where the object now lives. */
+  targetId?: string;
+  /** When it finished; for Refresh (which has only startTime) its startTime. */
   endTime?: string;
 }
 
@@ -155,4 +160,6 @@ export interface ParsedChangePage {
   next?: string;
   last?: string;
   first?: string;
+  /** The OrderedCollection a page belongs to. */
+  partOf?: string;
 }
