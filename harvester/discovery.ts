@@ -1,7 +1,7 @@
 import type { HarvestConfig } from '../config/schema.ts';
 import type { HttpClient, FetchResult } from './http/types.ts';
 import { HarvestHttpError, HttpStatusError } from './http/errors.ts';
-import type { Journal, SourceRow } from './journal/journal.ts';
+import type { CanvasUpsert, Journal, SourceRow } from './journal/journal.ts';
 import type { IndexStage, IndexedRecord } from './stage.ts';
 import type { HarvestEventListener, HarvestSummary } from './events.ts';
 import type { CanvasRecord, ChangeActivity, ImageServiceRef, LanguageMap, ParsedManifest } from './iiif/types.ts';
@@ -228,7 +228,7 @@ export class Discovery {
   }
 
   private async syncManifest(source: SourceRow, url: string, doc: ParsedManifest, path: string[], result: FetchResult & { status: 'ok' }, hash: string, status: 'new' | 'changed') {
-    const upserts = [];
+    const upserts: CanvasUpsert[] = [];
     for (const canvas of doc.canvases) {
       const imageUrl = await this.imageUrlFor(canvas);
       const record: IndexedRecord = { ...canvas, manifestUrl: url, collectionPath: path, imageUrl };

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 
 export interface DecodedImage {
   /** Packed 8-bit RGB, row-major. */
@@ -36,7 +36,7 @@ sharp.cache(false);
  * transparent margins should not turn black), frame 0 of animations.
  */
 export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<DecodedImage> {
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
   } catch (err) {
