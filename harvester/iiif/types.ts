@@ -4,18 +4,20 @@
  * shapes follow Presentation 3 naming.
  */
 
-/** A IIIF language map: language tag (or "none") to strings. Bogus keys are normalised to "none". */
-export type LanguageMap = Record<string, string[]>;
+import type { ImageSize as Iiif3ImageSize, InternationalString, MetadataItem } from '@iiif/presentation-3';
 
-export interface LabelValue {
+/**
+ * A IIIF language map (@iiif/presentation-3's InternationalString), normalised: every key
+ * present has a list, and bogus language keys became "none".
+ */
+export type LanguageMap = { [K in keyof InternationalString]-?: NonNullable<InternationalString[K]> };
+
+export interface LabelValue extends MetadataItem {
   label: LanguageMap;
   value: LanguageMap;
 }
 
-export interface ImageSize {
-  width: number;
-  height: number;
-}
+export type ImageSize = Pick<Iiif3ImageSize, 'width' | 'height'>;
 
 export interface TileSpec {
   width: number;
