@@ -291,6 +291,7 @@ export class Discovery {
         .fetchJson(`${id}/info.json`, { signal: this.ctx.signal })
         .then((r) => (r.status === 'ok' ? parseImageService(JSON.parse(r.body.toString('utf8')), `${id}/info.json`) : undefined))
         .catch((err: unknown) => {
+          if (this.ctx.signal?.aborted) throw err;
           this.ctx.emit({ type: 'warning', url: `${id}/info.json`, message: `could not read info.json (${(err as Error).message}); asking for the full image` });
           return undefined;
         });

@@ -11,7 +11,7 @@ export type HarvestEvent =
 
 export interface HarvestSummary {
   runId: number;
-  status: 'completed' | 'completed-with-failures' | 'failed' | 'dry-run';
+  status: 'completed' | 'completed-with-failures' | 'failed' | 'interrupted' | 'dry-run';
   durationMs: number;
   manifests: { new: number; changed: number; unchanged: number; failed: number; removed: number };
   collections: { fetched: number; unchanged: number; failed: number };

@@ -68,9 +68,9 @@ export class HarvestService {
         }
       } catch (err) {
         if (journal.db.inTransaction) journal.db.exec('ROLLBACK');
-        summary.status = 'failed';
+        summary.status = opts.signal?.aborted ? 'interrupted' : 'failed';
         summary.durationMs = Date.now() - started;
-        journal.finishRun(runId, 'failed', { ...summary, error: (err as Error).message });
+        journal.finishRun(runId, summary.status, { ...summary, error: (err as Error).message });
         throw err;
       }
       summary.durationMs = Date.now() - started;

@@ -82,6 +82,7 @@ export async function runHarvest(inputs: string[], flags: HarvestFlags): Promise
   } catch (err) {
     reporter.stop();
     if (err instanceof JournalLockedError) throw new CliError(err.message, EXIT.FATAL);
+    if (controller.signal.aborted) throw new CliError('harvest interrupted; what was finished is kept, run the same command again to continue', EXIT.FATAL);
     throw err;
   } finally {
     await stage.close();

@@ -4,20 +4,9 @@
  * (Read from the source rather than from @iiif/parser's upgrade, which turns a
  * numeric v2 label into "" and an unrecognised licence into metadata.)
  */
-import type { LabelValue, LanguageMap } from './types.ts';
+import type { Descriptive, LabelValue, LanguageMap } from './types.ts';
 import { hasText, normaliseLanguageMap, readLabelValue, readMetadata } from './language.ts';
 import { asList, isRecord, readUriLike, type IdContext, type JsonObject } from './util.ts';
-
-export interface Descriptive {
-  label: LanguageMap;
-  summary?: LanguageMap;
-  metadata: LabelValue[];
-  rights?: string;
-  requiredStatement?: LabelValue;
-  navDate?: string;
-  homepage?: string;
-  thumbnail?: string;
-}
 
 export function readDescriptive(node: JsonObject, what: string, ctx: IdContext): Descriptive {
   const out: Descriptive = { label: normaliseLanguageMap(node['label']), metadata: readMetadata(node['metadata']) };

@@ -4,9 +4,9 @@
  * with one canvas skip that canvas with a reason; oddities that can be worked
  * around become warnings.
  */
-import type { CanvasRecord, ParsedManifest, SkippedCanvas } from './types.ts';
+import type { CanvasRecord, Descriptive, ParsedManifest, SkippedCanvas } from './types.ts';
 import { describeValue, IiifParseError } from './errors.ts';
-import { readDescriptive, type Descriptive } from './descriptive.ts';
+import { readDescriptive } from './descriptive.ts';
 import { hasText } from './language.ts';
 import { findPaintedImage } from './painting.ts';
 import { upgradeV2Canvas, v2CanvasList } from './presentation2.ts';

@@ -57,16 +57,10 @@ export interface ImageResource {
   label?: LanguageMap;
 }
 
-/** Everything the harvester records about one canvas. */
-export interface CanvasRecord {
-  canvasId: string;
-  /** 0-based position of the canvas in the manifest. */
-  index: number;
+/** Descriptive properties, read from either Presentation version. */
+export interface Descriptive {
   label: LanguageMap;
-  width?: number;
-  height?: number;
-  manifestId: string;
-  manifestLabel: LanguageMap;
+  /** v3 summary, or v2 description. */
   summary?: LanguageMap;
   metadata: LabelValue[];
   /** v3 rights URI, or v2 license. */
@@ -76,8 +70,18 @@ export interface CanvasRecord {
   navDate?: string;
   /** Link back to the portal page: homepage (v3) or related (v2). */
   homepage?: string;
-  /** Thumbnail URL of the canvas, else of the manifest. */
   thumbnail?: string;
+}
+
+/** Everything the harvester records about one canvas: its own label and place, the manifest's description. */
+export interface CanvasRecord extends Descriptive {
+  canvasId: string;
+  /** 0-based position of the canvas in the manifest. */
+  index: number;
+  width?: number;
+  height?: number;
+  manifestId: string;
+  manifestLabel: LanguageMap;
   /** The image to fetch: for a body Choice, its default (first) item. */
   image: ImageResource;
   /** The other items of a Choice. */
