@@ -31,7 +31,7 @@ const MAX_FAILURES_KEPT = 1000;
 export class ImagePipeline {
   private readonly fetchSlots: Semaphore;
   private readonly decodeSlots: Semaphore;
-  private batch: HarvestedItem[] = [];
+  private batch: Array<{ item: HarvestedItem; downloaded: boolean }> = [];
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: ImagePipelineContext) {
@@ -131,12 +131,9 @@ export class ImagePipeline {
   }
 
   private async enqueue(item: HarvestedItem, downloaded: boolean): Promise<void> {
-    this.batch.push(item);
-    this.downloadedFlags.set(item.itemId, downloaded);
+    this.batch.push({ item, downloaded });
     if (this.batch.length >= this.ctx.config.batchSize) await this.flush();
   }
-
-  private readonly downloadedFlags = new Map<string, boolean>();
 
   /** Hands the current batch to the stage; batches go one at a time and in order. */
   private flush(): Promise<void> {
@@ -147,19 +144,18 @@ export class ImagePipeline {
     return this.flushing;
   }
 
-  private async indexBatch(items: HarvestedItem[]): Promise<void> {
+  private async indexBatch(entries: Array<{ item: HarvestedItem; downloaded: boolean }>): Promise<void> {
+    const items = entries.map((e) => e.item);
     let outcomes;
     try {
       outcomes = await this.ctx.stage.index(items);
     } catch (err) {
       outcomes = items.map((item) => ({ itemId: item.itemId, ok: false as const, reason: `indexing failed: ${(err as Error).message}` }));
     }
-    const byId = new Map(items.map((item) => [item.itemId, item]));
+    const byId = new Map(entries.map((e) => [e.item.itemId, e]));
     const done = [];
     for (const outcome of outcomes) {
-      const item = byId.get(outcome.itemId)!;
-      const downloaded = this.downloadedFlags.get(outcome.itemId) ?? false;
-      this.downloadedFlags.delete(outcome.itemId);
+      const { item, downloaded } = byId.get(outcome.itemId)!;
       if (outcome.ok) {
         done.push({ itemId: item.itemId, width: item.image.width, height: item.image.height });
         this.ctx.emit({ type: 'image', itemId: item.itemId, url: item.record.imageUrl, status: 'indexed', downloaded });
