@@ -42,6 +42,25 @@ export const harvestSchema = z.strictObject({
   http: httpSchema.default(() => httpSchema.parse({})),
 });
 
+export const modelsSchema = z.strictObject({
+  /** A name from `reprise models list`, pulled into `cacheDir`. */
+  name: z.string().min(1).default('clip-vit-base-patch32'),
+  /** A model folder placed by hand (Hugging Face or OpenCLIP layout); wins over `name`. */
+  path: z.string().min(1).optional(),
+  /** Where pulled models live (default: dataDir/models). */
+  cacheDir: z.string().min(1).optional(),
+  /** Model weights to load where the export offers several. */
+  variant: z.enum(['fp32', 'fp16', 'quantized']).default('fp32'),
+  hubUrl: z.string().url().default('https://huggingface.co'),
+  /** onnxruntime intra-op threads (0: one per core). */
+  threads: z.number().int().min(0).max(256).default(0),
+  executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** Images per encoder call. */
+  batchSize: positiveInt.max(256).default(16),
+  /** Text-query embeddings kept in memory. */
+  textCacheSize: z.number().int().min(0).max(1_000_000).default(1000),
+});
+
 export const configSchema = z.strictObject({
   /** Where the journal, the index and caches live. */
   dataDir: z.string().min(1).default('./reprise-data'),
@@ -51,9 +70,11 @@ export const configSchema = z.strictObject({
     })
     .default({ level: 'info' }),
   harvest: harvestSchema.default(() => harvestSchema.parse({})),
+  models: modelsSchema.default(() => modelsSchema.parse({})),
 });
 
 export type RepriseConfigInput = z.input<typeof configSchema>;
 export type RepriseConfig = z.output<typeof configSchema>;
 export type HarvestConfig = RepriseConfig['harvest'];
 export type HttpConfig = HarvestConfig['http'];
+export type ModelsConfig = RepriseConfig['models'];
