@@ -1,0 +1,116 @@
+import * as ort from 'onnxruntime-node';
+import { embeddingOutput, l2Normalise, loadSession, type LoadedSession, type SessionOptions, type TensorInfo } from './session.ts';
+import { TextTokenizer } from './tokenizer/text-tokenizer.ts';
+import { LruCache } from './lru-cache.ts';
+import { ModelFolderError, type ModelConfig, type TokenizedBatch } from './types.ts';
+
+export interface TextEncoderOptions extends SessionOptions {
+  /** Query embeddings kept in memory. */
+  cacheSize: number;
+}
+
+/**
+ * The text tower. CLIP's text transformer is causal and pools at the end token, so
+ * padding after it changes nothing: when the export's sequence axis is dynamic, a query
+ * runs at its real length instead of 77 tokens (same embedding, far less work).
+ */
+export class TextEncoder {
+  private readonly cache: LruCache<string, Float32Array>;
+  /** Whether the sequence axis accepts any length. */
+  readonly dynamicLength: boolean;
+
+  private constructor(
+    private readonly loaded: LoadedSession,
+    private readonly ids: TensorInfo,
+    private readonly mask: TensorInfo | undefined,
+    private readonly output: TensorInfo,
+    private readonly tokenizer: TextTokenizer,
+    readonly config: ModelConfig,
+    cacheSize: number,
+  ) {
+    this.cache = new LruCache(cacheSize);
+    const seq = ids.shape[1];
+    this.dynamicLength = typeof seq !== 'number' || seq < 0;
+  }
+
+  get dim(): number {
+    return this.config.projectionDim;
+  }
+
+  static async load(
+    modelFile: string,
+    tokenizerFile: string,
+    tokenizerConfigFile: string | undefined,
+    config: ModelConfig,
+    opts: TextEncoderOptions,
+  ): Promise<TextEncoder> {
+    const loaded = await loadSession(modelFile, opts);
+    const ints = loaded.inputs.filter((i) => i.shape.length === 2 && /^u?int(32|64)$/.test(i.type));
+    const ids = ints.find((i) => /input_ids|text|tokens/.test(i.name)) ?? ints.find((i) => !/mask/.test(i.name));
+    if (!ids) {
+      throw new ModelFolderError(
+        `${modelFile}: no token-id input of rank 2 (inputs: ${loaded.inputs.map((i) => `${i.name}:${i.type}[${i.shape.join(',')}]`).join(', ')})`,
+        modelFile,
+      );
+    }
+    const mask = ints.find((i) => i !== ids && /mask/.test(i.name));
+    const output = embeddingOutput(loaded, ['text_embeds', 'embedding', 'embeds', 'text_features']);
+    const tokenizer = await TextTokenizer.fromFiles(tokenizerFile, tokenizerConfigFile, {
+      contextLength: config.text.contextLength,
+      padTokenId: config.text.padTokenId,
+    });
+    const encoder = new TextEncoder(loaded, ids, mask, output, tokenizer, config, opts.cacheSize);
+    const [vector] = await encoder.embed(['warm up']);
+    if (vector!.length !== config.projectionDim) {
+      throw new ModelFolderError(`${modelFile}: the text embedding has ${vector!.length} dimensions, the model config says ${config.projectionDim}`, modelFile);
+    }
+    return encoder;
+  }
+
+  tokenize(texts: string[], pad: 'longest' | 'max' = this.dynamicLength ? 'longest' : 'max'): TokenizedBatch {
+    return this.tokenizer.encode(texts, { pad });
+  }
+
+  /** L2-normalised embeddings, one per text; repeated texts come from the cache. */
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const out = new Array<Float32Array | undefined>(texts.length);
+    const missing: number[] = [];
+    texts.forEach((text, i) => {
+      const hit = this.cache.get(text);
+      if (hit) out[i] = hit;
+      else missing.push(i);
+    });
+    if (missing.length) {
+      const vectors = await this.run(this.tokenize(missing.map((i) => texts[i]!)));
+      missing.forEach((i, k) => {
+        out[i] = vectors[k]!;
+        this.cache.set(texts[i]!, vectors[k]!);
+      });
+    }
+    return out as Float32Array[];
+  }
+
+  /** Runs token ids through the tower, as given (no cache): for tests and benchmarks of padding. */
+  async run(batch: TokenizedBatch): Promise<Float32Array[]> {
+    const feeds: Record<string, ort.Tensor> = {
+      [this.ids.name]: toTensor(batch.ids, this.ids.type, batch.batch, batch.seqLen),
+    };
+    if (this.mask) feeds[this.mask.name] = toTensor(batch.attentionMask, this.mask.type, batch.batch, batch.seqLen);
+    const result = await this.loaded.session.run(feeds, [this.output.name]);
+    const embeddings = result[this.output.name]!;
+    return l2Normalise(embeddings.data as Float32Array, embeddings.dims[embeddings.dims.length - 1]!);
+  }
+
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  async close(): Promise<void> {
+    await this.loaded.session.release();
+  }
+}
+
+function toTensor(values: Int32Array, type: string, batch: number, seqLen: number): ort.Tensor {
+  if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), [batch, seqLen]);
+  return new ort.Tensor('int32', values, [batch, seqLen]);
+}
