@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { registerHarvest } from './commands/harvest.ts';
 import { registerHarvestStatus } from './commands/harvest-status.ts';
+import { registerModels } from './commands/models.ts';
 import { CliError, EXIT } from './exit.ts';
 
 export function buildProgram(): Command {
@@ -12,10 +13,13 @@ export function buildProgram(): Command {
     .exitOverride();
   registerHarvest(program);
   registerHarvestStatus(program);
+  registerModels(program);
   program.addHelpText('after', `
 Examples:
   reprise harvest https://example.org/iiif/collection.json
   reprise harvest-status --failures
+  reprise models list
+  reprise models pull clip-vit-base-patch32
 
 Configuration: ./reprise.config.json, $REPRISE_CONFIG, or REPRISE_* variables
 (nested keys with a double underscore, e.g. REPRISE_HARVEST__HTTP__CONCURRENCY=4).`);

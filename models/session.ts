@@ -6,6 +6,8 @@ export interface SessionOptions {
   /** Intra-op threads; 0 means one per core. */
   threads: number;
   executionProvider: 'cpu' | 'cuda';
+  /** For benchmarks that compare onnxruntime's settings; the defaults are what measured best. */
+  tuning?: Pick<ort.InferenceSession.SessionOptions, 'graphOptimizationLevel' | 'enableCpuMemArena' | 'interOpNumThreads' | 'executionMode'>;
 }
 
 export interface TensorInfo {
@@ -39,6 +41,7 @@ export async function loadSession(file: string, opts: SessionOptions): Promise<L
     interOpNumThreads: 1,
     executionMode: 'sequential',
     enableCpuMemArena: true,
+    ...opts.tuning,
   };
   const attempt = async (provider: 'cpu' | 'cuda') =>
     ort.InferenceSession.create(file, { ...base, executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'] });

@@ -16,7 +16,7 @@ export interface TextEncoderOptions extends SessionOptions {
  */
 export class TextEncoder {
   private readonly cache: LruCache<string, Float32Array>;
-  /** Whether the sequence axis accepts any length. */
+  /** Whether queries run at their real length: the sequence axis is dynamic and the tower pools at the end token. */
   readonly dynamicLength: boolean;
 
   private constructor(
@@ -30,7 +30,7 @@ export class TextEncoder {
   ) {
     this.cache = new LruCache(cacheSize);
     const seq = ids.shape[1];
-    this.dynamicLength = typeof seq !== 'number' || seq < 0;
+    this.dynamicLength = (typeof seq !== 'number' || seq < 0) && !config.text.padToContextLength;
   }
 
   get dim(): number {

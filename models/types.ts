@@ -42,8 +42,12 @@ export interface TextConfig {
   contextLength: number;
   /** Token used to pad (CLIP: 0 in OpenAI's ids, 49407 in some exports). */
   padTokenId: number;
-  /** Whether the text tower takes an attention_mask input (read from the session, not assumed). */
-  lowercase?: boolean;
+  /**
+   * Run every text padded to contextLength. CLIP's causal tower pools at the end token, so
+   * padding changes nothing and queries can run at their real length; SigLIP pools at the
+   * last position and must see the full, padded sequence.
+   */
+  padToContextLength: boolean;
 }
 
 export interface ModelConfig {

@@ -31,10 +31,11 @@ describe('reprise harvest (command line)', function () {
     assert.equal(top.code, 0);
     assert.match(top.stdout, /harvest \[options\] <url\.\.\.>/);
     assert.match(top.stdout, /harvest-status/);
-    for (const sub of ['harvest', 'harvest-status']) {
-      const help = await reprise([sub, '--help']);
+    assert.match(top.stdout, /models/);
+    for (const sub of [['harvest'], ['harvest-status'], ['models'], ['models', 'list'], ['models', 'pull'], ['models', 'check']]) {
+      const help = await reprise([...sub, '--help']);
       assert.equal(help.code, 0);
-      assert.match(help.stdout, /Examples:\n\s+reprise /, `${sub} --help has examples`);
+      assert.match(help.stdout, /Examples:\n\s+reprise /, `${sub.join(' ')} --help has examples`);
     }
   });
 

@@ -1,0 +1,215 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+// A namespace import: when a CommonJS loader runs this file (mocha with tsx), a default import of this package is undefined.
+import * as ort from 'onnxruntime-node';
+import { ModelFolderError, type ModelConfig, type ModelFiles } from './types.ts';
+
+/** Output names that hold the embedding, best first; otherwise the only rank-2 output is taken (SigLIP's pooler_output). */
+export const IMAGE_EMBEDDING_OUTPUTS = ['image_embeds', 'embedding', 'embeds', 'image_features'];
+export const TEXT_EMBEDDING_OUTPUTS = ['text_embeds', 'embedding', 'embeds', 'text_features'];
+const IMAGE_INPUTS = ['pixel_values', 'image', 'images', 'input'];
+const FLOAT_TYPES = new Set(['float32', 'float16']);
+const INT_TYPES = new Set(['int32', 'int64']);
+
+export interface TensorSummary {
+  name: string;
+  type: string;
+  shape: Array<number | string>;
+}
+
+export interface TowerReport {
+  file: string;
+  inputs: TensorSummary[];
+  outputs: TensorSummary[];
+  /** The input that takes pixels (vision) or token ids (text). */
+  input?: string;
+  /** The output read as the embedding. */
+  output?: string;
+  /** Set when the export fixes the batch size (Immich's exports take one item per call). */
+  fixedBatch?: number;
+}
+
+export interface ModelFolderReport {
+  vision: TowerReport;
+  text: TowerReport;
+}
+
+/**
+ * Opens both ONNX towers and checks their inputs and outputs against the folder's
+ * configuration, so that a wrong or broken file is named at start rather than failing
+ * (or, worse, giving meaningless vectors) on the first batch.
+ */
+export async function validateModelFolder(files: ModelFiles, config: ModelConfig): Promise<void> {
+  await inspectModelFolder(files, config);
+}
+
+/** What validateModelFolder checks, returned for `reprise models check` to print. */
+export async function inspectModelFolder(files: ModelFiles, config: ModelConfig): Promise<ModelFolderReport> {
+  // One tower at a time: each session holds its whole model in memory while open.
+  const vision = await openTower(files.visionModel);
+  const text = await openTower(files.textModel);
+  const problems: Array<{ file: string; message: string }> = [];
+  const visionReport = checkVision(vision, config, (message) => problems.push({ file: vision.file, message }));
+  const textReport = checkText(text, config, (message) => problems.push({ file: text.file, message }));
+  if (problems.length) {
+    throw new ModelFolderError(
+      `model folder ${files.dir} does not match its configuration:\n${problems.map((p) => `  - ${p.file}: ${p.message}`).join('\n')}`,
+      problems[0]!.file,
+    );
+  }
+  return { vision: visionReport, text: textReport };
+}
+
+interface TowerIO {
+  file: string;
+  inputs: TensorSummary[];
+  outputs: TensorSummary[];
+}
+
+async function openTower(file: string): Promise<TowerIO> {
+  if (isLfsPointer(file)) {
+    throw new ModelFolderError(
+      `${file} is a Git LFS pointer, not the model: the repository was cloned without git-lfs. Run \`git lfs pull\` in it, or download the file itself (reprise models pull does).`,
+      file,
+    );
+  }
+  let session: ort.InferenceSession;
+  try {
+    // No graph optimisation and no arena: this session only answers questions about its inputs and outputs.
+    session = await ort.InferenceSession.create(file, {
+      graphOptimizationLevel: 'disabled',
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      enableCpuMemArena: false,
+    });
+  } catch (err) {
+    throw new ModelFolderError(
+      `${file} cannot be opened by onnxruntime (${(err as Error).message.trim()}); the file may be truncated or corrupt: delete it and pull it again`,
+      file,
+    );
+  }
+  try {
+    return { file, inputs: summaries(session.inputMetadata), outputs: summaries(session.outputMetadata) };
+  } finally {
+    await session.release();
+  }
+}
+
+function summaries(list: readonly ort.InferenceSession.ValueMetadata[]): TensorSummary[] {
+  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
+}
+
+function checkVision(io: TowerIO, config: ModelConfig, problem: (m: string) => void): TowerReport {
+  const report: TowerReport = { file: io.file, inputs: io.inputs, outputs: io.outputs };
+  const input =
+    io.inputs.find((i) => IMAGE_INPUTS.includes(i.name) && FLOAT_TYPES.has(i.type)) ??
+    io.inputs.find((i) => FLOAT_TYPES.has(i.type) && i.shape.length === 4);
+  if (!input) {
+    const ints = io.inputs.filter((i) => INT_TYPES.has(i.type));
+    problem(
+      `no image input (a float tensor [batch, 3, ${config.image.size}, ${config.image.size}]); inputs: ${describe(io.inputs)}` +
+        (ints.length ? '. It takes token ids: is this the text tower, or a combined model?' : ''),
+    );
+  } else {
+    report.input = input.name;
+    const [batch, channels, height, width] = input.shape;
+    if (input.shape.length !== 4) problem(`image input ${input.name} has rank ${input.shape.length} ${shape(input)}; expected 4 [batch, 3, height, width]`);
+    else if (typeof channels === 'number' && channels !== 3) {
+      problem(
+        width === 3
+          ? `image input ${input.name} is ${shape(input)}, channels last; Reprise feeds channels first [batch, 3, height, width]`
+          : `image input ${input.name} has ${channels} channels ${shape(input)}; expected 3 (RGB)`,
+      );
+    } else {
+      for (const [label, dim] of [['height', height], ['width', width]] as const) {
+        if (typeof dim === 'number' && dim !== config.image.size) {
+          problem(`image input ${input.name} has ${label} ${dim} ${shape(input)} but the preprocessing config gives ${config.image.size}`);
+        }
+      }
+      if (typeof batch === 'number') report.fixedBatch = batch;
+    }
+    for (const other of io.inputs) {
+      if (other !== input) problem(`also needs input ${other.name} ${shape(other)}, which Reprise cannot feed to an image tower`);
+    }
+  }
+  report.output = checkEmbeddingOutput(io, IMAGE_EMBEDDING_OUTPUTS, config.projectionDim, problem);
+  return report;
+}
+
+function checkText(io: TowerIO, config: ModelConfig, problem: (m: string) => void): TowerReport {
+  const report: TowerReport = { file: io.file, inputs: io.inputs, outputs: io.outputs };
+  const ints = io.inputs.filter((i) => INT_TYPES.has(i.type));
+  // The same rule the text encoder uses to find its ids input.
+  const input = ints.find((i) => /input_ids|text|tokens/.test(i.name)) ?? ints.find((i) => !/mask/.test(i.name));
+  if (!input) {
+    const named = io.inputs.find((i) => /input_ids|text|tokens/.test(i.name));
+    problem(
+      named
+        ? `text input ${named.name} is ${named.type}; expected int32 or int64 token ids`
+        : `no token-id input (an int32 or int64 tensor [batch, tokens]); inputs: ${describe(io.inputs)}` +
+            (io.inputs.some((i) => i.shape.length === 4) ? '. It takes images: is this the image tower, or a combined model?' : ''),
+    );
+  } else {
+    report.input = input.name;
+    if (input.shape.length !== 2) problem(`text input ${input.name} has rank ${input.shape.length} ${shape(input)}; expected 2 [batch, tokens]`);
+    else {
+      const [batch, tokens] = input.shape;
+      if (typeof tokens === 'number' && tokens !== config.text.contextLength) {
+        problem(`text input ${input.name} takes exactly ${tokens} tokens ${shape(input)} but the config gives a context length of ${config.text.contextLength}`);
+      }
+      if (typeof batch === 'number') report.fixedBatch = batch;
+    }
+    for (const other of io.inputs) {
+      if (other === input) continue;
+      if (/mask/.test(other.name) && INT_TYPES.has(other.type)) continue;
+      problem(`also needs input ${other.name} (${other.type}) ${shape(other)}, which Reprise cannot feed to a text tower`);
+    }
+  }
+  report.output = checkEmbeddingOutput(io, TEXT_EMBEDDING_OUTPUTS, config.projectionDim, problem);
+  return report;
+}
+
+function checkEmbeddingOutput(io: TowerIO, preferred: string[], dim: number, problem: (m: string) => void): string | undefined {
+  const output = io.outputs.find((o) => preferred.includes(o.name)) ?? singleRank2(io.outputs);
+  if (!output) {
+    problem(`cannot tell which output is the embedding (outputs: ${describe(io.outputs)}); expected one named ${preferred.join(', ')}, or a single rank-2 output`);
+    return undefined;
+  }
+  if (output.shape.length && output.shape.length !== 2) {
+    problem(`embedding output ${output.name} has rank ${output.shape.length} ${shape(output)}; expected 2 [batch, ${dim}]`);
+  } else {
+    const last = output.shape[output.shape.length - 1];
+    if (typeof last === 'number' && last !== dim) {
+      problem(`embedding output ${output.name} has ${last} dimensions ${shape(output)} but config.json gives an embedding dimension of ${dim}`);
+    }
+  }
+  return output.name;
+}
+
+function singleRank2(outputs: TensorSummary[]): TensorSummary | undefined {
+  const rank2 = outputs.filter((o) => o.shape.length === 2);
+  return rank2.length === 1 ? rank2[0] : undefined;
+}
+
+function shape(t: TensorSummary): string {
+  return `[${t.shape.join(', ')}]`;
+}
+
+function describe(list: TensorSummary[]): string {
+  return list.length ? list.map((t) => `${t.name} ${t.type}${shape(t)}`).join(', ') : 'none';
+}
+
+/** A clone without git-lfs leaves ~130-byte text files where the weights should be. */
+function isLfsPointer(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).toString('latin1').startsWith('version https://git-lfs');
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
