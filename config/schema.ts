@@ -61,6 +61,35 @@ export const modelsSchema = z.strictObject({
   textCacheSize: z.number().int().min(0).max(1_000_000).default(1000),
 });
 
+export const storeSchema = z.strictObject({
+  /** embedded: SQLite + HNSW under dataDir, nothing to run. meilisearch: a Meilisearch server. */
+  kind: z.enum(['embedded', 'meilisearch']).default('embedded'),
+  /** Index name: one per model, since an index holds vectors of one model only. */
+  index: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'letters, digits, - and _ only').default('reprise'),
+  embedded: z
+    .strictObject({
+      /** Vector storage in the ANN index: f32, or f16/i8 to save memory (recall measured in bench:store). */
+      quantization: z.enum(['f32', 'f16', 'i8']).default('f32'),
+      /** HNSW graph degree. */
+      connectivity: positiveInt.max(128).default(16),
+      expansionAdd: positiveInt.max(4096).default(128),
+      expansionSearch: positiveInt.max(4096).default(64),
+    })
+    .default({ quantization: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 64 }),
+  meilisearch: z
+    .strictObject({
+      url: z.string().url().default('http://127.0.0.1:7700'),
+      /** The master key or an API key with document and search rights. */
+      apiKey: z.string().optional(),
+      timeoutMs: positiveInt.default(10_000),
+      /** Documents per upsert task. */
+      batchSize: positiveInt.max(10_000).default(500),
+      /** Longest wait for an indexing task to finish. */
+      taskTimeoutMs: positiveInt.default(300_000),
+    })
+    .default({ url: 'http://127.0.0.1:7700', timeoutMs: 10_000, batchSize: 500, taskTimeoutMs: 300_000 }),
+});
+
 export const configSchema = z.strictObject({
   /** Where the journal, the index and caches live. */
   dataDir: z.string().min(1).default('./reprise-data'),
@@ -71,6 +100,7 @@ export const configSchema = z.strictObject({
     .default({ level: 'info' }),
   harvest: harvestSchema.default(() => harvestSchema.parse({})),
   models: modelsSchema.default(() => modelsSchema.parse({})),
+  store: storeSchema.default(() => storeSchema.parse({})),
 });
 
 export type RepriseConfigInput = z.input<typeof configSchema>;
@@ -78,3 +108,4 @@ export type RepriseConfig = z.output<typeof configSchema>;
 export type HarvestConfig = RepriseConfig['harvest'];
 export type HttpConfig = HarvestConfig['http'];
 export type ModelsConfig = RepriseConfig['models'];
+export type StoreConfig = RepriseConfig['store'];
