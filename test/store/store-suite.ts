@@ -1,0 +1,243 @@
+/**
+ * The behaviour every VectorStore must have: run by the embedded store, by the Meilisearch
+ * store on the in-repo fake, and by the Meilisearch store on a live server when MEILI_URL is set.
+ */
+import assert from 'node:assert/strict';
+import type { StoreItem, VectorStore } from '../../store/types.ts';
+import { InvalidQueryError, StoreError, StoreSchemaError } from '../../store/errors.ts';
+
+export interface StoreFactory {
+  /** A new, empty store under a fresh index name, not yet opened. */
+  create(index: string): Promise<VectorStore>;
+  /** Whether hits say which region matched (Meilisearch cannot tell). */
+  reportsRegions: boolean;
+}
+
+export const DIM = 32;
+const MODEL = 'test-model';
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function unit(values: number[]): Float32Array {
+  const v = Float32Array.from(values);
+  const n = Math.hypot(...v) || 1;
+  return v.map((x) => x / n);
+}
+
+export function randomUnit(rand: () => number, dim = DIM): Float32Array {
+  return unit(Array.from({ length: dim }, () => rand() * 2 - 1));
+}
+
+export const cosine = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+let counter = 0;
+export function makeItem(i: number, vector: Float32Array, over: Partial<StoreItem> = {}): StoreItem {
+  const manifest = `https://example.org/iiif/m${i % 5}/manifest.json`;
+  return {
+    id: (over.id ?? `item${String(i).padStart(4, '0')}${'0'.repeat(24)}`).slice(0, 32),
+    canvasId: `https://example.org/iiif/m${i % 5}/canvas/${i}`,
+    manifestId: manifest,
+    manifestUrl: manifest,
+    source: i % 2 ? 'https://example.org/iiif/collection-a.json' : 'https://example.org/iiif/collection-b.json',
+    collections: ['Library', i % 3 ? 'Photographs' : 'Maps'],
+    label: `Canvas ${i}`,
+    labels: i % 4 === 0 ? ['portrait', 'studio'] : ['street'],
+    date: `${1900 + (i % 50)}-06-01`,
+    rights: i % 2 ? 'http://creativecommons.org/publicdomain/zero/1.0/' : 'http://rightsstatements.org/vocab/NoC-US/1.0/',
+    text: `Canvas ${i} photograph`,
+    record: { index: i, note: `record ${i}` },
+    vector,
+    ...over,
+  };
+}
+
+export function runStoreSuite(name: string, factory: StoreFactory): void {
+  describe(`store behaviour: ${name}`, function () {
+    this.timeout(120_000);
+    let store: VectorStore;
+    const rand = prng(42);
+    const vectors = Array.from({ length: 60 }, () => randomUnit(rand));
+    const items = vectors.map((v, i) => makeItem(i, v));
+    /** Everything upserted so far, by id: what the store should hold. */
+    const held = new Map<string, StoreItem>();
+    const put = async (batch: StoreItem[]) => {
+      await store.upsert(batch);
+      for (const it of batch) held.set(it.id, it);
+    };
+
+    before(async () => {
+      store = await factory.create(`suite_${process.pid}_${++counter}_${Date.now().toString(36)}`);
+      await store.open({ modelId: MODEL, dimensions: DIM });
+    });
+    after(async () => store?.close());
+
+    it('starts empty and answers searches on an empty index with no hits', async () => {
+      assert.deepEqual(await store.stats(), { modelId: MODEL, dimensions: DIM, items: 0, vectors: 0 });
+      assert.deepEqual((await store.nearest(vectors[0]!, { limit: 5 })).hits, []);
+      assert.deepEqual((await store.keyword('photograph', { limit: 5 })).hits, []);
+    });
+
+    it('upserts in batches and gets items back with their fields and record', async () => {
+      await put(items);
+      const stats = await store.stats();
+      assert.equal(stats.items, items.length);
+      const got = await store.get(items[7]!.id);
+      assert.ok(got);
+      assert.equal(got.canvasId, items[7]!.canvasId);
+      assert.deepEqual(got.collections, items[7]!.collections);
+      assert.deepEqual(got.labels, items[7]!.labels);
+      assert.deepEqual(got.record, items[7]!.record);
+      assert.equal(got.date, items[7]!.date);
+      assert.equal(await store.get('f'.repeat(32)), undefined);
+    });
+
+    it('finds the nearest item first, with cosine scores in descending order', async () => {
+      const { hits } = await store.nearest(vectors[11]!, { limit: 10 });
+      assert.equal(hits.length, 10);
+      assert.equal(hits[0]!.id, items[11]!.id);
+      assert.ok(Math.abs(hits[0]!.score - 1) < 1e-3, `self-similarity ${hits[0]!.score}`);
+      for (const hit of hits) {
+        const v = vectors[items.findIndex((it) => it.id === hit.id)]!;
+        assert.ok(Math.abs(hit.score - cosine(vectors[11]!, v)) < 1e-3, 'the score is the cosine, whatever the store');
+      }
+      for (let k = 1; k < hits.length; k++) assert.ok(hits[k - 1]!.score >= hits[k]!.score - 1e-6);
+    });
+
+    it('finds similar items, excluding the item itself', async () => {
+      const { hits } = await store.similar(items[3]!.id, { limit: 5 });
+      assert.equal(hits.length, 5);
+      assert.ok(!hits.some((h) => h.id === items[3]!.id));
+      const exact = items.filter((_, i) => i !== 3).map((it, _) => ({ id: it.id, s: cosine(vectors[3]!, it.vector) })).sort((a, b) => b.s - a.s);
+      assert.equal(hits[0]!.id, exact[0]!.id);
+      await assert.rejects(store.similar('0'.repeat(32), { limit: 5 }), InvalidQueryError);
+    });
+
+    it('pages with limit and offset without overlap', async () => {
+      const all = (await store.nearest(vectors[20]!, { limit: 12 })).hits.map((h) => h.id);
+      const first = (await store.nearest(vectors[20]!, { limit: 6, offset: 0 })).hits.map((h) => h.id);
+      const second = (await store.nearest(vectors[20]!, { limit: 6, offset: 6 })).hits.map((h) => h.id);
+      assert.deepEqual([...first, ...second], all);
+    });
+
+    it('filters on manifest, collection, date range, rights, labels and source', async () => {
+      const q = vectors[0]!;
+      const check = async (filter: Parameters<VectorStore['nearest']>[1]['filter'], pred: (it: StoreItem) => boolean) => {
+        const expected = items.filter(pred).map((it) => it.id).sort();
+        const { hits } = await store.nearest(q, { limit: 100, filter });
+        assert.deepEqual(hits.map((h) => h.id).sort(), expected, JSON.stringify(filter));
+      };
+      await check({ manifest: items[2]!.manifestId }, (it) => it.manifestId === items[2]!.manifestId);
+      await check({ collection: 'Maps' }, (it) => it.collections.includes('Maps'));
+      await check({ collection: 'Library' }, () => true);
+      await check({ dateFrom: '1910-01-01', dateTo: '1919-12-31' }, (it) => it.date! >= '1910' && it.date! <= '1919-12-31');
+      await check({ rights: 'http://creativecommons.org/publicdomain/zero/1.0/' }, (it) => it.rights === 'http://creativecommons.org/publicdomain/zero/1.0/');
+      await check({ labels: 'portrait' }, (it) => it.labels.includes('portrait'));
+      await check({ source: 'https://example.org/iiif/collection-a.json', collection: 'Maps' }, (it) => it.source === 'https://example.org/iiif/collection-a.json' && it.collections.includes('Maps'));
+      await check({ manifest: [items[0]!.manifestId, items[1]!.manifestId] }, (it) => it.manifestId === items[0]!.manifestId || it.manifestId === items[1]!.manifestId);
+    });
+
+    it('searches keywords in labels and text, unicode included', async () => {
+      await put([
+        makeItem(100, randomUnit(rand), { id: 'cafe'.padEnd(32, '0'), label: 'Café de la Paix, Paris', text: 'Café de la Paix, boulevard des Capucines' }),
+        makeItem(101, randomUnit(rand), { id: 'kyoto'.padEnd(32, '0'), label: '京都の寺', text: '京都の寺 temple à Kyōto' }),
+      ]);
+      const cafe = await store.keyword('capucines', { limit: 5 });
+      assert.equal(cafe.hits[0]?.id, 'cafe'.padEnd(32, '0'));
+      assert.ok(cafe.hits[0]!.score > 0 && cafe.hits[0]!.score <= 1, 'a ranking score in 0…1');
+      const kyoto = await store.get('kyoto'.padEnd(32, '0'));
+      assert.equal(kyoto?.label, '京都の寺');
+      assert.equal((await store.keyword('temple', { limit: 5 })).hits[0]?.id, 'kyoto'.padEnd(32, '0'));
+      assert.deepEqual((await store.keyword('zzzznotaword', { limit: 5 })).hits, []);
+    });
+
+    it('merges keyword and vector results in hybrid search by the ratio', async () => {
+      const query = vectors[30]!;
+      const keywordOnly = await store.hybrid('capucines', query, { limit: 5, semanticRatio: 0 });
+      assert.equal(keywordOnly.hits[0]?.id, 'cafe'.padEnd(32, '0'));
+      const vectorOnly = await store.hybrid('capucines', query, { limit: 5, semanticRatio: 1 });
+      assert.equal(vectorOnly.hits[0]?.id, items[30]!.id);
+      const both = await store.hybrid('capucines', query, { limit: 10, semanticRatio: 0.5 });
+      const ids = both.hits.map((h) => h.id);
+      assert.ok(ids.includes('cafe'.padEnd(32, '0')) && ids.includes(items[30]!.id), 'both the keyword and the vector match');
+      for (const h of both.hits) assert.ok(h.score >= 0 && h.score <= 1);
+    });
+
+    it('matches an item through a region vector and returns the item once', async () => {
+      const regionVector = randomUnit(rand);
+      const box = { x: 10, y: 20, w: 300, h: 200 };
+      await put([makeItem(200, randomUnit(rand), { id: 'region'.padEnd(32, '0'), regions: [{ box, vector: regionVector }] })]);
+      const { hits } = await store.nearest(regionVector, { limit: 10 });
+      assert.equal(hits[0]!.id, 'region'.padEnd(32, '0'));
+      assert.equal(hits.filter((h) => h.id === 'region'.padEnd(32, '0')).length, 1);
+      assert.ok(hits[0]!.score > 0.999);
+      if (factory.reportsRegions) assert.deepEqual(hits[0]!.region, box);
+      assert.equal((await store.stats()).vectors, (await store.stats()).items + 1);
+    });
+
+    it('replaces an item on a second upsert instead of duplicating it', async () => {
+      const before = await store.stats();
+      const moved = randomUnit(rand);
+      await put([{ ...items[5]!, label: 'Relabelled', vector: moved }]);
+      assert.equal((await store.stats()).items, before.items);
+      assert.equal((await store.get(items[5]!.id))?.label, 'Relabelled');
+      assert.equal((await store.nearest(moved, { limit: 1 })).hits[0]!.id, items[5]!.id);
+      const old = (await store.nearest(vectors[5]!, { limit: 60 })).hits.find((h) => h.id === items[5]!.id);
+      assert.ok(!old || old.score < 0.999, 'the old vector is gone');
+    });
+
+    it('counts facets under a filter', async () => {
+      const facets = await store.facets(['collection', 'labels', 'rights'], { source: 'https://example.org/iiif/collection-a.json' });
+      const inSource = [...held.values()].filter((it) => it.source === 'https://example.org/iiif/collection-a.json');
+      assert.equal(facets.collection.Maps, inSource.filter((it) => it.collections.includes('Maps')).length);
+      assert.equal(facets.labels.portrait ?? 0, inSource.filter((it) => it.labels.includes('portrait')).length);
+      assert.equal(facets.rights['http://creativecommons.org/publicdomain/zero/1.0/'], inSource.length);
+    });
+
+    it('refuses vectors of the wrong length, storing nothing', async () => {
+      const before = await store.stats();
+      await assert.rejects(store.nearest(new Float32Array(DIM + 1), { limit: 5 }), (err: Error) => err instanceof InvalidQueryError && new RegExp(`${DIM}`).test(err.message));
+      await assert.rejects(store.upsert([makeItem(300, new Float32Array(DIM - 1).fill(0.1), { id: 'wrongdim'.padEnd(32, '0') })]), StoreError);
+      assert.equal(await store.get('wrongdim'.padEnd(32, '0')), undefined);
+      assert.deepEqual(await store.stats(), before);
+      await assert.rejects(store.nearest(vectors[0]!, { limit: 0 }), InvalidQueryError);
+    });
+
+    it('refuses to reopen the index for another model or dimension', async () => {
+      await assert.rejects(store.open({ modelId: MODEL, dimensions: DIM * 2 }), StoreSchemaError);
+      await assert.rejects(store.open({ modelId: 'another-model', dimensions: DIM }), StoreSchemaError);
+      await store.open({ modelId: MODEL, dimensions: DIM });
+    });
+
+    it('deletes by id, by manifest and by source', async () => {
+      await store.delete([items[0]!.id, items[1]!.id]);
+      assert.equal(await store.get(items[0]!.id), undefined);
+      assert.ok(!(await store.nearest(vectors[1]!, { limit: 3 })).hits.some((h) => h.id === items[1]!.id));
+      const manifest = items[2]!.manifestId;
+      const inManifest = (await Promise.all(items.map((it) => store.get(it.id)))).filter((it) => it?.manifestId === manifest).length;
+      assert.equal(await store.deleteWhere({ manifest: [manifest] }), inManifest);
+      assert.equal((await store.nearest(vectors[2]!, { limit: 100, filter: { manifest } })).hits.length, 0);
+      const before = (await store.stats()).items;
+      const removed = await store.deleteWhere({ source: ['https://example.org/iiif/collection-b.json'] });
+      assert.ok(removed > 0);
+      assert.equal((await store.stats()).items, before - removed);
+    });
+
+    it('takes a large batch in one call', async () => {
+      const big = Array.from({ length: 1500 }, (_, i) => makeItem(1000 + i, randomUnit(rand), { id: `big${String(i).padStart(5, '0')}`.padEnd(32, '0') }));
+      const before = (await store.stats()).items;
+      await put(big);
+      assert.equal((await store.stats()).items, before + big.length);
+      assert.equal((await store.nearest(big[777]!.vector, { limit: 1 })).hits[0]!.id, big[777]!.id);
+    });
+  });
+}
