@@ -231,7 +231,7 @@ export class Discovery {
     const upserts: CanvasUpsert[] = [];
     for (const canvas of doc.canvases) {
       const imageUrl = await this.imageUrlFor(canvas);
-      const record: IndexedRecord = { ...canvas, manifestUrl: url, collectionPath: path, imageUrl };
+      const record: IndexedRecord = { ...canvas, manifestUrl: url, sourceUrl: source.url, collectionPath: path, imageUrl };
       const recordJson = JSON.stringify(record);
       upserts.push({
         itemId: itemIdOf(url, canvas.canvasId),

@@ -16,6 +16,8 @@ export interface HarvestedItem {
 /** What the index keeps of a canvas: the IIIF record plus where it was found and how it was fetched. */
 export interface IndexedRecord extends CanvasRecord {
   manifestUrl: string;
+  /** The harvest source (collection, change stream or manifest URL) the canvas was reached from. */
+  sourceUrl: string;
   /** Labels of the collections the manifest was reached through, root first. */
   collectionPath: string[];
   /** The URL actually fetched (sized Image API request or plain file). */

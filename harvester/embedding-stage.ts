@@ -1,0 +1,96 @@
+import type { Encoders } from '../models/index.ts';
+import type { ItemFields, StoreItem, VectorStore } from '../store/types.ts';
+import type { LanguageMap } from './iiif/types.ts';
+import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
+
+const firstValue = (map: LanguageMap | undefined): string => {
+  if (!map) return '';
+  return map.en?.[0] ?? map.none?.[0] ?? Object.values(map).find((v) => v.length)?.[0] ?? '';
+};
+const allValues = (map: LanguageMap | undefined): string[] => (map ? Object.values(map).flat() : []);
+
+/** A navDate as a sortable ISO date, or nothing when it is not a date. */
+function isoDate(navDate: string | undefined): string | undefined {
+  if (!navDate) return undefined;
+  const t = Date.parse(navDate);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+/** The store's flat fields for a harvested canvas: what portals filter, facet and search on. */
+export function itemFields(itemId: string, record: IndexedRecord): ItemFields {
+  const metadataValues = record.metadata.flatMap((m) => allValues(m.value));
+  const text = [
+    ...allValues(record.label),
+    ...allValues(record.manifestLabel),
+    ...allValues(record.summary),
+    ...metadataValues,
+    ...allValues(record.requiredStatement?.value),
+  ];
+  return {
+    id: itemId,
+    canvasId: record.canvasId,
+    manifestId: record.manifestId,
+    manifestUrl: record.manifestUrl,
+    source: record.sourceUrl,
+    collections: record.collectionPath,
+    label: firstValue(record.label) || firstValue(record.manifestLabel),
+    labels: [],
+    date: isoDate(record.navDate),
+    rights: record.rights,
+    // Bounded: a manifest with pages of metadata must not make one document huge.
+    text: [...new Set(text)].join(' \n').slice(0, 20_000),
+    record: record as unknown as Record<string, unknown>,
+  };
+}
+
+/**
+ * The harvester's stage once encoders and a store are configured: embeds each batch of
+ * decoded canvases with the image tower and upserts them. Upserts replace by id, so a
+ * batch sent again after a crash changes nothing.
+ */
+export class EmbeddingStage implements IndexStage {
+  readonly id: string;
+
+  constructor(
+    private readonly encoders: Encoders,
+    private readonly store: VectorStore,
+  ) {
+    this.id = encoders.config.modelId;
+  }
+
+  async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
+    const vectors = await this.embed(items);
+    const ready: StoreItem[] = [];
+    const outcomes: StageOutcome[] = [];
+    items.forEach((item, i) => {
+      const vector = vectors[i];
+      if (vector instanceof Error) outcomes.push({ itemId: item.itemId, ok: false, reason: `embedding failed: ${vector.message}` });
+      else {
+        ready.push({ ...itemFields(item.itemId, item.record), vector: vector! });
+        outcomes.push({ itemId: item.itemId, ok: true });
+      }
+    });
+    if (ready.length) await this.store.upsert(ready);
+    return outcomes;
+  }
+
+  /** One batch call; when it fails, item by item, so one bad canvas does not fail its neighbours. */
+  private async embed(items: HarvestedItem[]): Promise<Array<Float32Array | Error>> {
+    const inputs = items.map((item) => ({ data: item.image.data, width: item.image.width, height: item.image.height, channels: 3 as const }));
+    try {
+      return await this.encoders.image.embed(inputs);
+    } catch {
+      return Promise.all(inputs.map((input) => this.encoders.image.embed([input]).then((v) => v[0]!, (err: unknown) => err as Error)));
+    }
+  }
+
+  async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
+    await this.store.updateFields(records.map((r) => itemFields(r.itemId, r.record)));
+  }
+
+  async remove(itemIds: string[]): Promise<void> {
+    if (itemIds.length) await this.store.delete(itemIds);
+  }
+
+  async close(): Promise<void> {}
+}
