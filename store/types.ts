@@ -96,6 +96,11 @@ export interface VectorStore {
   /** Creates the index or checks that it was built for the same model and dimensions. */
   open(schema: StoreSchema): Promise<void>;
   upsert(items: StoreItem[]): Promise<void>;
+  /**
+   * Replaces the fields of items already indexed and keeps their vectors (metadata changed,
+   * pixels did not); ids not in the index are ignored.
+   */
+  updateFields(items: ItemFields[]): Promise<void>;
   delete(ids: string[]): Promise<void>;
   /** Removes every item of these manifests (by manifest URL or id) or sources; returns how many. */
   deleteWhere(where: { manifest?: string[]; source?: string[] }): Promise<number>;
