@@ -195,6 +195,16 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       assert.ok(!old || old.score < 0.999, 'the old vector is gone');
     });
 
+    it('updates fields without touching vectors, ignoring unknown ids', async () => {
+      const { vector: _vector, regions: _regions, ...fields } = items[9]!;
+      await store.updateFields([{ ...fields, label: 'Updated label', text: 'Updated label zanzibar' }, { ...fields, id: 'e'.repeat(32) }]);
+      held.set(items[9]!.id, { ...items[9]!, label: 'Updated label', text: 'Updated label zanzibar' });
+      assert.equal((await store.get(items[9]!.id))?.label, 'Updated label');
+      assert.equal(await store.get('e'.repeat(32)), undefined);
+      assert.equal((await store.nearest(vectors[9]!, { limit: 1 })).hits[0]!.id, items[9]!.id, 'the vector is still there');
+      assert.equal((await store.keyword('zanzibar', { limit: 3 })).hits[0]?.id, items[9]!.id, 'the new text is searchable');
+    });
+
     it('counts facets under a filter', async () => {
       const facets = await store.facets(['collection', 'labels', 'rights'], { source: 'https://example.org/iiif/collection-a.json' });
       const inSource = [...held.values()].filter((it) => it.source === 'https://example.org/iiif/collection-a.json');
