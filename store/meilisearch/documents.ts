@@ -1,0 +1,148 @@
+import type { Box, ItemFields, StoreItem } from '../types.ts';
+import { InvalidQueryError } from '../errors.ts';
+
+/**
+ * One Meilisearch document per item. The vectors travel in `_vectors` under the one embedder:
+ * the whole image first, then the regions. Meilisearch keeps several vectors per document and
+ * ranks the document by its best one, but cannot say which one matched, so a hit carries no region.
+ */
+export interface MeiliDocument {
+  id: string;
+  canvasId: string;
+  manifestId: string;
+  manifestUrl: string;
+  source?: string;
+  collections: string[];
+  label: string;
+  labels: string[];
+  date?: string;
+  /** `date` as a number (YYYYMMDDhhmmss), because Meilisearch compares (>=, <=) numbers only. */
+  dateValue?: number;
+  rights?: string;
+  text: string;
+  record: Record<string, unknown>;
+  /** The region boxes, in the order of their vectors after the whole image's. */
+  regions?: Box[];
+  _vectors?: Record<string, { embeddings: number[][]; regenerate: boolean }>;
+}
+
+/** Meilisearch's rule for document ids: letters, digits, - and _, at most 511 bytes. */
+const DOCUMENT_ID = /^[A-Za-z0-9_-]{1,511}$/;
+
+export function isValidDocumentId(id: string): boolean {
+  return DOCUMENT_ID.test(id);
+}
+
+/** Checks an item before anything is sent, so that a bad batch changes nothing in the index. */
+export function checkItem(item: StoreItem, dimensions: number): void {
+  if (typeof item.id !== 'string' || !isValidDocumentId(item.id)) {
+    throw new InvalidQueryError(`item id ${JSON.stringify(item.id)} cannot be a Meilisearch document id (letters, digits, - and _ only)`);
+  }
+  checkVector(item.vector, dimensions, `item ${item.id}`);
+  item.regions?.forEach((r, i) => checkVector(r.vector, dimensions, `item ${item.id}, region ${i}`));
+}
+
+function checkVector(v: Float32Array, dimensions: number, what: string): void {
+  if (!v || v.length !== dimensions) {
+    throw new InvalidQueryError(`${what}: the vector has ${v?.length ?? 0} dimensions, the index expects ${dimensions}`);
+  }
+  for (let i = 0; i < v.length; i++) {
+    // JSON has no NaN or Infinity: they would arrive as null and fail the whole batch.
+    if (!Number.isFinite(v[i]!)) throw new InvalidQueryError(`${what}: the vector has a non-finite value at ${i}`);
+  }
+}
+
+export function toDocument(item: StoreItem, embedder: string): MeiliDocument {
+  const doc: MeiliDocument = {
+    id: item.id,
+    canvasId: item.canvasId,
+    manifestId: item.manifestId,
+    manifestUrl: item.manifestUrl,
+    collections: item.collections,
+    label: item.label,
+    labels: item.labels,
+    text: item.text,
+    record: item.record,
+  };
+  if (item.source !== undefined) doc.source = item.source;
+  if (item.date !== undefined) {
+    doc.date = item.date;
+    const value = dateValue(item.date, 'start');
+    if (value !== undefined) doc.dateValue = value;
+  }
+  if (item.rights !== undefined) doc.rights = item.rights;
+  const regions = item.regions ?? [];
+  if (regions.length) doc.regions = regions.map((r) => ({ x: r.box.x, y: r.box.y, w: r.box.w, h: r.box.h }));
+  doc._vectors = {
+    [embedder]: {
+      embeddings: [Array.from(item.vector), ...regions.map((r) => Array.from(r.vector))],
+      // Without this Meilisearch would treat the vectors as its own to recompute.
+      regenerate: false,
+    },
+  };
+  return doc;
+}
+
+/**
+ * The fields of an item for a partial update (PUT), which Meilisearch merges into the stored
+ * document: `_vectors` and the region boxes are left out so that the vectors stay as they are, and
+ * optional fields the item no longer has are sent as null so that their old values go.
+ */
+export function toFieldsDocument(item: ItemFields): Omit<MeiliDocument, 'source' | 'date' | 'dateValue' | 'rights'> & Record<string, unknown> {
+  return {
+    id: item.id,
+    canvasId: item.canvasId,
+    manifestId: item.manifestId,
+    manifestUrl: item.manifestUrl,
+    collections: item.collections,
+    label: item.label,
+    labels: item.labels,
+    text: item.text,
+    record: item.record,
+    source: item.source ?? null,
+    date: item.date ?? null,
+    dateValue: item.date !== undefined ? (dateValue(item.date, 'start') ?? null) : null,
+    rights: item.rights ?? null,
+  };
+}
+
+/** The item as the store interface returns it: internal fields (dateValue, regions, _vectors) left out. */
+export function fromDocument(doc: Record<string, unknown>): ItemFields {
+  const d = doc as unknown as MeiliDocument;
+  const item: ItemFields = {
+    id: String(d.id),
+    canvasId: d.canvasId,
+    manifestId: d.manifestId,
+    manifestUrl: d.manifestUrl,
+    collections: d.collections ?? [],
+    label: d.label,
+    labels: d.labels ?? [],
+    text: d.text,
+    record: d.record ?? {},
+  };
+  if (d.source !== undefined && d.source !== null) item.source = d.source;
+  if (d.date !== undefined && d.date !== null) item.date = d.date;
+  if (d.rights !== undefined && d.rights !== null) item.rights = d.rights;
+  return item;
+}
+
+const DATE = /^(-?\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * An ISO 8601 date (or year, or year-month) as a sortable number YYYYMMDDhhmmss, taking the
+ * first or the last instant of what it names, so "1936" as an upper bound includes all of 1936.
+ * The offset is ignored: navDates are compared as written.
+ */
+export function dateValue(iso: string, bound: 'start' | 'end'): number | undefined {
+  const m = DATE.exec(iso.trim());
+  if (!m) return undefined;
+  const end = bound === 'end';
+  const year = Number(m[1]);
+  const month = m[2] !== undefined ? Number(m[2]) : end ? 12 : 1;
+  const day = m[3] !== undefined ? Number(m[3]) : end ? 31 : 1;
+  const hour = m[4] !== undefined ? Number(m[4]) : end ? 23 : 0;
+  const minute = m[5] !== undefined ? Number(m[5]) : end ? 59 : 0;
+  const second = m[6] !== undefined ? Number(m[6]) : end ? 59 : 0;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60) return undefined;
+  return year * 1e10 + month * 1e8 + day * 1e6 + hour * 1e4 + minute * 1e2 + second;
+}
