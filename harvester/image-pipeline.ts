@@ -41,6 +41,7 @@ export class ImagePipeline {
   }
 
   async run(): Promise<void> {
+    this.ctx.journal.requeueOtherStages(this.ctx.stage.id);
     await this.updateMetadata();
     const total = this.ctx.journal.counts();
     this.ctx.emit({ type: 'images-queued', total: total.pending + total.fetched + total.failed });

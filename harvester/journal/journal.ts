@@ -320,6 +320,19 @@ export class Journal {
     }
   }
 
+  /**
+   * Canvases indexed by another stage (a new model, or the recording stand-in) go back
+   * to work; their cached images are used, so nothing is downloaded again.
+   */
+  requeueOtherStages(stageId: string): number {
+    return this.db
+      .prepare(
+        `UPDATE canvases SET status = CASE WHEN image_hash IS NOT NULL THEN 'fetched' ELSE 'pending' END, updated_at = ?
+         WHERE status = 'indexed' AND (model_id IS NULL OR model_id <> ?)`,
+      )
+      .run(now(), stageId).changes;
+  }
+
   metadataDirty(): CanvasRow[] {
     return this.db.prepare(`SELECT * FROM canvases WHERE metadata_dirty = 1`).all() as CanvasRow[];
   }

@@ -85,7 +85,7 @@ function item(i: number): StoreItem {
 }
 
 function openStore(dir: string) {
-  const cfg = storeSchema.parse({ embedded: { quantization: process.env.BENCH_QUANTIZATION ?? 'f32' } });
+  const cfg = storeSchema.parse(process.env.BENCH_QUANTIZATION ? { embedded: { quantization: process.env.BENCH_QUANTIZATION } } : {});
   return new EmbeddedStore({ dir, index: 'bench', ...cfg.embedded });
 }
 
@@ -204,7 +204,7 @@ if (role === 'build' || role === 'query') {
     });
     console.table(rows.slice(-1));
   }
-  const quantization = process.env.BENCH_QUANTIZATION ?? 'f32';
+  const quantization = storeSchema.parse({}).embedded.quantization === (process.env.BENCH_QUANTIZATION ?? storeSchema.parse({}).embedded.quantization) ? `${process.env.BENCH_QUANTIZATION ?? storeSchema.parse({}).embedded.quantization} (default)` : process.env.BENCH_QUANTIZATION!;
   console.log(`\nstore benchmark: embedded store (${quantization} index), ${DIM}-d clustered vectors, ${os.availableParallelism()} cores, ${os.cpus()[0]?.model}\n`);
   console.table(rows);
   const at1M = rows.find((r) => r.vectors === 1_000_000);

@@ -5,6 +5,7 @@ import { harvestSchema, type HarvestConfig } from '../../config/schema.ts';
 import { createHttpClient } from '../../harvester/http/index.ts';
 import { HarvestService, journalPath, type HarvestRunOptions } from '../../harvester/harvest-service.ts';
 import { RecordingStage } from '../../harvester/recording-stage.ts';
+import type { IndexStage } from '../../harvester/stage.ts';
 import { Journal } from '../../harvester/journal/journal.ts';
 import type { HarvestEvent, HarvestSummary } from '../../harvester/events.ts';
 import { fixture } from './fixtures.ts';
@@ -47,14 +48,14 @@ export interface HarnessRun {
 }
 
 /** One harvest run in-process, the way the CLI wires it, with a recording stage that persists across runs. */
-export async function harvestOnce(
+export async function harvestOnce<S extends IndexStage = RecordingStage>(
   dataDir: string,
   urls: string[],
-  opts: HarvestRunOptions & { config?: HarvestConfig; stage?: RecordingStage } = {},
-): Promise<HarnessRun & { stage: RecordingStage }> {
+  opts: HarvestRunOptions & { config?: HarvestConfig; stage?: S } = {},
+): Promise<HarnessRun & { stage: S }> {
   const config = opts.config ?? testHarvestConfig();
   const http = createHttpClient(config.http);
-  const stage = opts.stage ?? new RecordingStage(path.join(dataDir, 'recorded-items.jsonl'));
+  const stage = opts.stage ?? (new RecordingStage(path.join(dataDir, 'recorded-items.jsonl')) as unknown as S);
   const events: HarvestEvent[] = [];
   try {
     const summary = await new HarvestService({ config, dataDir, http, stage, onEvent: (e) => events.push(e) }).run(urls, opts);

@@ -1,0 +1,199 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { Index, MetricKind, ScalarKind } from 'usearch';
+
+export type Quantization = 'f32' | 'f16' | 'i8';
+
+export interface AnnSettings {
+  dimensions: number;
+  quantization: Quantization;
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+}
+
+/** What ties an index file to one SQLite store at one point of its history. */
+export interface AnnStamp {
+  storeId: string;
+  generation: number;
+}
+
+/** The sidecar written next to the index file: the file is trusted only when all of it agrees. */
+interface Sidecar extends AnnStamp {
+  format: typeof FORMAT;
+  count: number;
+  tombstones: number;
+  bytes: number;
+  crc32: number;
+  dimensions: number;
+  quantization: Quantization;
+  connectivity: number;
+}
+
+const FORMAT = 'reprise-ann/1';
+const SCALAR: Record<Quantization, ScalarKind> = { f32: ScalarKind.F32, f16: ScalarKind.F16, i8: ScalarKind.I8 };
+const THREADS = Math.max(1, os.availableParallelism());
+
+export const sidecarPath = (file: string) => `${file}.json`;
+
+/** CRC-32 of a file read in chunks: index files pass the 2 GiB a Buffer may hold. */
+function fileCrc32(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(8 << 20);
+    let crc = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return crc;
+      crc = crc32(chunk.subarray(0, n), crc);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeDurably(file: string, write: (tmp: string) => void): string {
+  const tmp = `${file}.tmp`;
+  rmSync(tmp, { force: true });
+  write(tmp);
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return tmp;
+}
+
+/**
+ * An HNSW graph (usearch) over the store's vectors, keyed by `vectors.key`. It lives in memory
+ * and is saved beside the SQLite file with a sidecar that stamps it with the store's id, the
+ * generation it reflects and a CRC of its bytes; a file that does not match its sidecar is never
+ * handed to usearch, which would trust whatever it reads.
+ */
+export class AnnIndex {
+  private index: Index;
+  /** Removed keys still taking room in the graph: usearch marks them, it does not compact. */
+  tombstones = 0;
+
+  constructor(readonly settings: AnnSettings) {
+    this.index = AnnIndex.empty(settings);
+  }
+
+  private static empty(settings: AnnSettings): Index {
+    return new Index({
+      dimensions: settings.dimensions,
+      // Cosine rather than inner product although vectors are unit length: usearch normalises
+      // before quantising, which i8 needs to use its 256 levels on unit vectors.
+      metric: MetricKind.Cos,
+      quantization: SCALAR[settings.quantization],
+      connectivity: settings.connectivity,
+      expansion_add: settings.expansionAdd,
+      expansion_search: settings.expansionSearch,
+      multi: false,
+    });
+  }
+
+  /**
+   * Loads a saved index if its sidecar vouches for it and it was built with these settings for
+   * this store; otherwise says why not, so the caller rebuilds from SQLite.
+   */
+  static load(file: string, settings: AnnSettings, storeId: string): { index: AnnIndex; generation: number } | { reason: string } {
+    if (!existsSync(file)) return { reason: 'no index file' };
+    let sidecar: Sidecar;
+    try {
+      sidecar = JSON.parse(readFileSync(sidecarPath(file), 'utf8')) as Sidecar;
+    } catch (err) {
+      return { reason: `its sidecar is missing or unreadable (${(err as Error).message})` };
+    }
+    if (sidecar.format !== FORMAT) return { reason: `unknown sidecar format ${String(sidecar.format)}` };
+    if (sidecar.storeId !== storeId) return { reason: 'it belongs to another store' };
+    if (sidecar.dimensions !== settings.dimensions || sidecar.quantization !== settings.quantization || sidecar.connectivity !== settings.connectivity) {
+      return { reason: `it was built with other settings (${sidecar.quantization}, connectivity ${sidecar.connectivity})` };
+    }
+    const bytes = statSync(file).size;
+    if (bytes !== sidecar.bytes) return { reason: `it is ${bytes} bytes, ${sidecar.bytes} were written (torn write)` };
+    if (fileCrc32(file) !== sidecar.crc32) return { reason: 'its checksum does not match (corrupt)' };
+    const ann = new AnnIndex(settings);
+    try {
+      ann.index.load(file);
+    } catch (err) {
+      return { reason: `usearch could not load it (${(err as Error).message})` };
+    }
+    if (ann.index.size() !== sidecar.count || ann.index.dimensions() !== settings.dimensions) {
+      return { reason: `it holds ${ann.index.size()} vectors, its sidecar says ${sidecar.count}` };
+    }
+    ann.tombstones = sidecar.tombstones;
+    return { index: ann, generation: sidecar.generation };
+  }
+
+  get size(): number {
+    return this.index.size();
+  }
+
+  has(key: number): boolean {
+    return this.index.contains(BigInt(key)) as boolean;
+  }
+
+  /** Adds a batch on every core: usearch parallelises inside one call only. */
+  add(keys: number[], vectors: Float32Array[]): void {
+    if (keys.length === 0) return;
+    this.index.add(BigUint64Array.from(keys, BigInt), vectors, THREADS);
+  }
+
+  remove(keys: number[]): void {
+    const present = keys.filter((k) => this.has(k));
+    if (present.length === 0) return;
+    this.index.remove(BigUint64Array.from(present, BigInt));
+    this.tombstones += present.length;
+  }
+
+  /** The k nearest keys with their cosine similarity as the index computes it (quantised when the index is). */
+  search(vector: Float32Array, k: number): Array<{ key: number; similarity: number }> {
+    if (this.index.size() === 0 || k <= 0) return [];
+    const { keys, distances } = this.index.search(vector, Math.min(k, this.index.size()), 1);
+    const out: Array<{ key: number; similarity: number }> = [];
+    for (let i = 0; i < keys.length; i++) out.push({ key: Number(keys[i]!), similarity: 1 - distances[i]! });
+    return out;
+  }
+
+  /**
+   * Writes the index and then its sidecar, each to a temporary file made durable before it is
+   * renamed into place. A crash between the two renames leaves a new file under an old sidecar,
+   * which the CRC check refuses: the store then rebuilds rather than trusting it.
+   */
+  save(file: string, stamp: AnnStamp): void {
+    const tmpIndex = writeDurably(file, (tmp) => this.index.save(tmp));
+    const sidecar: Sidecar = {
+      format: FORMAT,
+      ...stamp,
+      count: this.index.size(),
+      tombstones: this.tombstones,
+      bytes: statSync(tmpIndex).size,
+      crc32: fileCrc32(tmpIndex),
+      dimensions: this.settings.dimensions,
+      quantization: this.settings.quantization,
+      connectivity: this.settings.connectivity,
+    };
+    const tmpSidecar = writeDurably(sidecarPath(file), (tmp) => writeFileSync(tmp, JSON.stringify(sidecar)));
+    renameSync(tmpIndex, file);
+    renameSync(tmpSidecar, sidecarPath(file));
+    try {
+      const dir = openSync(path.dirname(file), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    } catch {
+      // Some platforms cannot fsync a directory; the renames are then as durable as the OS makes them.
+    }
+  }
+
+  static remove(file: string): void {
+    rmSync(file, { force: true });
+    rmSync(sidecarPath(file), { force: true });
+  }
+}

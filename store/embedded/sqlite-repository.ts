@@ -1,0 +1,428 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { StoreSchemaError } from '../errors.ts';
+import type { Box, FacetField, ItemFields, StoreSchema } from '../types.ts';
+import type { SqlFilter } from './filters.ts';
+import { STORE_SCHEMA, STORE_SCHEMA_VERSION } from './schema.ts';
+import { fromBlob, toBlob } from './vectors.ts';
+
+/** An item whose vectors are already checked and normalised. */
+export interface PreparedItem {
+  fields: ItemFields;
+  vectors: Array<{ box?: Box; vector: Float32Array }>;
+}
+
+export interface VectorRow {
+  key: number;
+  itemRowid: number;
+  ord: number;
+  box: Box | undefined;
+  vector: Float32Array;
+}
+
+/** What a write did to the vectors, for the ANN index to follow. */
+export interface VectorChanges {
+  added: Array<{ key: number; vector: Float32Array }>;
+  removed: number[];
+  generation: number;
+  /** Items created minus items deleted, so that counts need no count(*) over a large table. */
+  itemDelta: number;
+}
+
+interface ItemRow {
+  rowid: number;
+  id: string;
+  canvas_id: string;
+  manifest_id: string;
+  manifest_url: string;
+  source: string | null;
+  label: string;
+  date: string | null;
+  rights: string | null;
+  text: string;
+  collections: string;
+  labels: string;
+  record: string;
+}
+
+const ITEM_COLUMNS = 'i.rowid, i.id, i.canvas_id, i.manifest_id, i.manifest_url, i.source, i.label, i.date, i.rights, i.text, i.collections, i.labels, i.record';
+
+function toFields(row: ItemRow): ItemFields {
+  const fields: ItemFields = {
+    id: row.id,
+    canvasId: row.canvas_id,
+    manifestId: row.manifest_id,
+    manifestUrl: row.manifest_url,
+    collections: JSON.parse(row.collections) as string[],
+    label: row.label,
+    labels: JSON.parse(row.labels) as string[],
+    text: row.text,
+    record: JSON.parse(row.record) as Record<string, unknown>,
+  };
+  // Absent rather than undefined, so that what comes back deep-equals what went in.
+  if (row.source !== null) fields.source = row.source;
+  if (row.date !== null) fields.date = row.date;
+  if (row.rights !== null) fields.rights = row.rights;
+  return fields;
+}
+
+const sameBox = (a: Box | undefined, b: Box | undefined) =>
+  a === b || (!!a && !!b && a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h);
+
+/**
+ * The SQLite side of the embedded store: items, their filter fields, vectors and the full-text
+ * index, in WAL mode. Every write is one transaction, so a process killed at any instant leaves
+ * each item either whole (fields, side tables, all its vectors) or as it was before.
+ */
+export class SqliteRepository {
+  readonly db: Database.Database;
+
+  constructor(readonly file: string) {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > STORE_SCHEMA_VERSION) {
+      throw new Error(`the store ${this.file} was written by a newer Reprise (schema ${version}, this one knows ${STORE_SCHEMA_VERSION}); upgrade Reprise`);
+    }
+    this.db.transaction(() => {
+      this.db.exec(STORE_SCHEMA);
+      this.db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
+      this.setMeta('schema_version', String(STORE_SCHEMA_VERSION));
+      if (this.getMeta('store_id') === undefined) this.setMeta('store_id', randomUUID());
+      if (this.getMeta('generation') === undefined) this.setMeta('generation', '0');
+    })();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // --- meta ---------------------------------------------------------------
+
+  getMeta(key: string): string | undefined {
+    return this.db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
+  }
+
+  /** A random id made with the database: an index file made for another database is never taken for this one's. */
+  get storeId(): string {
+    return this.getMeta('store_id')!;
+  }
+
+  get generation(): number {
+    return Number(this.getMeta('generation'));
+  }
+
+  /** Records the schema on first use; afterwards refuses another model or dimension. */
+  checkSchema(index: string, wanted: StoreSchema): void {
+    this.db.transaction(() => {
+      const modelId = this.getMeta('model_id');
+      const dimensions = this.getMeta('dimensions');
+      if (modelId === undefined || dimensions === undefined) {
+        this.setMeta('model_id', wanted.modelId);
+        this.setMeta('dimensions', String(wanted.dimensions));
+        return;
+      }
+      if (modelId !== wanted.modelId || Number(dimensions) !== wanted.dimensions) {
+        throw new StoreSchemaError(index, { modelId, dimensions: Number(dimensions) }, wanted);
+      }
+    })();
+  }
+
+  // --- writes -------------------------------------------------------------
+
+  /**
+   * Inserts or replaces items with their vectors, in one transaction. An item whose vectors are
+   * unchanged (same boxes, same bytes) keeps its vector keys, so a metadata change sent as a
+   * full upsert does not churn the ANN index.
+   */
+  upsert(items: PreparedItem[]): VectorChanges {
+    const upsertItem = this.db.prepare(
+      `INSERT INTO items (id, canvas_id, manifest_id, manifest_url, source, label, date, rights, text, collections, labels, record)
+       VALUES (@id, @canvasId, @manifestId, @manifestUrl, @source, @label, @date, @rights, @text, @collections, @labels, @record)
+       ON CONFLICT(id) DO UPDATE SET canvas_id = excluded.canvas_id, manifest_id = excluded.manifest_id,
+         manifest_url = excluded.manifest_url, source = excluded.source, label = excluded.label, date = excluded.date,
+         rights = excluded.rights, text = excluded.text, collections = excluded.collections, labels = excluded.labels,
+         record = excluded.record
+       RETURNING rowid`,
+    );
+    const exists = this.db.prepare(`SELECT 1 FROM items WHERE id = ?`).pluck();
+    const existingVectors = this.db.prepare(`SELECT key, ord, box, vector FROM vectors WHERE item_rowid = ? ORDER BY ord`);
+    const deleteVectors = this.db.prepare(`DELETE FROM vectors WHERE item_rowid = ?`);
+    const insertVector = this.db.prepare(`INSERT INTO vectors (item_rowid, ord, box, vector) VALUES (?, ?, ?, ?)`);
+    return this.db.transaction(() => {
+      const generation = this.generation + 1;
+      const added: VectorChanges['added'] = [];
+      const removed: number[] = [];
+      let itemDelta = 0;
+      for (const item of items) {
+        if (!exists.get(item.fields.id)) itemDelta++;
+        const rowid = (upsertItem.get(this.itemParams(item.fields)) as { rowid: number }).rowid;
+        this.replaceSideTables(rowid, item.fields);
+        const old = existingVectors.all(rowid) as Array<{ key: number; ord: number; box: string | null; vector: Buffer }>;
+        const unchanged =
+          old.length === item.vectors.length &&
+          old.every((row, i) => sameBox(row.box === null ? undefined : (JSON.parse(row.box) as Box), item.vectors[i]!.box) && row.vector.equals(toBlob(item.vectors[i]!.vector)));
+        if (unchanged) continue;
+        removed.push(...old.map((row) => row.key));
+        deleteVectors.run(rowid);
+        item.vectors.forEach((v, ord) => {
+          const key = Number(insertVector.run(rowid, ord, v.box ? JSON.stringify(v.box) : null, toBlob(v.vector)).lastInsertRowid);
+          added.push({ key, vector: v.vector });
+        });
+      }
+      this.logChanges(generation, [...removed, ...added.map((a) => a.key)]);
+      // An id given twice in one batch replaces vectors added moments before: only the last ones live.
+      const gone = new Set(removed);
+      const fresh = new Set(added.map((a) => a.key));
+      const live = added.filter((a) => !gone.has(a.key));
+      return { added: live, removed: removed.filter((k) => !fresh.has(k)), itemDelta, generation: added.length || removed.length ? generation : generation - 1 };
+    })();
+  }
+
+  /** Replaces the fields of items already present; returns how many were. */
+  updateFields(items: ItemFields[]): number {
+    const update = this.db.prepare(
+      `UPDATE items SET canvas_id = @canvasId, manifest_id = @manifestId, manifest_url = @manifestUrl, source = @source,
+         label = @label, date = @date, rights = @rights, text = @text, collections = @collections, labels = @labels, record = @record
+       WHERE id = @id RETURNING rowid`,
+    );
+    return this.db.transaction(() => {
+      let updated = 0;
+      for (const fields of items) {
+        const row = update.get(this.itemParams(fields)) as { rowid: number } | undefined;
+        if (!row) continue;
+        this.replaceSideTables(row.rowid, fields);
+        updated++;
+      }
+      return updated;
+    })();
+  }
+
+  /** Deletes items (their vectors and side rows follow by cascade); returns the removed vector keys. */
+  deleteIds(ids: string[]): { deleted: number; changes: VectorChanges } {
+    const keysOf = this.db.prepare(`SELECT v.key FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE i.id = ?`).pluck();
+    const del = this.db.prepare(`DELETE FROM items WHERE id = ?`);
+    return this.db.transaction(() => {
+      const generation = this.generation + 1;
+      const removed: number[] = [];
+      let deleted = 0;
+      for (const id of new Set(ids)) {
+        removed.push(...(keysOf.all(id) as number[]));
+        deleted += del.run(id).changes;
+      }
+      this.logChanges(generation, removed);
+      return { deleted, changes: { added: [], removed, itemDelta: -deleted, generation: removed.length ? generation : generation - 1 } };
+    })();
+  }
+
+  idsWhere(where: { manifest?: string[]; source?: string[] }): string[] {
+    const manifests = where.manifest ?? [];
+    const sources = where.source ?? [];
+    if (!manifests.length && !sources.length) return [];
+    const ph = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    const clauses: string[] = [];
+    if (manifests.length) clauses.push(`manifest_id IN (${ph(manifests.length)}) OR manifest_url IN (${ph(manifests.length)})`);
+    if (sources.length) clauses.push(`source IN (${ph(sources.length)})`);
+    return this.db.prepare(`SELECT id FROM items WHERE ${clauses.join(' OR ')}`).pluck().all(...manifests, ...manifests, ...sources) as string[];
+  }
+
+  private itemParams(f: ItemFields) {
+    return {
+      id: f.id,
+      canvasId: f.canvasId,
+      manifestId: f.manifestId,
+      manifestUrl: f.manifestUrl,
+      source: f.source ?? null,
+      label: f.label,
+      date: f.date ?? null,
+      rights: f.rights ?? null,
+      text: f.text,
+      collections: JSON.stringify(f.collections),
+      labels: JSON.stringify(f.labels),
+      record: JSON.stringify(f.record),
+    };
+  }
+
+  private sideStatements?: Record<'delCollections' | 'delLabels' | 'addCollection' | 'addLabel', Database.Statement>;
+
+  private replaceSideTables(rowid: number, f: ItemFields): void {
+    const s = (this.sideStatements ??= {
+      delCollections: this.db.prepare(`DELETE FROM item_collections WHERE item_rowid = ?`),
+      delLabels: this.db.prepare(`DELETE FROM item_labels WHERE item_rowid = ?`),
+      addCollection: this.db.prepare(`INSERT OR IGNORE INTO item_collections (collection, item_rowid) VALUES (?, ?)`),
+      addLabel: this.db.prepare(`INSERT OR IGNORE INTO item_labels (label, item_rowid) VALUES (?, ?)`),
+    });
+    s.delCollections.run(rowid);
+    s.delLabels.run(rowid);
+    for (const c of f.collections) s.addCollection.run(c, rowid);
+    for (const l of f.labels) s.addLabel.run(l, rowid);
+  }
+
+  private logChanges(generation: number, keys: number[]): void {
+    if (keys.length === 0) return;
+    const log = this.db.prepare(`INSERT INTO ann_log (generation, key) VALUES (?, ?)`);
+    for (const key of keys) log.run(generation, key);
+    this.setMeta('generation', String(generation));
+  }
+
+  // --- the change log -------------------------------------------------------
+
+  /**
+   * The vector keys touched after `generation`, when the log still holds every generation since
+   * (a gap means the index file is older than the log reaches, or SQLite was changed behind the
+   * store's back): then the caller rebuilds instead.
+   */
+  changedSince(generation: number): number[] | undefined {
+    const current = this.generation;
+    if (generation > current) return undefined;
+    if (generation === current) return [];
+    const logged = this.db.prepare(`SELECT count(DISTINCT generation) FROM ann_log WHERE generation > ?`).pluck().get(generation) as number;
+    if (logged !== current - generation) return undefined;
+    return this.db.prepare(`SELECT DISTINCT key FROM ann_log WHERE generation > ? ORDER BY key`).pluck().all(generation) as number[];
+  }
+
+  /** Forgets the log up to a generation the saved index file reflects. */
+  trimLog(generation: number): void {
+    this.db.prepare(`DELETE FROM ann_log WHERE generation <= ?`).run(generation);
+  }
+
+  // --- reads ----------------------------------------------------------------
+
+  get(id: string): ItemFields | undefined {
+    const row = this.db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.id = ?`).get(id) as ItemRow | undefined;
+    return row && toFields(row);
+  }
+
+  rowidOf(id: string): number | undefined {
+    return this.db.prepare(`SELECT rowid FROM items WHERE id = ?`).pluck().get(id) as number | undefined;
+  }
+
+  itemsByRowid(rowids: number[]): Map<number, ItemFields> {
+    const rows = this.db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.rowid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(rowids)) as ItemRow[];
+    return new Map(rows.map((row) => [row.rowid, toFields(row)]));
+  }
+
+  countItems(filter: SqlFilter): number {
+    // Side tables only: count from their primary keys, without a lookup per item in the wide items table.
+    if (filter.rowids) return this.db.prepare(`SELECT count(*) FROM (${filter.rowids.sql})`).pluck().get(...filter.rowids.params) as number;
+    return this.db.prepare(`SELECT count(*) FROM items i WHERE ${filter.where}`).pluck().get(...filter.params) as number;
+  }
+
+  countVectors(filter: SqlFilter): number {
+    if (!filter.active) return this.db.prepare(`SELECT count(*) FROM vectors`).pluck().get() as number;
+    return this.db.prepare(`SELECT count(*) FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE ${filter.where}`).pluck().get(...filter.params) as number;
+  }
+
+  /** The whole-image vector of an item. */
+  wholeVector(rowid: number): Float32Array | undefined {
+    const blob = this.db.prepare(`SELECT vector FROM vectors WHERE item_rowid = ? AND ord = 0`).pluck().get(rowid) as Buffer | undefined;
+    return blob && fromBlob(blob);
+  }
+
+  /** Which of these vector keys belong to items passing the filter, and to which item. */
+  itemsOfKeys(keys: number[], filter: SqlFilter): Map<number, number> {
+    const rows = this.db
+      .prepare(`SELECT v.key, v.item_rowid FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE v.key IN (SELECT value FROM json_each(?)) AND ${filter.probe}`)
+      .raw()
+      .all(JSON.stringify(keys), ...filter.probeParams) as Array<[number, number]>;
+    return new Map(rows);
+  }
+
+  vectorsOfItems(rowids: number[]): VectorRow[] {
+    const rows = this.db
+      .prepare(`SELECT key, item_rowid, ord, box, vector FROM vectors WHERE item_rowid IN (SELECT value FROM json_each(?))`)
+      .raw()
+      .all(JSON.stringify(rowids)) as Array<[number, number, number, string | null, Buffer]>;
+    return rows.map(([key, itemRowid, ord, box, blob]) => ({ key, itemRowid, ord, box: box === null ? undefined : (JSON.parse(box) as Box), vector: fromBlob(blob) }));
+  }
+
+  /** Every vector of the items passing the filter, streamed (exact scans). */
+  *iterateVectors(filter: SqlFilter): Generator<VectorRow> {
+    const stmt = filter.active
+      ? this.db.prepare(`SELECT v.key, v.item_rowid, v.ord, v.box, v.vector FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE ${filter.where}`)
+      : this.db.prepare(`SELECT key, item_rowid, ord, box, vector FROM vectors`);
+    for (const [key, itemRowid, ord, box, blob] of stmt.raw().iterate(...filter.params) as IterableIterator<[number, number, number, string | null, Buffer]>) {
+      yield { key, itemRowid, ord, box: box === null ? undefined : (JSON.parse(box) as Box), vector: fromBlob(blob) };
+    }
+  }
+
+  /** Vectors with these keys (replaying the change log). */
+  vectorsByKey(keys: number[]): Array<{ key: number; vector: Float32Array }> {
+    const rows = this.db.prepare(`SELECT key, vector FROM vectors WHERE key IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(keys)) as Array<[number, Buffer]>;
+    return rows.map(([key, blob]) => ({ key, vector: fromBlob(blob) }));
+  }
+
+  /** All vectors in key order, in pages (rebuilding the index without holding them all). */
+  *vectorPages(pageSize: number): Generator<Array<{ key: number; vector: Float32Array }>> {
+    const stmt = this.db.prepare(`SELECT key, vector FROM vectors WHERE key > ? ORDER BY key LIMIT ?`).raw();
+    let after = -1;
+    for (;;) {
+      const rows = stmt.all(after, pageSize) as Array<[number, Buffer]>;
+      if (rows.length === 0) return;
+      // Copies: a page outlives the statement's buffers once the next page is read.
+      yield rows.map(([key, blob]) => ({ key, vector: Float32Array.from(fromBlob(blob)) }));
+      after = rows[rows.length - 1]![0];
+    }
+  }
+
+  // --- keyword ----------------------------------------------------------------
+
+  countMatches(expression: string, filter: SqlFilter): number {
+    return this.db
+      .prepare(`SELECT count(*) FROM items_fts f JOIN items i ON i.rowid = f.rowid WHERE items_fts MATCH ? AND ${filter.probe}`)
+      .pluck()
+      .get(expression, ...filter.probeParams) as number;
+  }
+
+  /** Documents matching an FTS5 expression, best bm25 first (label weighted twice), at most `limit`. */
+  matches(expression: string, filter: SqlFilter, limit: number): Array<{ rowid: number; label: string; text: string; bm25: number }> {
+    return this.db
+      .prepare(
+        `SELECT i.rowid AS rowid, i.label AS label, i.text AS text, bm25(items_fts, 2.0, 1.0) AS bm25
+         FROM items_fts f JOIN items i ON i.rowid = f.rowid
+         WHERE items_fts MATCH ? AND ${filter.probe}
+         ORDER BY bm25, i.rowid LIMIT ?`,
+      )
+      .all(expression, ...filter.probeParams, limit) as Array<{ rowid: number; label: string; text: string; bm25: number }>;
+  }
+
+  /** Items in insertion order (a keyword search with no words, like Meilisearch's placeholder search). */
+  listRowids(filter: SqlFilter, offset: number, limit: number): number[] {
+    return this.db.prepare(`SELECT i.rowid FROM items i WHERE ${filter.where} ORDER BY i.rowid LIMIT ? OFFSET ?`).pluck().all(...filter.params, limit, offset) as number[];
+  }
+
+  // --- facets and stats ---------------------------------------------------------
+
+  facet(field: FacetField, filter: SqlFilter): Record<string, number> {
+    const sql: Record<FacetField, string> = {
+      manifest: `SELECT i.manifest_id, count(*) FROM items i WHERE ${filter.where} GROUP BY 1`,
+      rights: `SELECT i.rights, count(*) FROM items i WHERE i.rights IS NOT NULL AND ${filter.where} GROUP BY 1`,
+      source: `SELECT i.source, count(*) FROM items i WHERE i.source IS NOT NULL AND ${filter.where} GROUP BY 1`,
+      collection: `SELECT c.collection, count(*) FROM item_collections c JOIN items i ON i.rowid = c.item_rowid WHERE ${filter.where} GROUP BY 1`,
+      labels: `SELECT l.label, count(*) FROM item_labels l JOIN items i ON i.rowid = l.item_rowid WHERE ${filter.where} GROUP BY 1`,
+    };
+    const rows = this.db.prepare(sql[field]).raw().all(...filter.params) as Array<[string, number]>;
+    return Object.fromEntries(rows);
+  }
+
+  counts(): { items: number; vectors: number } {
+    return {
+      items: this.db.prepare(`SELECT count(*) FROM items`).pluck().get() as number,
+      vectors: this.db.prepare(`SELECT count(*) FROM vectors`).pluck().get() as number,
+    };
+  }
+}
