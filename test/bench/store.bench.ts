@@ -204,7 +204,7 @@ if (role === 'build' || role === 'query') {
     });
     console.table(rows.slice(-1));
   }
-  const quantization = storeSchema.parse({}).embedded.quantization === (process.env.BENCH_QUANTIZATION ?? storeSchema.parse({}).embedded.quantization) ? `${process.env.BENCH_QUANTIZATION ?? storeSchema.parse({}).embedded.quantization} (default)` : process.env.BENCH_QUANTIZATION!;
+  const quantization = process.env.BENCH_QUANTIZATION ?? storeSchema.parse({}).embedded.quantization;
   console.log(`\nstore benchmark: embedded store (${quantization} index), ${DIM}-d clustered vectors, ${os.availableParallelism()} cores, ${os.cpus()[0]?.model}\n`);
   console.table(rows);
   const at1M = rows.find((r) => r.vectors === 1_000_000);
