@@ -45,7 +45,7 @@ export function resolveModelFiles(dir: string, opts: ResolveOptions = {}): Model
     throw new ModelFolderError(`model folder ${root} does not exist or is not a folder; ${howToGet(root)}`, root);
   }
   const layout = detectLayout(root);
-  return layout === 'huggingface' ? resolveHuggingFace(root, variant) : resolveOpenClip(root, variant);
+  return resolveLayout(root, layout, variant);
 }
 
 function detectLayout(root: string): ModelLayout {
@@ -66,21 +66,45 @@ function detectLayout(root: string): ModelLayout {
   );
 }
 
-function resolveHuggingFace(root: string, variant: ModelVariant): ModelFiles {
-  const onnxDir = path.join(root, 'onnx');
-  const onnxFiles = listOnnx(onnxDir);
-  const visionVariants = variantsByPrefix(onnxDir, onnxFiles, 'vision_model');
-  const textVariants = variantsByPrefix(onnxDir, onnxFiles, 'text_model');
+/** Where each layout keeps its files, relative to the model folder. */
+interface LayoutSpec {
+  visionDir: string;
+  visionPrefix: string;
+  textDir: string;
+  textPrefix: string;
+  preprocessConfig: string;
+  tokenizer: string;
+  tokenizerConfig: string;
+}
 
-  if (!Object.keys(visionVariants).length && !Object.keys(textVariants).length && onnxFiles.some((f) => /^model(_\w+)?\.onnx$/.test(f))) {
-    throw new ModelFolderError(
-      `${path.join(onnxDir, 'model.onnx')} is a combined CLIP graph: it takes pixel_values and input_ids together and returns ` +
-        `image-text similarity logits, so an image cannot be embedded without a text and the text tower cannot be cached on its own. ` +
-        `Reprise needs the two towers as separate files, onnx/vision_model.onnx and onnx/text_model.onnx, as transformers.js exports ` +
-        `ship them (e.g. Xenova/clip-vit-base-patch32); ${howToGet(root, 'huggingface')}`,
-      path.join(onnxDir, 'model.onnx'),
-    );
-  }
+const LAYOUTS: Record<ModelLayout, LayoutSpec> = {
+  huggingface: {
+    visionDir: 'onnx',
+    visionPrefix: 'vision_model',
+    textDir: 'onnx',
+    textPrefix: 'text_model',
+    preprocessConfig: 'preprocessor_config.json',
+    tokenizer: 'tokenizer.json',
+    tokenizerConfig: 'tokenizer_config.json',
+  },
+  openclip: {
+    visionDir: 'visual',
+    visionPrefix: 'model',
+    textDir: 'textual',
+    textPrefix: 'model',
+    preprocessConfig: 'visual/preprocess_cfg.json',
+    tokenizer: 'textual/tokenizer.json',
+    tokenizerConfig: 'textual/tokenizer_config.json',
+  },
+};
+
+function resolveLayout(root: string, layout: ModelLayout, variant: ModelVariant): ModelFiles {
+  const spec = LAYOUTS[layout];
+  const visionDir = path.join(root, spec.visionDir);
+  const textDir = path.join(root, spec.textDir);
+  const visionVariants = variantsByPrefix(visionDir, listOnnx(visionDir), spec.visionPrefix);
+  const textVariants = variantsByPrefix(textDir, listOnnx(textDir), spec.textPrefix);
+  if (layout === 'huggingface') refuseCombinedGraph(root, visionVariants, textVariants);
 
   const missing: string[] = [];
   const need = (rel: string): string => {
@@ -89,17 +113,19 @@ function resolveHuggingFace(root: string, variant: ModelVariant): ModelFiles {
     return full;
   };
   const config = need('config.json');
-  const preprocessConfig = need('preprocessor_config.json');
-  const tokenizer = need('tokenizer.json');
-  if (!Object.keys(visionVariants).length) missing.push('onnx/vision_model.onnx');
-  if (!Object.keys(textVariants).length) missing.push('onnx/text_model.onnx');
-  if (missing.length) throw missingFiles(root, 'huggingface', missing);
+  const preprocessConfig = need(spec.preprocessConfig);
+  const tokenizer = need(spec.tokenizer);
+  const visionStem = `${spec.visionDir}/${spec.visionPrefix}`;
+  const textStem = `${spec.textDir}/${spec.textPrefix}`;
+  if (!Object.keys(visionVariants).length) missing.push(`${visionStem}.onnx`);
+  if (!Object.keys(textVariants).length) missing.push(`${textStem}.onnx`);
+  if (missing.length) throw missingFiles(root, layout, missing);
 
-  const tokenizerConfigPath = path.join(root, 'tokenizer_config.json');
-  const { vision, text } = pickVariant(root, variant, visionVariants, textVariants, 'onnx/vision_model', 'onnx/text_model');
+  const tokenizerConfigPath = path.join(root, spec.tokenizerConfig);
+  const { vision, text } = pickVariant(root, variant, visionVariants, textVariants, visionStem, textStem);
   return {
     dir: root,
-    layout: 'huggingface',
+    layout,
     visionModel: vision,
     textModel: text,
     visionVariants,
@@ -111,39 +137,18 @@ function resolveHuggingFace(root: string, variant: ModelVariant): ModelFiles {
   };
 }
 
-function resolveOpenClip(root: string, variant: ModelVariant): ModelFiles {
-  const visualDir = path.join(root, 'visual');
-  const textualDir = path.join(root, 'textual');
-  const visionVariants = variantsByPrefix(visualDir, listOnnx(visualDir), 'model');
-  const textVariants = variantsByPrefix(textualDir, listOnnx(textualDir), 'model');
-
-  const missing: string[] = [];
-  const need = (rel: string): string => {
-    const full = path.join(root, rel);
-    if (!isFile(full)) missing.push(rel);
-    return full;
-  };
-  const config = need('config.json');
-  const preprocessConfig = need('visual/preprocess_cfg.json');
-  const tokenizer = need('textual/tokenizer.json');
-  if (!Object.keys(visionVariants).length) missing.push('visual/model.onnx');
-  if (!Object.keys(textVariants).length) missing.push('textual/model.onnx');
-  if (missing.length) throw missingFiles(root, 'openclip', missing);
-
-  const tokenizerConfigPath = path.join(textualDir, 'tokenizer_config.json');
-  const { vision, text } = pickVariant(root, variant, visionVariants, textVariants, 'visual/model', 'textual/model');
-  return {
-    dir: root,
-    layout: 'openclip',
-    visionModel: vision,
-    textModel: text,
-    visionVariants,
-    textVariants,
-    config,
-    preprocessConfig,
-    tokenizer,
-    ...(isFile(tokenizerConfigPath) ? { tokenizerConfig: tokenizerConfigPath } : {}),
-  };
+/** A combined graph (onnx/model.onnx) and no separate towers: say why it cannot be used. */
+function refuseCombinedGraph(root: string, visionVariants: Record<string, string>, textVariants: Record<string, string>): void {
+  const onnxDir = path.join(root, 'onnx');
+  if (Object.keys(visionVariants).length || Object.keys(textVariants).length) return;
+  if (!listOnnx(onnxDir).some((f) => /^model(_\w+)?\.onnx$/.test(f))) return;
+  throw new ModelFolderError(
+    `${path.join(onnxDir, 'model.onnx')} is a combined CLIP graph: it takes pixel_values and input_ids together and returns ` +
+      `image-text similarity logits, so an image cannot be embedded without a text and the text tower cannot be cached on its own. ` +
+      `Reprise needs the two towers as separate files, onnx/vision_model.onnx and onnx/text_model.onnx, as transformers.js exports ` +
+      `ship them (e.g. Xenova/clip-vit-base-patch32); ${howToGet(root, 'huggingface')}`,
+    path.join(onnxDir, 'model.onnx'),
+  );
 }
 
 /** `vision_model.onnx` → fp32, `vision_model_quantized.onnx` → quantized, `vision_model_q4.onnx` → q4. */

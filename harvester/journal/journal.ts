@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../../common/sqlite.ts';
 import { JOURNAL_SCHEMA, JOURNAL_VERSION } from './schema.ts';
 
 export type CanvasStatus = 'pending' | 'fetched' | 'indexed' | 'failed';
@@ -77,24 +76,7 @@ export class Journal {
   readonly db: Database.Database;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > JOURNAL_VERSION) {
-      throw new Error(
-        `the journal ${this.file} was written by a newer Reprise (schema ${version}, this one knows ${JOURNAL_VERSION}); upgrade Reprise`,
-      );
-    }
-    this.db.exec(JOURNAL_SCHEMA);
-    this.db.pragma(`user_version = ${JOURNAL_VERSION}`);
+    this.db = openDatabase(file, { version: JOURNAL_VERSION, ddl: JOURNAL_SCHEMA, what: 'journal' });
   }
 
   close(): void {

@@ -1,7 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { openDatabase } from '../../common/sqlite.ts';
 import { StoreSchemaError } from '../errors.ts';
 import type { Box, FacetField, ItemFields, StoreSchema } from '../types.ts';
 import type { SqlFilter } from './filters.ts';
@@ -80,27 +79,17 @@ export class SqliteRepository {
   readonly db: Database.Database;
 
   constructor(readonly file: string) {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > STORE_SCHEMA_VERSION) {
-      throw new Error(`the store ${this.file} was written by a newer Reprise (schema ${version}, this one knows ${STORE_SCHEMA_VERSION}); upgrade Reprise`);
-    }
-    this.db.transaction(() => {
-      this.db.exec(STORE_SCHEMA);
-      this.db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
-      this.setMeta('schema_version', String(STORE_SCHEMA_VERSION));
-      if (this.getMeta('store_id') === undefined) this.setMeta('store_id', randomUUID());
-      if (this.getMeta('generation') === undefined) this.setMeta('generation', '0');
-    })();
+    this.db = openDatabase(file, {
+      version: STORE_SCHEMA_VERSION,
+      ddl: STORE_SCHEMA,
+      what: 'store',
+      migrate: (db) => {
+        const set = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`);
+        db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(STORE_SCHEMA_VERSION));
+        set.run('store_id', randomUUID());
+        set.run('generation', '0');
+      },
+    });
   }
 
   close(): void {

@@ -1,0 +1,38 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Opens a SQLite file the way every part of Reprise keeps its state: WAL (readers never block
+ * the writer, a kill never tears a page), foreign keys on, a busy timeout, and a schema version
+ * in user_version so that a file written by a newer release is refused rather than misread.
+ * `migrate` runs in a transaction with the schema's DDL.
+ */
+export function openDatabase(
+  file: string,
+  schema: { version: number; ddl: string; what: string; migrate?: (db: Database.Database) => void },
+): Database.Database {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > schema.version) {
+      throw new Error(
+        `the ${schema.what} ${file} was written by a newer Reprise (schema ${version}, this one knows ${schema.version}); upgrade Reprise`,
+      );
+    }
+    db.transaction(() => {
+      db.exec(schema.ddl);
+      db.pragma(`user_version = ${schema.version}`);
+      schema.migrate?.(db);
+    })();
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
