@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { withConfigOptions } from '../options.ts';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.ts';
 import { Journal } from '../../harvester/journal/journal.ts';
@@ -6,13 +7,10 @@ import { journalPath } from '../../harvester/harvest-service.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 export function registerHarvestStatus(program: Command): void {
-  program
-    .command('harvest-status')
+  withConfigOptions(program.command('harvest-status'))
     .description('show the journal: canvases by status, recent runs, failures')
     .option('--failures', 'list every failed canvas with its reason')
     .option('--json', 'print JSON')
-    .option('-c, --config <file>', 'configuration file')
-    .option('-d, --data-dir <dir>', 'where the journal lives (dataDir)')
     .addHelpText('after', `
 Examples:
   reprise harvest-status

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
 import { createHttpClient } from '../../harvester/http/index.ts';
 import { HarvestService } from '../../harvester/harvest-service.ts';
@@ -132,8 +133,7 @@ async function createStage(config: RepriseConfig, warn: (message: string) => voi
 }
 
 export function registerHarvest(program: Command): void {
-  program
-    .command('harvest')
+  withConfigOptions(program.command('harvest'))
     .description('harvest IIIF manifests, collections or change streams into the index')
     .argument('<url...>', 'manifest, collection or Change Discovery stream URLs, or files listing URLs (one per line)')
     .option('--collection <name>', 'record this collection name on every item harvested from these sources')
@@ -141,8 +141,6 @@ export function registerHarvest(program: Command): void {
     .option('--concurrency <n>', 'requests in flight across all hosts (harvest.http.concurrency)')
     .option('--dry-run', 'read manifests and collections and report what would change; fetch no image, write nothing')
     .option('--json', 'log one JSON line per event even on a terminal')
-    .option('-c, --config <file>', 'configuration file (default: $REPRISE_CONFIG or ./reprise.config.json)')
-    .option('-d, --data-dir <dir>', 'where the journal and index live (dataDir)')
     .addHelpText(
       'after',
       `

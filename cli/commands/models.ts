@@ -1,6 +1,7 @@
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
 import { CliError, EXIT } from '../exit.ts';
 import { findModel, MODEL_REGISTRY, MODEL_VARIANTS, variantsOf, type ModelVariant, type RegistryEntry } from '../../models/registry.ts';
@@ -298,12 +299,9 @@ Models live in models.cacheDir (default: dataDir/models), one folder per name; a
 by hand anywhere is used when models.path (REPRISE_MODELS__PATH) points at it.`,
     );
 
-  models
-    .command('list')
+  withConfigOptions(models.command('list'))
     .description('the models Reprise can pull, with their size, languages and licence')
     .option('--json', 'print the registry as JSON')
-    .option('-c, --config <file>', 'configuration file (default: $REPRISE_CONFIG or ./reprise.config.json)')
-    .option('-d, --data-dir <dir>', 'where the journal and index live (dataDir)')
     .addHelpText(
       'after',
       `
@@ -315,15 +313,12 @@ Examples:
       process.exitCode = runModelsList(flags);
     });
 
-  models
-    .command('pull')
+  withConfigOptions(models.command('pull'))
     .description('download a model from the Hugging Face Hub, verify every file, and check that it loads')
     .argument('<name>', 'a name from `reprise models list`')
     .option('--variant <variant>', `weights to fetch: ${MODEL_VARIANTS.join(', ')} (default: models.variant)`)
     .option('--cache-dir <dir>', 'where models are kept (models.cacheDir, default: dataDir/models)')
     .option('--json', 'log one JSON line per event even on a terminal')
-    .option('-c, --config <file>', 'configuration file (default: $REPRISE_CONFIG or ./reprise.config.json)')
-    .option('-d, --data-dir <dir>', 'where the journal and index live (dataDir)')
     .addHelpText(
       'after',
       `
@@ -341,14 +336,11 @@ which files to copy into which folder by hand.`,
       process.exitCode = await runModelsPull(name, flags);
     });
 
-  models
-    .command('check')
+  withConfigOptions(models.command('check'))
     .description('read a model folder (Hugging Face or OpenCLIP layout), its configuration and both ONNX towers, and say what was found')
     .option('--path <dir>', 'the folder to check (default: models.path, else the pulled models.name)')
     .option('--variant <variant>', `weights to check: ${MODEL_VARIANTS.join(', ')} (default: models.variant)`)
     .option('--json', 'print what was found as JSON')
-    .option('-c, --config <file>', 'configuration file (default: $REPRISE_CONFIG or ./reprise.config.json)')
-    .option('-d, --data-dir <dir>', 'where the journal and index live (dataDir)')
     .addHelpText(
       'after',
       `
