@@ -6,21 +6,9 @@ import { InvalidQueryError } from '../errors.ts';
  * the whole image first, then the regions. Meilisearch keeps several vectors per document and
  * ranks the document by its best one, but cannot say which one matched, so a hit carries no region.
  */
-export interface MeiliDocument {
-  id: string;
-  canvasId: string;
-  manifestId: string;
-  manifestUrl: string;
-  source?: string;
-  collections: string[];
-  label: string;
-  labels: string[];
-  date?: string;
+export interface MeiliDocument extends ItemFields {
   /** `date` as a number (YYYYMMDDhhmmss), because Meilisearch compares (>=, <=) numbers only. */
   dateValue?: number;
-  rights?: string;
-  text: string;
-  record: Record<string, unknown>;
   /** The region boxes, in the order of their vectors after the whole image's. */
   regions?: Box[];
   _vectors?: Record<string, { embeddings: number[][]; regenerate: boolean }>;
@@ -52,8 +40,9 @@ function checkVector(v: Float32Array, dimensions: number, what: string): void {
   }
 }
 
-export function toDocument(item: StoreItem, embedder: string): MeiliDocument {
-  const doc: MeiliDocument = {
+/** The fields every item has, as both the full and the partial document carry them. */
+function requiredFields(item: ItemFields) {
+  return {
     id: item.id,
     canvasId: item.canvasId,
     manifestId: item.manifestId,
@@ -64,6 +53,10 @@ export function toDocument(item: StoreItem, embedder: string): MeiliDocument {
     text: item.text,
     record: item.record,
   };
+}
+
+export function toDocument(item: StoreItem, embedder: string): MeiliDocument {
+  const doc: MeiliDocument = requiredFields(item);
   if (item.source !== undefined) doc.source = item.source;
   if (item.date !== undefined) {
     doc.date = item.date;
@@ -90,15 +83,7 @@ export function toDocument(item: StoreItem, embedder: string): MeiliDocument {
  */
 export function toFieldsDocument(item: ItemFields): Omit<MeiliDocument, 'source' | 'date' | 'dateValue' | 'rights'> & Record<string, unknown> {
   return {
-    id: item.id,
-    canvasId: item.canvasId,
-    manifestId: item.manifestId,
-    manifestUrl: item.manifestUrl,
-    collections: item.collections,
-    label: item.label,
-    labels: item.labels,
-    text: item.text,
-    record: item.record,
+    ...requiredFields(item),
     source: item.source ?? null,
     date: item.date ?? null,
     dateValue: item.date !== undefined ? (dateValue(item.date, 'start') ?? null) : null,
