@@ -94,6 +94,26 @@ export const storeSchema = z.strictObject({
     .default({ url: 'http://127.0.0.1:7700', timeoutMs: 10_000, batchSize: 500, taskTimeoutMs: 300_000 }),
 });
 
+export const apiSchema = z.strictObject({
+  /** `reprise serve` listens here. */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(3000),
+  /** Origins allowed to call the API from a browser (widgets on portal pages); [] allows none, ["*"] any. */
+  corsOrigins: z.array(z.string().min(1)).default([]),
+  /** Bearer token for the admin routes (harvest trigger and status); without one they are disabled. */
+  adminToken: z.string().min(16, 'at least 16 characters').optional(),
+  /** Requests per minute per client address; 0 disables the limit. */
+  rateLimitPerMinute: z.number().int().min(0).default(600),
+  maxQueryLength: positiveInt.max(10_000).default(500),
+  maxLimit: positiveInt.max(1000).default(100),
+  maxUploadBytes: positiveInt.default(20 * 1024 * 1024),
+  maxImagePixels: positiveInt.default(50_000_000),
+  encoderTimeoutMs: positiveInt.default(30_000),
+  storeTimeoutMs: positiveInt.default(10_000),
+  /** Public base URL of the API, for links in Content Search responses (default: from the request). */
+  publicUrl: z.string().url().optional(),
+});
+
 export const configSchema = z.strictObject({
   /** Where the journal, the index and caches live. */
   dataDir: z.string().min(1).default('./reprise-data'),
@@ -105,6 +125,7 @@ export const configSchema = z.strictObject({
   harvest: harvestSchema.default(() => harvestSchema.parse({})),
   models: modelsSchema.default(() => modelsSchema.parse({})),
   store: storeSchema.default(() => storeSchema.parse({})),
+  api: apiSchema.default(() => apiSchema.parse({})),
 });
 
 export type RepriseConfigInput = z.input<typeof configSchema>;
@@ -113,3 +134,4 @@ export type HarvestConfig = RepriseConfig['harvest'];
 export type HttpConfig = HarvestConfig['http'];
 export type ModelsConfig = RepriseConfig['models'];
 export type StoreConfig = RepriseConfig['store'];
+export type ApiConfig = RepriseConfig['api'];
