@@ -1,13 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
 import { createHttpClient } from '../../harvester/http/index.ts';
 import { HarvestService } from '../../harvester/harvest-service.ts';
-import { RecordingStage } from '../../harvester/recording-stage.ts';
-import type { IndexStage } from '../../harvester/stage.ts';
-import type { Encoders } from '../../models/index.ts';
+import { createStage } from '../create-stage.ts';
 import { JournalLockedError } from '../../harvester/journal/lock.ts';
 import { createLogger, formatSummary, jsonLogReporter, terminalReporter } from '../progress.ts';
 import { EXIT, CliError } from '../exit.ts';
@@ -91,44 +88,6 @@ export async function runHarvest(inputs: string[], flags: HarvestFlags): Promise
   } finally {
     await closeStage();
     await http.close();
-  }
-}
-
-/**
- * Encoders and store when a model is available; otherwise the harvest still fetches and
- * records every image (cached under dataDir), and the first run with a model embeds them
- * from the cache without downloading again.
- */
-async function createStage(config: RepriseConfig, warn: (message: string) => void): Promise<{ stage: IndexStage; close: () => Promise<void> }> {
-  // Loaded here, not at start-up: onnxruntime is heavy and --help or a config error should not wait for it.
-  const { loadEncoders, modelFolder, ModelFolderError } = await import('../../models/index.ts');
-  const { openStore } = await import('../../store/index.ts');
-  const { EmbeddingStage } = await import('../../harvester/embedding-stage.ts');
-  let encoders: Encoders;
-  try {
-    encoders = await loadEncoders(config.models, config.dataDir);
-  } catch (err) {
-    if (!(err instanceof ModelFolderError) || config.models.path) throw err;
-    warn(
-      `no model at ${modelFolder(config.models, config.dataDir)}: images are fetched and recorded but not embedded. ` +
-        `Run "reprise models pull ${config.models.name}" (or set models.path), then harvest again to embed them from the cache.`,
-    );
-    const stage = new RecordingStage(path.join(config.dataDir, 'recorded-items.jsonl'));
-    return { stage, close: () => stage.close() };
-  }
-  try {
-    const store = await openStore(config.store, config.dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
-    const stage = new EmbeddingStage(encoders, store);
-    return {
-      stage,
-      close: async () => {
-        await store.close();
-        await encoders.close();
-      },
-    };
-  } catch (err) {
-    await encoders.close();
-    throw err;
   }
 }
 

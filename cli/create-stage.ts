@@ -1,0 +1,43 @@
+import path from 'node:path';
+import type { RepriseConfig } from '../config/schema.ts';
+import { RecordingStage } from '../harvester/recording-stage.ts';
+import type { IndexStage } from '../harvester/stage.ts';
+import type { Encoders } from '../models/index.ts';
+
+/**
+ * Encoders and store when a model is available; otherwise the harvest still fetches and
+ * records every image (cached under dataDir), and the first run with a model embeds them
+ * from the cache without downloading again.
+ */
+export async function createStage(config: RepriseConfig, warn: (message: string) => void): Promise<{ stage: IndexStage; close: () => Promise<void> }> {
+  // Loaded here, not at start-up: onnxruntime is heavy and --help or a config error should not wait for it.
+  const { loadEncoders, modelFolder, ModelFolderError } = await import('../models/index.ts');
+  const { openStore } = await import('../store/index.ts');
+  const { EmbeddingStage } = await import('../harvester/embedding-stage.ts');
+  let encoders: Encoders;
+  try {
+    encoders = await loadEncoders(config.models, config.dataDir);
+  } catch (err) {
+    if (!(err instanceof ModelFolderError) || config.models.path) throw err;
+    warn(
+      `no model at ${modelFolder(config.models, config.dataDir)}: images are fetched and recorded but not embedded. ` +
+        `Run "reprise models pull ${config.models.name}" (or set models.path), then harvest again to embed them from the cache.`,
+    );
+    const stage = new RecordingStage(path.join(config.dataDir, 'recorded-items.jsonl'));
+    return { stage, close: () => stage.close() };
+  }
+  try {
+    const store = await openStore(config.store, config.dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
+    const stage = new EmbeddingStage(encoders, store);
+    return {
+      stage,
+      close: async () => {
+        await store.close();
+        await encoders.close();
+      },
+    };
+  } catch (err) {
+    await encoders.close();
+    throw err;
+  }
+}
