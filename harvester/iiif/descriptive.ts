@@ -4,7 +4,7 @@
  * (Read from the source rather than from @iiif/parser's upgrade, which turns a
  * numeric v2 label into "" and an unrecognised licence into metadata.)
  */
-import type { Descriptive, LabelValue, LanguageMap } from './types.ts';
+import type { Descriptive, LabelValue } from './types.ts';
 import { hasText, normaliseLanguageMap, readLabelValue, readMetadata } from './language.ts';
 import { asList, isRecord, readUriLike, type IdContext, type JsonObject } from './util.ts';
 

@@ -161,7 +161,7 @@ export function keywordRanks(query: ParsedQuery, k: number, doc: { label: string
   ranks.push({ rank: MAX_POSITION_COST * k + 1 - positionCostSum, max: MAX_POSITION_COST * k + 1 });
 
   // exactness: a field that is the query, or starts with it; otherwise how many terms occur as whole words.
-  const startsWith = (tokens: string[]) => query.terms.every((term, i) => tokens[i] !== undefined && matches(query, i, tokens[i]!));
+  const startsWith = (tokens: string[]) => query.terms.every((_term, i) => tokens[i] !== undefined && matches(query, i, tokens[i]!));
   if (fields.some((tokens) => tokens.length === n && startsWith(tokens))) {
     ranks.push({ rank: 3, max: 3 });
   } else if (fields.some(startsWith)) {
