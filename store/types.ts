@@ -105,6 +105,8 @@ export interface VectorStore {
   /** Removes every item of these manifests (by manifest URL or id) or sources; returns how many. */
   deleteWhere(where: { manifest?: string[]; source?: string[] }): Promise<number>;
   get(id: string): Promise<ItemFields | undefined>;
+  /** Whole-image vectors of indexed items, in the order asked; undefined for ids not in the index. */
+  vectors(ids: string[]): Promise<Array<Float32Array | undefined>>;
   /** Nearest neighbours of a vector by cosine similarity. */
   nearest(vector: Float32Array, opts: Page & { filter?: ItemFilter }): Promise<SearchResult>;
   /** Nearest neighbours of an indexed item's whole-image vector, the item itself excluded. */

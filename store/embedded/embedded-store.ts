@@ -253,6 +253,14 @@ export class EmbeddedStore implements VectorStore {
     return this.ready().repo.get(id);
   }
 
+  async vectors(ids: string[]): Promise<Array<Float32Array | undefined>> {
+    const { repo } = this.ready();
+    return ids.map((id) => {
+      const rowid = repo.rowidOf(id);
+      return rowid === undefined ? undefined : repo.wholeVector(rowid);
+    });
+  }
+
   async nearest(vector: Float32Array, opts: Page & { filter?: ItemFilter }): Promise<SearchResult> {
     const { schema } = this.ready();
     const page = checkPage(opts);

@@ -160,6 +160,25 @@ export class MeilisearchStore implements VectorStore {
     });
   }
 
+  async vectors(ids: string[]): Promise<Array<Float32Array | undefined>> {
+    this.opened();
+    const valid = [...new Set(ids.filter((id) => typeof id === 'string' && isValidDocumentId(id)))];
+    const found = new Map<string, Float32Array>();
+    if (valid.length) {
+      await this.guard(async () => {
+        for (let i = 0; i < valid.length; i += this.batchSize) {
+          const chunk = valid.slice(i, i + this.batchSize);
+          const page = await this.index.getDocuments<Record<string, unknown>>({ filter: anyOf('id', chunk), fields: ['id', '_vectors'], retrieveVectors: true, limit: chunk.length });
+          for (const doc of page.results) {
+            const whole = (doc._vectors as Record<string, { embeddings?: number[][] }> | undefined)?.[this.embedder]?.embeddings?.[0];
+            if (whole) found.set(String(doc.id), Float32Array.from(whole));
+          }
+        }
+      });
+    }
+    return ids.map((id) => found.get(id));
+  }
+
   async nearest(vector: Float32Array, opts: Page & { filter?: ItemFilter }): Promise<SearchResult> {
     this.opened();
     const page = checkPage(opts);

@@ -101,6 +101,13 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       assert.equal(await store.get('f'.repeat(32)), undefined);
     });
 
+    it('returns the whole-image vectors of indexed items, in order', async () => {
+      const [a, missing, b] = await store.vectors([items[4]!.id, 'f'.repeat(32), items[8]!.id]);
+      assert.equal(missing, undefined);
+      assert.ok(a && cosine(a, vectors[4]!) > 0.9999);
+      assert.ok(b && cosine(b, vectors[8]!) > 0.9999);
+    });
+
     it('finds the nearest item first, with cosine scores in descending order', async () => {
       const { hits } = await store.nearest(vectors[11]!, { limit: 10 });
       assert.equal(hits.length, 10);
