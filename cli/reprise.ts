@@ -3,6 +3,7 @@ import { ConfigError } from '../config/index.ts';
 import { registerHarvest } from './commands/harvest.ts';
 import { registerHarvestStatus } from './commands/harvest-status.ts';
 import { registerModels } from './commands/models.ts';
+import { registerServe } from './commands/serve.ts';
 import { CliError, EXIT } from './exit.ts';
 
 export function buildProgram(): Command {
@@ -14,12 +15,14 @@ export function buildProgram(): Command {
   registerHarvest(program);
   registerHarvestStatus(program);
   registerModels(program);
+  registerServe(program);
   program.addHelpText('after', `
 Examples:
   reprise harvest https://example.org/iiif/collection.json
   reprise harvest-status --failures
   reprise models list
   reprise models pull clip-vit-base-patch32
+  reprise serve --port 3000
 
 Configuration: ./reprise.config.json, $REPRISE_CONFIG, or REPRISE_* variables
 (nested keys with a double underscore, e.g. REPRISE_HARVEST__HTTP__CONCURRENCY=4).`);

@@ -1,0 +1,59 @@
+/**
+ * Finding an indexed item from a canvas id, as a viewer knows it. The VectorStore interface has no
+ * canvas filter, so the lookup goes through what it has: the item id is derived from the manifest
+ * URL and the canvas id (direct `get`), and failing that, the manifest's items are listed with a
+ * filtered vector query. Without a manifest, the manifests whose ids share the longest prefix with
+ * the canvas id are tried (IIIF canvas ids usually extend their manifest's).
+ */
+import { itemIdOf } from '../harvester/util/hash.ts';
+import type { ItemFields, VectorStore } from '../store/types.ts';
+
+/** Manifests tried when the caller did not say which one holds the canvas. */
+const CANDIDATE_MANIFESTS = 3;
+/** Items listed per manifest at most (10 pages): beyond it, the caller must name the manifest's canvas exactly. */
+const MAX_SCAN = 10_000;
+const PAGE = 1000;
+
+export type StoreCall = <T>(operation: string, fn: (store: VectorStore) => Promise<T>) => Promise<T>;
+
+const commonPrefix = (a: string, b: string) => {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+};
+
+export async function findCanvas(call: StoreCall, canvasId: string, manifest?: string): Promise<ItemFields | undefined> {
+  const manifests = manifest !== undefined ? [manifest] : await candidateManifests(call, canvasId);
+  for (const m of manifests) {
+    const direct = await call('get', (s) => s.get(itemIdOf(m, canvasId)));
+    if (direct?.canvasId === canvasId) return direct;
+  }
+  for (const m of manifests) {
+    const found = await scanManifest(call, m, canvasId);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+async function candidateManifests(call: StoreCall, canvasId: string): Promise<string[]> {
+  const facets = await call('facets', (s) => s.facets(['manifest']));
+  return Object.keys(facets.manifest ?? {})
+    .map((m) => ({ m, shared: commonPrefix(m, canvasId) }))
+    .sort((a, b) => b.shared - a.shared)
+    .slice(0, CANDIDATE_MANIFESTS)
+    .map((c) => c.m);
+}
+
+/** Every item of a manifest, page by page, by a filtered vector query (the probe direction is arbitrary). */
+async function scanManifest(call: StoreCall, manifest: string, canvasId: string): Promise<ItemFields | undefined> {
+  const { dimensions } = await call('stats', (s) => s.stats());
+  const probe = new Float32Array(dimensions);
+  probe[0] = 1;
+  for (let offset = 0; offset < MAX_SCAN; offset += PAGE) {
+    const { hits } = await call('nearest', (s) => s.nearest(probe, { limit: PAGE, offset, filter: { manifest } }));
+    const hit = hits.find((h) => h.item.canvasId === canvasId);
+    if (hit) return hit.item;
+    if (hits.length < PAGE) return undefined;
+  }
+  return undefined;
+}

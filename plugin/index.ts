@@ -1,0 +1,11 @@
+export { createSearchRouter, CONTENT_SEARCH_MOUNT, ADMIN_MOUNT, type SearchRouter, type SearchRouterOptions } from './router.ts';
+export type { SearchDeps, HarvestController } from './types.ts';
+export { SearchService, type SearchPage, type SearchOptions, type ImageSource, type Example, type Health, type Stats } from './search-service.ts';
+export { openApiDocument } from './openapi.ts';
+export { Metrics, METRICS_CONTENT_TYPE } from './metrics.ts';
+export { Problem, PROBLEM_TYPES, problemTypeUri, MODEL_HINT, type ProblemKind, type ProblemBody, type InvalidParam } from './problems.ts';
+export { shapeHit, shapeItem, shapeItemDetails, displayText, type ShapedHit, type ShapedItem, type ShapedItemDetails } from './hits.ts';
+export { thumbnailUrl, canvasBoxToImage, serviceRequest, THUMBNAIL_SIZE } from './thumbnails.ts';
+export { parseImageApiUrl, sizedImageApiUrl, parseXywh } from './iiif-requests.ts';
+export { feedbackQuery } from './feedback.ts';
+export { createSchemas, MAX_WINDOW, FACET_FIELDS } from './schemas.ts';

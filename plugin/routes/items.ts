@@ -1,0 +1,19 @@
+import type { Router } from 'express';
+import { validate } from '../middleware/validate.ts';
+import { toItemFilter } from '../schemas.ts';
+import type { RouteContext } from './context.ts';
+
+/** GET /items/:id and GET /items/:id/similar: an item's details and its nearest neighbours. */
+export function itemRoutes(router: Router, ctx: RouteContext): void {
+  const item = validate({ params: ctx.schemas.itemParams });
+  router.get('/items/:id', ...ctx.guarded, item, async (_req, res) => {
+    res.json(await ctx.service.item(item.input(res).params.id));
+  });
+
+  const similar = validate({ params: ctx.schemas.itemParams, query: ctx.schemas.searchOptions });
+  router.get('/items/:id/similar', ...ctx.guarded, similar, async (_req, res) => {
+    const { params, query } = similar.input(res);
+    const { limit, offset, minScore, ...filter } = query;
+    res.json(await ctx.service.similar(params.id, { filter: toItemFilter(filter), limit, offset, minScore }));
+  });
+}

@@ -1,0 +1,270 @@
+/**
+ * What the routes do, without HTTP: every search, lookup and check of the API. Store and encoder
+ * calls go through two wrappers that time them (metrics) and bound them (api.storeTimeoutMs,
+ * api.encoderTimeoutMs), so no request waits longer than configured.
+ */
+import type { IndexedRecord } from '../harvester/stage.ts';
+import type { Encoders } from '../models/index.ts';
+import type { FacetField, ItemFilter, SearchHit, SearchResult, VectorStore } from '../store/types.ts';
+import { findCanvas } from './canvas-lookup.ts';
+import { CancelledOutError, feedbackQuery } from './feedback.ts';
+import { shapeHit, shapeItemDetails, type ShapedHit, type ShapedItemDetails } from './hits.ts';
+import { parseXywh, XywhError } from './iiif-requests.ts';
+import { itemVectors } from './item-vectors.ts';
+import type { Metrics, Outcome } from './metrics.ts';
+import { encoderTimeout, storeTimeout, withTimeout } from './middleware/timeouts.ts';
+import { invalidParams, MODEL_HINT, modelUnavailable, notFound, Problem } from './problems.ts';
+import type { QueryImage, QueryImages } from './query-image.ts';
+import { MAX_WINDOW } from './schemas.ts';
+import type { SearchDeps } from './types.ts';
+
+export interface SearchOptions {
+  filter?: ItemFilter;
+  limit: number;
+  offset: number;
+  minScore?: number;
+}
+
+export interface SearchPage {
+  hits: ShapedHit[];
+  /** Items matching the query and filters, as the store counts them (estimated for vector search; before minScore). */
+  total?: number;
+  limit: number;
+  offset: number;
+  /** cosine: cosine similarity, −1…1. ranking: Meilisearch-style ranking score, 0…1. */
+  scoreKind: 'cosine' | 'ranking';
+}
+
+export type ImageSource =
+  | { kind: 'upload'; bytes: Buffer }
+  | { kind: 'url'; url: string }
+  | { kind: 'iiif'; url: string }
+  | { kind: 'canvas'; canvas: string; xywh: string; manifest?: string };
+
+/** An example for relevance feedback: an indexed item or a vector. */
+export type Example = string | number[];
+
+export interface Health {
+  status: 'ok' | 'unavailable';
+  store: { reachable: boolean; items?: number; vectors?: number; modelId?: string; dimensions?: number; error?: string };
+  model: { loaded: boolean; modelId?: string; matchesIndex?: boolean; hint?: string };
+}
+
+export interface Stats {
+  items: number;
+  vectors: number;
+  modelId: string;
+  dimensions: number;
+  model: { loaded: boolean; modelId?: string };
+}
+
+async function bounded<T>(work: () => Promise<T>, ms: number, onTimeout: () => Error, observe: (outcome: Outcome, seconds: number) => void): Promise<T> {
+  const start = performance.now();
+  let outcome: Outcome = 'ok';
+  try {
+    return await withTimeout(work(), ms, () => {
+      outcome = 'timeout';
+      return onTimeout();
+    });
+  } catch (err) {
+    if (outcome === 'ok') outcome = 'error';
+    throw err;
+  } finally {
+    observe(outcome, (performance.now() - start) / 1000);
+  }
+}
+
+export class SearchService {
+  constructor(
+    private readonly deps: SearchDeps,
+    private readonly metrics: Metrics,
+    private readonly images: QueryImages,
+  ) {}
+
+  get hasModel(): boolean {
+    return this.deps.encoders !== undefined;
+  }
+
+  private get api() {
+    return this.deps.config.api;
+  }
+
+  /** A store call, timed and bounded. */
+  readonly call = <T>(operation: string, fn: (store: VectorStore) => Promise<T>): Promise<T> =>
+    bounded(() => fn(this.deps.store), this.api.storeTimeoutMs, () => storeTimeout(this.api.storeTimeoutMs, operation), (outcome, seconds) =>
+      this.metrics.observeStore(operation, outcome, seconds),
+    );
+
+  /** An encoder call, timed and bounded; a 503 saying how to get a model when none is loaded. */
+  private encode<T>(tower: 'text' | 'image', what: string, fn: (encoders: Encoders) => Promise<T>): Promise<T> {
+    const encoders = this.deps.encoders;
+    if (!encoders) throw modelUnavailable(tower === 'text' ? 'Text search' : 'Image search');
+    return bounded(() => fn(encoders), this.api.encoderTimeoutMs, () => encoderTimeout(this.api.encoderTimeoutMs, what), (outcome, seconds) =>
+      this.metrics.observeEncoder(tower, outcome, seconds),
+    );
+  }
+
+  private page(result: SearchResult, opts: SearchOptions, scoreKind: SearchPage['scoreKind'], exclude?: Set<string>): SearchPage {
+    let hits: SearchHit[] = result.hits;
+    if (exclude?.size) hits = hits.filter((h) => !exclude.has(h.id)).slice(opts.offset, opts.offset + opts.limit);
+    if (opts.minScore !== undefined) hits = hits.filter((h) => h.score >= opts.minScore!);
+    return { hits: hits.map(shapeHit), ...(result.total !== undefined ? { total: result.total } : {}), limit: opts.limit, offset: opts.offset, scoreKind };
+  }
+
+  private storePage(opts: SearchOptions) {
+    return { limit: opts.limit, offset: opts.offset, ...(opts.filter ? { filter: opts.filter } : {}) };
+  }
+
+  /**
+   * Text → image. Without semanticRatio, the text embedding's nearest images (cosine scores); with
+   * it, the store's hybrid search over metadata keywords and the embedding (ranking scores), where
+   * 0 is keywords alone and needs no model.
+   */
+  async text(q: string, opts: SearchOptions & { semanticRatio?: number }): Promise<SearchPage> {
+    const page = this.storePage(opts);
+    if (opts.semanticRatio === 0) return this.page(await this.call('keyword', (s) => s.keyword(q, page)), opts, 'ranking');
+    const [vector] = await this.encode('text', 'query text', (e) => e.text.embed([q]));
+    if (opts.semanticRatio === undefined) return this.page(await this.call('nearest', (s) => s.nearest(vector!, page)), opts, 'cosine');
+    const ratio = opts.semanticRatio;
+    return this.page(await this.call('hybrid', (s) => s.hybrid(q, vector!, { ...page, semanticRatio: ratio })), opts, 'ranking');
+  }
+
+  /** Image → image, from any source of query pixels. */
+  async image(source: ImageSource, opts: SearchOptions): Promise<SearchPage> {
+    if (!this.deps.encoders) throw modelUnavailable('Image search');
+    const query = await this.queryImage(source);
+    const [vector] = await this.encode('image', 'query image', (e) => e.image.embed([query.image], [query.region]));
+    return this.page(await this.call('nearest', (s) => s.nearest(vector!, this.storePage(opts))), opts, 'cosine');
+  }
+
+  private async queryImage(source: ImageSource): Promise<QueryImage> {
+    switch (source.kind) {
+      case 'upload':
+        return this.images.fromUpload(source.bytes);
+      case 'url':
+        return this.images.fromUrl(source.url);
+      case 'iiif':
+        return this.images.fromImageApi(source.url);
+      case 'canvas': {
+        const item = await findCanvas(this.call, source.canvas, source.manifest);
+        if (!item) {
+          throw notFound(
+            `no indexed canvas has the id ${JSON.stringify(source.canvas)}` +
+              (source.manifest === undefined ? '; if it is indexed, give its manifest too ("manifest")' : ` in the manifest ${JSON.stringify(source.manifest)}`),
+          );
+        }
+        const record = item.record as Partial<IndexedRecord>;
+        let box;
+        try {
+          box = parseXywh(source.xywh, { width: record.width, height: record.height });
+        } catch (err) {
+          if (err instanceof XywhError) throw invalidParams([{ name: 'xywh', in: 'body', reason: err.message }]);
+          throw err;
+        }
+        return this.images.fromCanvasBox(record, box);
+      }
+    }
+  }
+
+  /** Nearest neighbours of an indexed item; needs no model. */
+  async similar(id: string, opts: SearchOptions): Promise<SearchPage> {
+    if (!(await this.call('get', (s) => s.get(id)))) throw notFound(`no item with the id ${JSON.stringify(id)} in the index`);
+    return this.page(await this.call('similar', (s) => s.similar(id, this.storePage(opts))), opts, 'cosine');
+  }
+
+  /**
+   * Several examples at once (relevance feedback). The examples themselves are left out of the
+   * hits. One positive id alone is the similar-items search, which needs no model.
+   */
+  async examples(input: { positive: Example[]; negative: Example[]; negativeWeight: number }, opts: SearchOptions): Promise<SearchPage> {
+    const ids = new Set([...input.positive, ...input.negative].filter((e): e is string => typeof e === 'string'));
+    if (input.positive.length === 1 && typeof input.positive[0] === 'string' && input.negative.length === 0) {
+      return this.similar(input.positive[0], opts);
+    }
+    const { dimensions } = await this.call('stats', (s) => s.stats());
+    const [positive, negative] = await Promise.all([
+      this.exampleVectors(input.positive, 'positive', dimensions),
+      this.exampleVectors(input.negative, 'negative', dimensions),
+    ]);
+    let query: Float32Array;
+    try {
+      query = feedbackQuery(positive, negative, input.negativeWeight);
+    } catch (err) {
+      if (err instanceof CancelledOutError) {
+        throw new Problem('examples-cancel-out', 'the positive and negative examples cancel each other out; give other examples or a smaller negativeWeight');
+      }
+      throw err;
+    }
+    // The examples are excluded after the store's page, so ask for that many more.
+    const window = Math.min(MAX_WINDOW, opts.offset + opts.limit + ids.size);
+    const result = await this.call('nearest', (s) => s.nearest(query, { limit: window, offset: 0, ...(opts.filter ? { filter: opts.filter } : {}) }));
+    return this.page(result, opts, 'cosine', ids);
+  }
+
+  private async exampleVectors(examples: Example[], name: 'positive' | 'negative', dimensions: number): Promise<Float32Array[]> {
+    const errors = examples.flatMap((e, i) => {
+      if (typeof e === 'string') return [];
+      if (e.length !== dimensions) return [{ name: `${name}[${i}]`, in: 'body' as const, reason: `the index holds vectors of ${dimensions} dimensions, this one has ${e.length}` }];
+      if (!e.some((x) => x !== 0)) return [{ name: `${name}[${i}]`, in: 'body' as const, reason: 'a vector of zeros has no direction' }];
+      return [];
+    });
+    if (errors.length) throw invalidParams(errors);
+    const ids = examples.filter((e): e is string => typeof e === 'string');
+    const byId = new Map<string, Float32Array>();
+    if (ids.length) {
+      const vectors = await itemVectors(this.call, ids);
+      ids.forEach((id, i) => byId.set(id, vectors[i]!));
+    }
+    return examples.map((e) => (typeof e === 'string' ? byId.get(e)! : Float32Array.from(e)));
+  }
+
+  async item(id: string): Promise<ShapedItemDetails> {
+    const item = await this.call('get', (s) => s.get(id));
+    if (!item) throw notFound(`no item with the id ${JSON.stringify(id)} in the index`);
+    return shapeItemDetails(item);
+  }
+
+  /** Counts per value of each field, most frequent first, at most `size` values a field. */
+  async facets(fields: FacetField[], filter: ItemFilter | undefined, size: number): Promise<Record<string, { values: Array<{ value: string; count: number }>; more: boolean }>> {
+    const counts = await this.call('facets', (s) => s.facets(fields, filter));
+    const out: Record<string, { values: Array<{ value: string; count: number }>; more: boolean }> = {};
+    for (const field of fields) {
+      const entries = Object.entries(counts[field] ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      out[field] = { values: entries.slice(0, size).map(([value, count]) => ({ value, count })), more: entries.length > size };
+    }
+    return out;
+  }
+
+  async stats(): Promise<Stats> {
+    const s = await this.call('stats', (store) => store.stats());
+    const encoders = this.deps.encoders;
+    return {
+      items: s.items,
+      vectors: s.vectors,
+      modelId: s.modelId,
+      dimensions: s.dimensions,
+      model: encoders ? { loaded: true, modelId: encoders.config.modelId } : { loaded: false },
+    };
+  }
+
+  /** Healthy when the store answers and a model for the index's vectors is loaded. */
+  async health(): Promise<Health> {
+    const encoders = this.deps.encoders;
+    let store: Health['store'];
+    try {
+      const s = await this.call('stats', (st) => st.stats());
+      store = { reachable: true, items: s.items, vectors: s.vectors, modelId: s.modelId, dimensions: s.dimensions };
+    } catch (err) {
+      store = { reachable: false, error: err instanceof Problem ? err.detail : String((err as Error)?.message ?? err) };
+    }
+    const model: Health['model'] = encoders
+      ? {
+          loaded: true,
+          modelId: encoders.config.modelId,
+          ...(store.modelId !== undefined ? { matchesIndex: store.modelId === encoders.config.modelId && store.dimensions === encoders.config.projectionDim } : {}),
+        }
+      : { loaded: false, hint: MODEL_HINT };
+    const ok = store.reachable && model.loaded && model.matchesIndex !== false;
+    return { status: ok ? 'ok' : 'unavailable', store, model };
+  }
+}
