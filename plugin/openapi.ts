@@ -202,7 +202,7 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
       '/search/examples': {
         post: search(
           'Search by several examples (relevance feedback)',
-          'The query is the normalised mean of the positive examples minus negativeWeight times the mean of the negative ones, renormalised. Examples are item ids or vectors; the examples are left out of the hits. One positive id alone is the similar-items search and needs no model; other id examples are read from the index or, where the index cannot hand out vectors, embedded again from their images with the model.',
+          'The query is the normalised mean of the positive examples minus negativeWeight times the mean of the negative ones, renormalised. Examples are item ids or vectors; the examples are left out of the hits. Id examples are read from the index; no model is needed.',
           { operationId: 'searchExamples', requestBody: { required: true, content: { 'application/json': { schema: input(schemas.examples) } } } },
           [400, 404, 413, 415, 422, 502, 503, 504],
         ),
