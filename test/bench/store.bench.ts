@@ -12,7 +12,7 @@
  * BENCH_SIZES=100000 limits the sizes; BENCH_QUANTIZATION=f16 picks the index storage.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,7 +85,10 @@ function item(i: number): StoreItem {
 }
 
 function openStore(dir: string) {
-  const cfg = storeSchema.parse(process.env.BENCH_QUANTIZATION ? { embedded: { quantization: process.env.BENCH_QUANTIZATION } } : {});
+  const embedded: Record<string, unknown> = {};
+  if (process.env.BENCH_QUANTIZATION) embedded.quantization = process.env.BENCH_QUANTIZATION;
+  if (process.env.BENCH_EXPANSION_SEARCH) embedded.expansionSearch = Number(process.env.BENCH_EXPANSION_SEARCH);
+  const cfg = storeSchema.parse({ embedded });
   return new EmbeddedStore({ dir, index: 'bench', ...cfg.embedded });
 }
 
@@ -139,8 +142,16 @@ async function query(dir: string, n: number) {
   };
 }
 
-/** The exact top-10 of each recall query, streaming the collection once. */
-function exactTop10(n: number): string[][] {
+/** The exact top-10 of each recall query, streaming the collection once; kept beside the store for later runs. */
+function exactTop10(n: number, dir: string): string[][] {
+  const cache = path.join(dir, `exact-top10-${RECALL_QUERIES}.json`);
+  if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as string[][];
+  const truth = computeExactTop10(n);
+  writeFileSync(cache, JSON.stringify(truth));
+  return truth;
+}
+
+function computeExactTop10(n: number): string[][] {
   const queries = Array.from({ length: RECALL_QUERIES }, (_, q) => queryAt(q, n));
   const best = queries.map(() => [] as Array<{ i: number; s: number }>);
   for (let i = 0; i < n; i++) {
@@ -178,14 +189,23 @@ if (role === 'build' || role === 'query') {
   const rows = [];
   for (const n of sizes) {
     const dir = path.resolve('bench-output', 'store-bench', String(n));
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    console.log(`${n} vectors: building …`);
-    const built = child('build', dir, n);
-    console.log(`  inserted in ${(built.insertSeconds as number).toFixed(1)} s; querying …`);
+    // BENCH_REUSE=1 queries the store the last run built (same data), to compare query settings.
+    const reuse = process.env.BENCH_REUSE === '1' && existsSync(path.join(dir, 'build.json'));
+    let built: Record<string, unknown>;
+    if (reuse) {
+      built = JSON.parse(readFileSync(path.join(dir, 'build.json'), 'utf8')) as Record<string, unknown>;
+      console.log(`${n} vectors: reusing the store built in ${(built.insertSeconds as number).toFixed(1)} s; querying …`);
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      console.log(`${n} vectors: building …`);
+      built = child('build', dir, n);
+      writeFileSync(path.join(dir, 'build.json'), JSON.stringify(built));
+      console.log(`  inserted in ${(built.insertSeconds as number).toFixed(1)} s; querying …`);
+    }
     const served = child('query', dir, n);
     console.log('  exact scan for recall …');
-    const exact = exactTop10(n);
+    const exact = exactTop10(n, dir);
     const got = served.results as string[][];
     const recall = exact.reduce((s, truth, q) => s + truth.filter((id) => got[q]!.includes(id)).length / 10, 0) / exact.length;
     rows.push({
@@ -214,6 +234,7 @@ if (role === 'build' || role === 'query') {
     date: new Date().toISOString(),
     store: 'embedded',
     quantization,
+    expansionSearch: storeSchema.parse({ embedded: process.env.BENCH_EXPANSION_SEARCH ? { expansionSearch: Number(process.env.BENCH_EXPANSION_SEARCH) } : {} }).embedded.expansionSearch,
     machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, node: process.version },
     p95Ms1M: at1M?.p95Ms ?? null,
     recallAt10: largest.recallAt10,
