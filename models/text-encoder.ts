@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { embeddingOutput, l2Normalise, loadSession, type LoadedSession, type SessionOptions, type TensorInfo } from './session.ts';
 import { TextTokenizer } from './tokenizer/text-tokenizer.ts';
-import { LruCache } from './lru-cache.ts';
+import { LruCache } from '../common/lru-cache.ts';
 import { ModelFolderError, type ModelConfig, type TokenizedBatch } from './types.ts';
 
 export interface TextEncoderOptions extends SessionOptions {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { openDatabase } from '../../common/sqlite.ts';
+import { LruCache } from '../../common/lru-cache.ts';
 import { StoreSchemaError } from '../errors.ts';
 import type { Box, FacetField, ItemFields, StoreSchema } from '../types.ts';
 import type { SqlFilter } from './filters.ts';
@@ -77,6 +78,7 @@ const sameBox = (a: Box | undefined, b: Box | undefined) =>
  */
 export class SqliteRepository {
   readonly db: Database.Database;
+  private readonly statements = new LruCache<string, Database.Statement>(256);
 
   constructor(readonly file: string) {
     this.db = openDatabase(file, {
@@ -92,6 +94,19 @@ export class SqliteRepository {
     });
   }
 
+  /**
+   * Prepared statements are compiled once: preparing costs more than running the small lookups
+   * a search makes. Filter clauses vary, so the cache is bounded.
+   */
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   close(): void {
     this.db.close();
   }
@@ -99,11 +114,11 @@ export class SqliteRepository {
   // --- meta ---------------------------------------------------------------
 
   getMeta(key: string): string | undefined {
-    return this.db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+    return this.statement(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
   }
 
   private setMeta(key: string, value: string): void {
-    this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
+    this.statement(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
   }
 
   /** A random id made with the database: an index file made for another database is never taken for this one's. */
@@ -139,7 +154,7 @@ export class SqliteRepository {
    * full upsert does not churn the ANN index.
    */
   upsert(items: PreparedItem[]): VectorChanges {
-    const upsertItem = this.db.prepare(
+    const upsertItem = this.statement(
       `INSERT INTO items (id, canvas_id, manifest_id, manifest_url, source, label, date, rights, text, collections, labels, record)
        VALUES (@id, @canvasId, @manifestId, @manifestUrl, @source, @label, @date, @rights, @text, @collections, @labels, @record)
        ON CONFLICT(id) DO UPDATE SET canvas_id = excluded.canvas_id, manifest_id = excluded.manifest_id,
@@ -148,10 +163,10 @@ export class SqliteRepository {
          record = excluded.record
        RETURNING rowid`,
     );
-    const exists = this.db.prepare(`SELECT 1 FROM items WHERE id = ?`).pluck();
-    const existingVectors = this.db.prepare(`SELECT key, ord, box, vector FROM vectors WHERE item_rowid = ? ORDER BY ord`);
-    const deleteVectors = this.db.prepare(`DELETE FROM vectors WHERE item_rowid = ?`);
-    const insertVector = this.db.prepare(`INSERT INTO vectors (item_rowid, ord, box, vector) VALUES (?, ?, ?, ?)`);
+    const exists = this.statement(`SELECT 1 FROM items WHERE id = ?`).pluck();
+    const existingVectors = this.statement(`SELECT key, ord, box, vector FROM vectors WHERE item_rowid = ? ORDER BY ord`);
+    const deleteVectors = this.statement(`DELETE FROM vectors WHERE item_rowid = ?`);
+    const insertVector = this.statement(`INSERT INTO vectors (item_rowid, ord, box, vector) VALUES (?, ?, ?, ?)`);
     return this.db.transaction(() => {
       const generation = this.generation + 1;
       const added: VectorChanges['added'] = [];
@@ -184,7 +199,7 @@ export class SqliteRepository {
 
   /** Replaces the fields of items already present; returns how many were. */
   updateFields(items: ItemFields[]): number {
-    const update = this.db.prepare(
+    const update = this.statement(
       `UPDATE items SET canvas_id = @canvasId, manifest_id = @manifestId, manifest_url = @manifestUrl, source = @source,
          label = @label, date = @date, rights = @rights, text = @text, collections = @collections, labels = @labels, record = @record
        WHERE id = @id RETURNING rowid`,
@@ -203,8 +218,8 @@ export class SqliteRepository {
 
   /** Deletes items (their vectors and side rows follow by cascade); returns the removed vector keys. */
   deleteIds(ids: string[]): { deleted: number; changes: VectorChanges } {
-    const keysOf = this.db.prepare(`SELECT v.key FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE i.id = ?`).pluck();
-    const del = this.db.prepare(`DELETE FROM items WHERE id = ?`);
+    const keysOf = this.statement(`SELECT v.key FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE i.id = ?`).pluck();
+    const del = this.statement(`DELETE FROM items WHERE id = ?`);
     return this.db.transaction(() => {
       const generation = this.generation + 1;
       const removed: number[] = [];
@@ -226,7 +241,7 @@ export class SqliteRepository {
     const clauses: string[] = [];
     if (manifests.length) clauses.push(`manifest_id IN (${ph(manifests.length)}) OR manifest_url IN (${ph(manifests.length)})`);
     if (sources.length) clauses.push(`source IN (${ph(sources.length)})`);
-    return this.db.prepare(`SELECT id FROM items WHERE ${clauses.join(' OR ')}`).pluck().all(...manifests, ...manifests, ...sources) as string[];
+    return this.statement(`SELECT id FROM items WHERE ${clauses.join(' OR ')}`).pluck().all(...manifests, ...manifests, ...sources) as string[];
   }
 
   private itemParams(f: ItemFields) {
@@ -250,10 +265,10 @@ export class SqliteRepository {
 
   private replaceSideTables(rowid: number, f: ItemFields): void {
     const s = (this.sideStatements ??= {
-      delCollections: this.db.prepare(`DELETE FROM item_collections WHERE item_rowid = ?`),
-      delLabels: this.db.prepare(`DELETE FROM item_labels WHERE item_rowid = ?`),
-      addCollection: this.db.prepare(`INSERT OR IGNORE INTO item_collections (collection, item_rowid) VALUES (?, ?)`),
-      addLabel: this.db.prepare(`INSERT OR IGNORE INTO item_labels (label, item_rowid) VALUES (?, ?)`),
+      delCollections: this.statement(`DELETE FROM item_collections WHERE item_rowid = ?`),
+      delLabels: this.statement(`DELETE FROM item_labels WHERE item_rowid = ?`),
+      addCollection: this.statement(`INSERT OR IGNORE INTO item_collections (collection, item_rowid) VALUES (?, ?)`),
+      addLabel: this.statement(`INSERT OR IGNORE INTO item_labels (label, item_rowid) VALUES (?, ?)`),
     });
     s.delCollections.run(rowid);
     s.delLabels.run(rowid);
@@ -263,7 +278,7 @@ export class SqliteRepository {
 
   private logChanges(generation: number, keys: number[]): void {
     if (keys.length === 0) return;
-    const log = this.db.prepare(`INSERT INTO ann_log (generation, key) VALUES (?, ?)`);
+    const log = this.statement(`INSERT INTO ann_log (generation, key) VALUES (?, ?)`);
     for (const key of keys) log.run(generation, key);
     this.setMeta('generation', String(generation));
   }
@@ -279,46 +294,46 @@ export class SqliteRepository {
     const current = this.generation;
     if (generation > current) return undefined;
     if (generation === current) return [];
-    const logged = this.db.prepare(`SELECT count(DISTINCT generation) FROM ann_log WHERE generation > ?`).pluck().get(generation) as number;
+    const logged = this.statement(`SELECT count(DISTINCT generation) FROM ann_log WHERE generation > ?`).pluck().get(generation) as number;
     if (logged !== current - generation) return undefined;
-    return this.db.prepare(`SELECT DISTINCT key FROM ann_log WHERE generation > ? ORDER BY key`).pluck().all(generation) as number[];
+    return this.statement(`SELECT DISTINCT key FROM ann_log WHERE generation > ? ORDER BY key`).pluck().all(generation) as number[];
   }
 
   /** Forgets the log up to a generation the saved index file reflects. */
   trimLog(generation: number): void {
-    this.db.prepare(`DELETE FROM ann_log WHERE generation <= ?`).run(generation);
+    this.statement(`DELETE FROM ann_log WHERE generation <= ?`).run(generation);
   }
 
   // --- reads ----------------------------------------------------------------
 
   get(id: string): ItemFields | undefined {
-    const row = this.db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.id = ?`).get(id) as ItemRow | undefined;
+    const row = this.statement(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.id = ?`).get(id) as ItemRow | undefined;
     return row && toFields(row);
   }
 
   rowidOf(id: string): number | undefined {
-    return this.db.prepare(`SELECT rowid FROM items WHERE id = ?`).pluck().get(id) as number | undefined;
+    return this.statement(`SELECT rowid FROM items WHERE id = ?`).pluck().get(id) as number | undefined;
   }
 
   itemsByRowid(rowids: number[]): Map<number, ItemFields> {
-    const rows = this.db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.rowid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(rowids)) as ItemRow[];
+    const rows = this.statement(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.rowid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(rowids)) as ItemRow[];
     return new Map(rows.map((row) => [row.rowid, toFields(row)]));
   }
 
   countItems(filter: SqlFilter): number {
     // Side tables only: count from their primary keys, without a lookup per item in the wide items table.
-    if (filter.rowids) return this.db.prepare(`SELECT count(*) FROM (${filter.rowids.sql})`).pluck().get(...filter.rowids.params) as number;
-    return this.db.prepare(`SELECT count(*) FROM items i WHERE ${filter.where}`).pluck().get(...filter.params) as number;
+    if (filter.rowids) return this.statement(`SELECT count(*) FROM (${filter.rowids.sql})`).pluck().get(...filter.rowids.params) as number;
+    return this.statement(`SELECT count(*) FROM items i WHERE ${filter.where}`).pluck().get(...filter.params) as number;
   }
 
   countVectors(filter: SqlFilter): number {
-    if (!filter.active) return this.db.prepare(`SELECT count(*) FROM vectors`).pluck().get() as number;
-    return this.db.prepare(`SELECT count(*) FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE ${filter.where}`).pluck().get(...filter.params) as number;
+    if (!filter.active) return this.statement(`SELECT count(*) FROM vectors`).pluck().get() as number;
+    return this.statement(`SELECT count(*) FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE ${filter.where}`).pluck().get(...filter.params) as number;
   }
 
   /** The whole-image vector of an item. */
   wholeVector(rowid: number): Float32Array | undefined {
-    const blob = this.db.prepare(`SELECT vector FROM vectors WHERE item_rowid = ? AND ord = 0`).pluck().get(rowid) as Buffer | undefined;
+    const blob = this.statement(`SELECT vector FROM vectors WHERE item_rowid = ? AND ord = 0`).pluck().get(rowid) as Buffer | undefined;
     return blob && fromBlob(blob);
   }
 
@@ -342,8 +357,8 @@ export class SqliteRepository {
   /** Every vector of the items passing the filter, streamed (exact scans). */
   *iterateVectors(filter: SqlFilter): Generator<VectorRow> {
     const stmt = filter.active
-      ? this.db.prepare(`SELECT v.key, v.item_rowid, v.ord, v.box, v.vector FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE ${filter.where}`)
-      : this.db.prepare(`SELECT key, item_rowid, ord, box, vector FROM vectors`);
+      ? this.statement(`SELECT v.key, v.item_rowid, v.ord, v.box, v.vector FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE ${filter.where}`)
+      : this.statement(`SELECT key, item_rowid, ord, box, vector FROM vectors`);
     for (const [key, itemRowid, ord, box, blob] of stmt.raw().iterate(...filter.params) as IterableIterator<[number, number, number, string | null, Buffer]>) {
       yield { key, itemRowid, ord, box: box === null ? undefined : (JSON.parse(box) as Box), vector: fromBlob(blob) };
     }
@@ -351,13 +366,13 @@ export class SqliteRepository {
 
   /** Vectors with these keys (replaying the change log). */
   vectorsByKey(keys: number[]): Array<{ key: number; vector: Float32Array }> {
-    const rows = this.db.prepare(`SELECT key, vector FROM vectors WHERE key IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(keys)) as Array<[number, Buffer]>;
+    const rows = this.statement(`SELECT key, vector FROM vectors WHERE key IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(keys)) as Array<[number, Buffer]>;
     return rows.map(([key, blob]) => ({ key, vector: fromBlob(blob) }));
   }
 
   /** All vectors in key order, in pages (rebuilding the index without holding them all). */
   *vectorPages(pageSize: number): Generator<Array<{ key: number; vector: Float32Array }>> {
-    const stmt = this.db.prepare(`SELECT key, vector FROM vectors WHERE key > ? ORDER BY key LIMIT ?`).raw();
+    const stmt = this.statement(`SELECT key, vector FROM vectors WHERE key > ? ORDER BY key LIMIT ?`).raw();
     let after = -1;
     for (;;) {
       const rows = stmt.all(after, pageSize) as Array<[number, Buffer]>;
@@ -391,7 +406,7 @@ export class SqliteRepository {
 
   /** Items in insertion order (a keyword search with no words, like Meilisearch's placeholder search). */
   listRowids(filter: SqlFilter, offset: number, limit: number): number[] {
-    return this.db.prepare(`SELECT i.rowid FROM items i WHERE ${filter.where} ORDER BY i.rowid LIMIT ? OFFSET ?`).pluck().all(...filter.params, limit, offset) as number[];
+    return this.statement(`SELECT i.rowid FROM items i WHERE ${filter.where} ORDER BY i.rowid LIMIT ? OFFSET ?`).pluck().all(...filter.params, limit, offset) as number[];
   }
 
   // --- facets and stats ---------------------------------------------------------
@@ -404,14 +419,14 @@ export class SqliteRepository {
       collection: `SELECT c.collection, count(*) FROM item_collections c JOIN items i ON i.rowid = c.item_rowid WHERE ${filter.where} GROUP BY 1`,
       labels: `SELECT l.label, count(*) FROM item_labels l JOIN items i ON i.rowid = l.item_rowid WHERE ${filter.where} GROUP BY 1`,
     };
-    const rows = this.db.prepare(sql[field]).raw().all(...filter.params) as Array<[string, number]>;
+    const rows = this.statement(sql[field]).raw().all(...filter.params) as Array<[string, number]>;
     return Object.fromEntries(rows);
   }
 
   counts(): { items: number; vectors: number } {
     return {
-      items: this.db.prepare(`SELECT count(*) FROM items`).pluck().get() as number,
-      vectors: this.db.prepare(`SELECT count(*) FROM vectors`).pluck().get() as number,
+      items: this.statement(`SELECT count(*) FROM items`).pluck().get() as number,
+      vectors: this.statement(`SELECT count(*) FROM vectors`).pluck().get() as number,
     };
   }
 }
