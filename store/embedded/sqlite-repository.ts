@@ -339,16 +339,16 @@ export class SqliteRepository {
 
   /** Which of these vector keys belong to items passing the filter, and to which item. */
   itemsOfKeys(keys: number[], filter: SqlFilter): Map<number, number> {
-    const rows = this.db
-      .prepare(`SELECT v.key, v.item_rowid FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE v.key IN (SELECT value FROM json_each(?)) AND ${filter.probe}`)
+    const rows = this
+      .statement(`SELECT v.key, v.item_rowid FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE v.key IN (SELECT value FROM json_each(?)) AND ${filter.probe}`)
       .raw()
       .all(JSON.stringify(keys), ...filter.probeParams) as Array<[number, number]>;
     return new Map(rows);
   }
 
   vectorsOfItems(rowids: number[]): VectorRow[] {
-    const rows = this.db
-      .prepare(`SELECT key, item_rowid, ord, box, vector FROM vectors WHERE item_rowid IN (SELECT value FROM json_each(?))`)
+    const rows = this
+      .statement(`SELECT key, item_rowid, ord, box, vector FROM vectors WHERE item_rowid IN (SELECT value FROM json_each(?))`)
       .raw()
       .all(JSON.stringify(rowids)) as Array<[number, number, number, string | null, Buffer]>;
     return rows.map(([key, itemRowid, ord, box, blob]) => ({ key, itemRowid, ord, box: box === null ? undefined : (JSON.parse(box) as Box), vector: fromBlob(blob) }));
@@ -386,16 +386,16 @@ export class SqliteRepository {
   // --- keyword ----------------------------------------------------------------
 
   countMatches(expression: string, filter: SqlFilter): number {
-    return this.db
-      .prepare(`SELECT count(*) FROM items_fts f JOIN items i ON i.rowid = f.rowid WHERE items_fts MATCH ? AND ${filter.probe}`)
+    return this
+      .statement(`SELECT count(*) FROM items_fts f JOIN items i ON i.rowid = f.rowid WHERE items_fts MATCH ? AND ${filter.probe}`)
       .pluck()
       .get(expression, ...filter.probeParams) as number;
   }
 
   /** Documents matching an FTS5 expression, best bm25 first (label weighted twice), at most `limit`. */
   matches(expression: string, filter: SqlFilter, limit: number): Array<{ rowid: number; label: string; text: string; bm25: number }> {
-    return this.db
-      .prepare(
+    return this
+      .statement(
         `SELECT i.rowid AS rowid, i.label AS label, i.text AS text, bm25(items_fts, 2.0, 1.0) AS bm25
          FROM items_fts f JOIN items i ON i.rowid = f.rowid
          WHERE items_fts MATCH ? AND ${filter.probe}

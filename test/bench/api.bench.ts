@@ -251,7 +251,7 @@ async function load(url: string, scenario: Scenario, seconds: number) {
 }
 
 function startServerProcess(): Promise<{ child: ChildProcess; url: string; lines: AsyncIterableIterator<string> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', here, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_PROFILE] : []), '--import', 'tsx', here, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
