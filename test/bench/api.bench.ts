@@ -30,6 +30,7 @@ import { readModelConfig } from '../../models/model-config.ts';
 import { EmbeddedStore } from '../../store/embedded/embedded-store.ts';
 import type { StoreItem } from '../../store/types.ts';
 import { fixture } from '../support/fixtures.ts';
+import { gaussian, normalise } from './vectors.ts';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -48,26 +49,6 @@ const modelDir = path.join(root, 'model');
 const dataDir = path.join(root, 'data');
 
 // --- deterministic data -------------------------------------------------------
-
-/** Deterministic Gaussian numbers from a seed (mulberry32 + Box–Muller). */
-function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-function normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i]! /= n;
-  return v;
-}
 
 /** The harvester's item ids are 32 hex characters; these are derived from the index alone. */
 const itemIdAt = (i: number) => createHash('md5').update(`bench-item-${i}`).digest('hex');

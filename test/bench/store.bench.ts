@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { storeSchema } from '../../config/schema.ts';
 import { EmbeddedStore } from '../../store/embedded/embedded-store.ts';
 import type { StoreItem } from '../../store/types.ts';
+import { gaussian, normalise } from './vectors.ts';
 
 const DIM = 512;
 const CENTRES = 1000;
@@ -27,25 +28,6 @@ const RECALL_QUERIES = 100;
 const BATCH = 5000;
 const here = fileURLToPath(import.meta.url);
 
-/** Deterministic Gaussian numbers from a seed (mulberry32 + Box–Muller). */
-function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-function normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i]! /= n;
-  return v;
-}
 
 const centres = (() => {
   const g = gaussian(1);
