@@ -339,12 +339,15 @@ export class SqliteRepository {
 
   /** Which of these vector keys belong to items passing the filter, and to which item. */
   itemsOfKeys(keys: number[], filter: SqlFilter): Map<number, number> {
-    const rows = this
-      .statement(`SELECT v.key, v.item_rowid FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE v.key IN (SELECT value FROM json_each(?)) AND ${filter.probe}`)
-      .raw()
-      .all(JSON.stringify(keys), ...filter.probeParams) as Array<[number, number]>;
+    // Without a filter the items table need not be joined: the vector row names its item.
+    const sql = filter.active
+      ? `SELECT v.key, v.item_rowid FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE v.key IN (SELECT value FROM json_each(?)) AND ${filter.probe}`
+      : `SELECT key, item_rowid FROM vectors WHERE key IN (SELECT value FROM json_each(?))`;
+    const params = filter.active ? filter.probeParams : [];
+    const rows = this.statement(sql).raw().all(JSON.stringify(keys), ...params) as Array<[number, number]>;
     return new Map(rows);
   }
+
 
   vectorsOfItems(rowids: number[]): VectorRow[] {
     const rows = this
