@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ModelFolderError, type ImagePreprocessConfig, type ModelConfig, type ModelFiles } from './types.ts';
 import { MANIFEST_FILE } from './layout.ts';
+import { readModelJson } from './read-json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -25,8 +26,8 @@ const RESAMPLE_NAMES = new Set<ImagePreprocessConfig['resample']>(['nearest', 'b
  * naming the file and the key, rather than as wrong embeddings later.
  */
 export function readModelConfig(files: ModelFiles): ModelConfig {
-  const config = readJson(files.config);
-  const preprocess = readJson(files.preprocessConfig);
+  const config = readModelJson(files.config);
+  const preprocess = readModelJson(files.preprocessConfig);
   const parsed = files.layout === 'huggingface' ? fromHuggingFace(files, config, preprocess) : fromOpenClip(files, config, preprocess);
   return {
     projectionDim: parsed.projectionDim,
@@ -190,8 +191,8 @@ function fromOpenClip(files: ModelFiles, config: Json, pre: Json): Parsed {
  * but SigLIP and XLM-R towers do read their padding, so the configured token is used.
  */
 function readPadTokenId(files: ModelFiles): number {
-  const tokenizer = readJson(files.tokenizer);
-  const tokenizerConfig = files.tokenizerConfig ? readJson(files.tokenizerConfig) : undefined;
+  const tokenizer = readModelJson(files.tokenizer);
+  const tokenizerConfig = files.tokenizerConfig ? readModelJson(files.tokenizerConfig) : undefined;
   const raw = tokenizerConfig?.pad_token;
   const padToken = typeof raw === 'string' ? raw : raw && typeof raw === 'object' ? (raw as Json).content : undefined;
   if (typeof padToken === 'string') {
@@ -244,22 +245,6 @@ function modelIdOf(files: ModelFiles, config: Json): string {
   return variant && variant !== 'fp32' ? `${id}@${variant}` : id;
 }
 
-function readJson(file: string): Json {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ModelFolderError(`cannot read ${file}: ${(err as Error).message}`, file);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new ModelFolderError(`${file} is not valid JSON: ${(err as Error).message}`, file);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ModelFolderError(`${file}: the top level must be a JSON object`, file);
-  return parsed as Json;
-}
 
 function bad(file: string, key: string, problem: string): ModelFolderError {
   return new ModelFolderError(`${file}: ${key} ${problem}`, file);

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFolderError, type TokenizedBatch } from '../types.ts';
+import { readModelJson } from '../read-json.ts';
 
 /**
  * Text → token ids for any text tower whose tokenizer is a Hugging Face `tokenizer.json`:
@@ -65,8 +65,8 @@ export class TextTokenizer {
   }
 
   static fromFiles(tokenizerJsonPath: string, tokenizerConfigPath: string | undefined, opts: TextTokenizerOptions): TextTokenizer {
-    const tokenizerJson = readJson(tokenizerJsonPath);
-    const tokenizerConfig = tokenizerConfigPath === undefined ? undefined : readJson(tokenizerConfigPath);
+    const tokenizerJson = readModelJson(tokenizerJsonPath);
+    const tokenizerConfig = tokenizerConfigPath === undefined ? undefined : readModelJson(tokenizerConfigPath);
     return TextTokenizer.fromJson(tokenizerJson, tokenizerConfig, opts, tokenizerJsonPath);
   }
 
@@ -163,21 +163,6 @@ export class TextTokenizer {
   }
 }
 
-function readJson(file: string): Json {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ModelFolderError(`cannot read ${file}: ${(err as Error).message}`, file);
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Json;
-  } catch (err) {
-    throw new ModelFolderError(`${file} is not valid JSON: ${(err as Error).message}`, file);
-  }
-}
 
 /**
  * Older transformers write special tokens in tokenizer_config.json as
