@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import { loadConfig } from '../../config/index.ts';
@@ -15,18 +14,9 @@ import { requireFixtures } from '../support/fixtures.ts';
 import { photographs, tempDataDir } from '../support/harvest-harness.ts';
 import { createInstitution } from '../support/institution/index.ts';
 import type { Institution } from '../support/institution/types.ts';
+import { request, type TestResponse } from './supertest.ts';
 
 // @types/supertest is not a dependency: the few calls used here, typed.
-interface TestResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-interface TestRequest extends PromiseLike<TestResponse> {
-  set(name: string, value: string): TestRequest;
-  send(body: unknown): TestRequest;
-}
-const request = createRequire(import.meta.url)('supertest') as (app: Express) => Record<'get' | 'post' | 'put' | 'delete', (url: string) => TestRequest>;
 
 const TOKEN = 'a-long-admin-token-0123456789abcdef';
 const auth = `Bearer ${TOKEN}`;

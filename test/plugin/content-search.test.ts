@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import express, { type Express } from 'express';
 import { contentSearchRouter, contentSearchServiceFor, manifestIdFromKey, manifestKey } from '../../plugin/content-search/index.ts';
 import { problemJson } from '../../plugin/middleware/problem-json.ts';
 import type { SearchDeps } from '../../plugin/types.ts';
 import { requireFixtures } from '../support/fixtures.ts';
 import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
+import { request, type TestResponse } from './supertest.ts';
 
 // @types/supertest is not a dependency: the few calls used here, typed.
-interface TestResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-interface TestRequest extends PromiseLike<TestResponse> {
-  set(name: string, value: string): TestRequest;
-}
-const request = createRequire(import.meta.url)('supertest') as (app: Express) => { get(url: string): TestRequest };
 
 const PREZI2 = 'http://iiif.io/api/presentation/2/context.json';
 const SEARCH1 = 'http://iiif.io/api/search/1/context.json';

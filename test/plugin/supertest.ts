@@ -23,6 +23,8 @@ export interface TestRequest extends PromiseLike<TestResponse> {
 export interface TestAgent {
   get(url: string): TestRequest;
   post(url: string): TestRequest;
+  put(url: string): TestRequest;
+  delete(url: string): TestRequest;
   options(url: string): TestRequest;
 }
 
