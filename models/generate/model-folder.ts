@@ -44,17 +44,8 @@ export interface GeneratedClipModel {
   layout: ModelLayout;
   architecture: ClipArchitecture;
   seed: number;
-  /** Absolute paths of what was written. */
-  files: {
-    vision: string;
-    text: string;
-    visionFp16?: string;
-    textFp16?: string;
-    config: string;
-    preprocessConfig: string;
-    tokenizer?: string;
-    tokenizerConfig?: string;
-  };
+  /** Absolute paths of what was written (no tokenizer files without a BPE vocabulary). */
+  files: Omit<LayoutPaths, 'tokenizer' | 'tokenizerConfig'> & Partial<Pick<LayoutPaths, 'tokenizer' | 'tokenizerConfig'>>;
   /** Bytes written, all files together. */
   bytes: number;
 }
