@@ -1,0 +1,60 @@
+/**
+ * Builds the local-features binding (native/local_features.cc) against the system OpenCV.
+ * Run by `npm install` / `npm ci` (postinstall) and by `npm run build:local-features`.
+ *
+ * Without OpenCV the install still succeeds (search, harvesting and the API do not need it)
+ * and says how to get reprint detection; set REPRISE_LOCAL_FEATURES=required (CI) to make a
+ * failed build fail the install instead.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { INSTALL_HINT } from './errors.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const nativeDir = path.join(here, 'native');
+const required = process.env.REPRISE_LOCAL_FEATURES === 'required';
+
+function give(message: string): never {
+  console.error(`reprise: local features not built: ${message}\n${INSTALL_HINT}`);
+  process.exit(required ? 1 : 0);
+}
+
+function opencvVersion(): string | undefined {
+  try {
+    return execFileSync('pkg-config', ['--modversion', 'opencv4'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** npm sets npm_config_node_gyp in lifecycle scripts; otherwise the node-gyp bundled with npm. */
+function nodeGyp(): string | undefined {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    process.env.npm_execpath && path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  return candidates.find((c): c is string => !!c && existsSync(c));
+}
+
+/** Headers of the running Node when installed beside it (distribution packages, official tarballs): no download. */
+function nodeDir(): string | undefined {
+  if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  return existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
+}
+
+const version = opencvVersion();
+if (!version) give('pkg-config does not know opencv4.');
+const [major = 0, minor = 0] = version.split('.').map(Number);
+if (major < 4 || (major === 4 && minor < 4)) give(`OpenCV ${version} is too old (SIFT is in features2d from 4.4).`);
+const gyp = nodeGyp();
+if (!gyp) give('node-gyp (bundled with npm) was not found.');
+const dir = nodeDir();
+const started = performance.now();
+const args = [gyp, 'rebuild', `--directory=${nativeDir}`, '--jobs=max', '--loglevel=warn', ...(dir ? [`--nodedir=${dir}`] : [])];
+const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+if (result.status !== 0) give(`node-gyp failed (exit ${result.status ?? result.signal}).`);
+console.error(`reprise: local features built against OpenCV ${version} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalFeaturesUnavailableError } from './errors.ts';
+
+/** The binding's interface (native/local_features.cc). Keypoints: [x, y, size, angle] per row; descriptors: RootSIFT ×512 as bytes. */
+export interface LocalFeaturesBinding {
+  extract(
+    gray: Uint8Array,
+    width: number,
+    height: number,
+    options?: { maxKeypoints?: number; minSize?: number; contrastThreshold?: number; edgeThreshold?: number },
+  ): { keypoints: Float32Array; descriptors: Uint8Array };
+  verify(
+    keypointsA: Float32Array,
+    descriptorsA: Uint8Array,
+    keypointsB: Float32Array,
+    descriptorsB: Uint8Array,
+    options?: { ratio?: number; ransacThreshold?: number; maxIterations?: number; confidence?: number },
+  ): { matches: number; inliers: number; transform: Float64Array | null; pairs: Int32Array };
+  kmeans(data: Float32Array, dims: number, k: number, iterations: number, seed: number): { centers: Float32Array; labels: Int32Array };
+  opencvVersion(): string;
+}
+
+export const BINDING_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'native', 'build', 'Release', 'local_features.node');
+
+let loaded: LocalFeaturesBinding | Error | undefined;
+
+/** The binding, loaded once; a LocalFeaturesUnavailableError saying how to build it when it is missing or broken. */
+export function localFeatures(): LocalFeaturesBinding {
+  if (!loaded) {
+    try {
+      if (!existsSync(BINDING_PATH)) throw new LocalFeaturesUnavailableError(`the binding was not built (${BINDING_PATH} is missing)`);
+      loaded = createRequire(import.meta.url)(BINDING_PATH) as LocalFeaturesBinding;
+    } catch (err) {
+      loaded = err instanceof LocalFeaturesUnavailableError ? err : new LocalFeaturesUnavailableError(`the binding failed to load (${(err as Error).message})`, { cause: err });
+    }
+  }
+  if (loaded instanceof Error) throw loaded;
+  return loaded;
+}
+
+/** Whether reprint detection can run here, without throwing. */
+export function localFeaturesAvailable(): boolean {
+  try {
+    localFeatures();
+    return true;
+  } catch {
+    return false;
+  }
+}

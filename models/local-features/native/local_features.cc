@@ -1,0 +1,292 @@
+// Local features for reprint detection: SIFT extraction (RootSIFT, quantised), descriptor
+// matching with the ratio test, similarity RANSAC, and k-means for the visual vocabulary.
+// A deliberately small binding over Debian's OpenCV (features2d, calib3d, core): typed arrays
+// in, typed arrays out, no per-keypoint JavaScript objects. Plain Node-API, no dependencies.
+#include <node_api.h>
+
+#include <opencv2/calib3d.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/features2d.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace {
+
+// RootSIFT components are at most sqrt(0.2) ≈ 0.447 (SIFT clips at 0.2 of the norm), so ×512 fits a byte.
+constexpr float kRootSiftScale = 512.0f;
+constexpr int kDims = 128;
+
+struct JsError {
+  std::string message;
+};
+
+void Check(napi_env env, napi_status status, const char* what) {
+  if (status != napi_ok) throw JsError{std::string("local-features: ") + what};
+}
+
+double NumberArg(napi_env env, napi_value value, const char* name) {
+  double out = 0;
+  if (napi_get_value_double(env, value, &out) != napi_ok) throw JsError{std::string(name) + " must be a number"};
+  return out;
+}
+
+double NumberOption(napi_env env, napi_value options, const char* name, double fallback) {
+  if (options == nullptr) return fallback;
+  napi_valuetype type;
+  Check(env, napi_typeof(env, options, &type), "typeof options");
+  if (type != napi_object) return fallback;
+  bool has = false;
+  Check(env, napi_has_named_property(env, options, name, &has), "has option");
+  if (!has) return fallback;
+  napi_value value;
+  Check(env, napi_get_named_property(env, options, name, &value), "get option");
+  napi_valuetype valueType;
+  Check(env, napi_typeof(env, value, &valueType), "typeof option");
+  if (valueType == napi_undefined) return fallback;
+  return NumberArg(env, value, name);
+}
+
+template <typename T>
+struct TypedView {
+  T* data = nullptr;
+  size_t length = 0;
+};
+
+template <typename T>
+TypedView<T> TypedArg(napi_env env, napi_value value, napi_typedarray_type expected, const char* name) {
+  bool isTyped = false;
+  Check(env, napi_is_typedarray(env, value, &isTyped), "is typedarray");
+  if (!isTyped) throw JsError{std::string(name) + " must be a typed array"};
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  Check(env, napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &offset), "typedarray info");
+  if (type != expected) throw JsError{std::string(name) + " has the wrong element type"};
+  return TypedView<T>{static_cast<T*>(data), length};
+}
+
+template <typename T>
+napi_value NewTyped(napi_env env, napi_typedarray_type type, const T* values, size_t count) {
+  void* data = nullptr;
+  napi_value buffer, array;
+  Check(env, napi_create_arraybuffer(env, count * sizeof(T), &data, &buffer), "arraybuffer");
+  if (count) std::memcpy(data, values, count * sizeof(T));
+  Check(env, napi_create_typedarray(env, type, count, buffer, 0, &array), "typedarray");
+  return array;
+}
+
+void SetNamed(napi_env env, napi_value object, const char* name, napi_value value) {
+  Check(env, napi_set_named_property(env, object, name, value), "set property");
+}
+
+napi_value NewNumber(napi_env env, double value) {
+  napi_value out;
+  Check(env, napi_create_double(env, value, &out), "number");
+  return out;
+}
+
+std::vector<napi_value> Args(napi_env env, napi_callback_info info, size_t minimum) {
+  size_t argc = 8;
+  std::vector<napi_value> argv(argc);
+  Check(env, napi_get_cb_info(env, info, &argc, argv.data(), nullptr, nullptr), "arguments");
+  if (argc < minimum) throw JsError{"expected at least " + std::to_string(minimum) + " arguments"};
+  argv.resize(8, nullptr);
+  for (size_t i = argc; i < 8; i++) argv[i] = nullptr;
+  return argv;
+}
+
+// Wraps a binding so that C++ and OpenCV exceptions become JavaScript errors.
+template <napi_value (*Fn)(napi_env, napi_callback_info)>
+napi_value Guarded(napi_env env, napi_callback_info info) {
+  try {
+    return Fn(env, info);
+  } catch (const JsError& e) {
+    napi_throw_error(env, "ERR_LOCAL_FEATURES", e.message.c_str());
+  } catch (const cv::Exception& e) {
+    napi_throw_error(env, "ERR_OPENCV", e.what());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "ERR_LOCAL_FEATURES", e.what());
+  }
+  return nullptr;
+}
+
+// extract(gray: Uint8Array, width, height, options) → { keypoints: Float32Array [x, y, size, angle]*n,
+// descriptors: Uint8Array [128]*n (RootSIFT ×512) }
+napi_value Extract(napi_env env, napi_callback_info info) {
+  auto argv = Args(env, info, 3);
+  auto gray = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "gray");
+  int width = static_cast<int>(NumberArg(env, argv[1], "width"));
+  int height = static_cast<int>(NumberArg(env, argv[2], "height"));
+  if (width <= 0 || height <= 0 || static_cast<size_t>(width) * height != gray.length)
+    throw JsError{"gray must hold width × height bytes"};
+  napi_value options = argv[3];
+  int maxKeypoints = static_cast<int>(NumberOption(env, options, "maxKeypoints", 200));
+  double minSize = NumberOption(env, options, "minSize", 6);
+  double contrastThreshold = NumberOption(env, options, "contrastThreshold", 0.04);
+  double edgeThreshold = NumberOption(env, options, "edgeThreshold", 10);
+
+  cv::Mat image(height, width, CV_8UC1, gray.data);
+  auto sift = cv::SIFT::create(0, 3, contrastThreshold, edgeThreshold, 1.6);
+  std::vector<cv::KeyPoint> keypoints;
+  sift->detect(image, keypoints);
+  keypoints.erase(std::remove_if(keypoints.begin(), keypoints.end(), [&](const cv::KeyPoint& k) { return k.size < minSize; }),
+                  keypoints.end());
+  // Strongest first; ties broken by position so that the order never depends on the sort.
+  std::stable_sort(keypoints.begin(), keypoints.end(), [](const cv::KeyPoint& a, const cv::KeyPoint& b) { return a.response > b.response; });
+  if (maxKeypoints > 0 && static_cast<int>(keypoints.size()) > maxKeypoints) keypoints.resize(maxKeypoints);
+
+  cv::Mat descriptors;
+  if (!keypoints.empty()) sift->compute(image, keypoints, descriptors);
+  const int n = static_cast<int>(keypoints.size());
+  std::vector<float> geometry(static_cast<size_t>(n) * 4);
+  std::vector<uint8_t> quantised(static_cast<size_t>(n) * kDims);
+  for (int i = 0; i < n; i++) {
+    geometry[i * 4 + 0] = keypoints[i].pt.x;
+    geometry[i * 4 + 1] = keypoints[i].pt.y;
+    geometry[i * 4 + 2] = keypoints[i].size;
+    geometry[i * 4 + 3] = keypoints[i].angle;
+    const float* row = descriptors.ptr<float>(i);
+    double l1 = 0;
+    for (int d = 0; d < kDims; d++) l1 += std::fabs(row[d]);
+    for (int d = 0; d < kDims; d++) {
+      float root = l1 > 0 ? std::sqrt(std::fabs(row[d]) / static_cast<float>(l1)) : 0.0f;
+      quantised[static_cast<size_t>(i) * kDims + d] = static_cast<uint8_t>(std::min(255.0f, std::round(root * kRootSiftScale)));
+    }
+  }
+  napi_value result;
+  Check(env, napi_create_object(env, &result), "object");
+  SetNamed(env, result, "keypoints", NewTyped(env, napi_float32_array, geometry.data(), geometry.size()));
+  SetNamed(env, result, "descriptors", NewTyped(env, napi_uint8_array, quantised.data(), quantised.size()));
+  return result;
+}
+
+cv::Mat DescriptorMat(const TypedView<uint8_t>& bytes, const char* name) {
+  if (bytes.length % kDims != 0) throw JsError{std::string(name) + " length must be a multiple of 128"};
+  cv::Mat raw(static_cast<int>(bytes.length / kDims), kDims, CV_8UC1, bytes.data);
+  cv::Mat out;
+  raw.convertTo(out, CV_32F);
+  return out;
+}
+
+// verify(keypointsA, descriptorsA, keypointsB, descriptorsB, options) →
+// { matches, inliers, transform: Float64Array(6) | null, pairs: Int32Array [a, b]*inliers }
+// Keypoint arrays as extract() returns them; the transform maps A's coordinates to B's.
+napi_value Verify(napi_env env, napi_callback_info info) {
+  auto argv = Args(env, info, 4);
+  auto kpA = TypedArg<float>(env, argv[0], napi_float32_array, "keypointsA");
+  auto descA = TypedArg<uint8_t>(env, argv[1], napi_uint8_array, "descriptorsA");
+  auto kpB = TypedArg<float>(env, argv[2], napi_float32_array, "keypointsB");
+  auto descB = TypedArg<uint8_t>(env, argv[3], napi_uint8_array, "descriptorsB");
+  napi_value options = argv[4];
+  double ratio = NumberOption(env, options, "ratio", 0.8);
+  double threshold = NumberOption(env, options, "ransacThreshold", 5);
+  int maxIterations = static_cast<int>(NumberOption(env, options, "maxIterations", 2000));
+  double confidence = NumberOption(env, options, "confidence", 0.995);
+
+  cv::Mat a = DescriptorMat(descA, "descriptorsA");
+  cv::Mat b = DescriptorMat(descB, "descriptorsB");
+  if (kpA.length != static_cast<size_t>(a.rows) * 4 || kpB.length != static_cast<size_t>(b.rows) * 4)
+    throw JsError{"keypoints and descriptors disagree in count"};
+
+  std::vector<cv::DMatch> good;
+  if (a.rows >= 2 && b.rows >= 2) {
+    cv::BFMatcher matcher(cv::NORM_L2);
+    std::vector<std::vector<cv::DMatch>> knn;
+    matcher.knnMatch(a, b, knn, 2);
+    for (const auto& pair : knn)
+      if (pair.size() == 2 && pair[0].distance < ratio * pair[1].distance) good.push_back(pair[0]);
+    // One match per keypoint of B: keep the closest, so padding or a screen cannot vote many times.
+    std::vector<int> best(b.rows, -1);
+    for (size_t i = 0; i < good.size(); i++) {
+      int t = good[i].trainIdx;
+      if (best[t] < 0 || good[i].distance < good[best[t]].distance) best[t] = static_cast<int>(i);
+    }
+    std::vector<cv::DMatch> unique;
+    for (int t = 0; t < b.rows; t++)
+      if (best[t] >= 0) unique.push_back(good[best[t]]);
+    std::sort(unique.begin(), unique.end(), [](const cv::DMatch& x, const cv::DMatch& y) { return x.queryIdx < y.queryIdx; });
+    good.swap(unique);
+  }
+
+  napi_value result;
+  Check(env, napi_create_object(env, &result), "object");
+  SetNamed(env, result, "matches", NewNumber(env, static_cast<double>(good.size())));
+  std::vector<int32_t> pairs;
+  napi_value transformValue;
+  Check(env, napi_get_null(env, &transformValue), "null");
+  if (good.size() >= 3) {
+    std::vector<cv::Point2f> from, to;
+    for (const auto& m : good) {
+      from.emplace_back(kpA.data[m.queryIdx * 4], kpA.data[m.queryIdx * 4 + 1]);
+      to.emplace_back(kpB.data[m.trainIdx * 4], kpB.data[m.trainIdx * 4 + 1]);
+    }
+    std::vector<uchar> mask;
+    cv::Mat transform = cv::estimateAffinePartial2D(from, to, mask, cv::RANSAC, threshold, maxIterations, confidence, 10);
+    if (!transform.empty()) {
+      for (size_t i = 0; i < good.size(); i++)
+        if (mask[i]) {
+          pairs.push_back(good[i].queryIdx);
+          pairs.push_back(good[i].trainIdx);
+        }
+      double values[6];
+      for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 3; c++) values[r * 3 + c] = transform.at<double>(r, c);
+      transformValue = NewTyped(env, napi_float64_array, values, 6);
+    }
+  }
+  SetNamed(env, result, "inliers", NewNumber(env, static_cast<double>(pairs.size() / 2)));
+  SetNamed(env, result, "transform", transformValue);
+  SetNamed(env, result, "pairs", NewTyped(env, napi_int32_array, pairs.data(), pairs.size()));
+  return result;
+}
+
+// kmeans(data: Float32Array, dims, k, iterations, seed) → { centers: Float32Array, labels: Int32Array }
+napi_value Kmeans(napi_env env, napi_callback_info info) {
+  auto argv = Args(env, info, 5);
+  auto data = TypedArg<float>(env, argv[0], napi_float32_array, "data");
+  int dims = static_cast<int>(NumberArg(env, argv[1], "dims"));
+  int k = static_cast<int>(NumberArg(env, argv[2], "k"));
+  int iterations = static_cast<int>(NumberArg(env, argv[3], "iterations"));
+  double seed = NumberArg(env, argv[4], "seed");
+  if (dims <= 0 || data.length % dims != 0) throw JsError{"data length must be a multiple of dims"};
+  int rows = static_cast<int>(data.length / dims);
+  if (k <= 0 || k > rows) throw JsError{"k must be between 1 and the number of rows"};
+  cv::Mat samples(rows, dims, CV_32F, data.data);
+  cv::Mat labels, centers;
+  cv::theRNG().state = static_cast<uint64_t>(seed) + 1;
+  cv::kmeans(samples, k, labels, cv::TermCriteria(cv::TermCriteria::MAX_ITER + cv::TermCriteria::EPS, iterations, 1e-4), 1,
+             cv::KMEANS_PP_CENTERS, centers);
+  napi_value result;
+  Check(env, napi_create_object(env, &result), "object");
+  SetNamed(env, result, "centers", NewTyped(env, napi_float32_array, centers.ptr<float>(0), static_cast<size_t>(k) * dims));
+  SetNamed(env, result, "labels", NewTyped(env, napi_int32_array, labels.ptr<int32_t>(0), static_cast<size_t>(rows)));
+  return result;
+}
+
+napi_value Version(napi_env env, napi_callback_info) {
+  napi_value out;
+  Check(env, napi_create_string_utf8(env, CV_VERSION, NAPI_AUTO_LENGTH, &out), "string");
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"extract", nullptr, Guarded<Extract>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"verify", nullptr, Guarded<Verify>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"kmeans", nullptr, Guarded<Kmeans>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"opencvVersion", nullptr, Guarded<Version>, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
