@@ -1,0 +1,49 @@
+/**
+ * The errors the publisher answers with. The Image API asks for a status code and a
+ * human-readable body; each class here is one status, so handlers say what went wrong
+ * and the router writes it the same way everywhere.
+ */
+
+export class PublisherError extends Error {
+  override name = 'PublisherError';
+  constructor(message: string, readonly status: number, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+/** 400: the request is not valid Image API syntax, or asks for something this image cannot give. */
+export class BadRequestError extends PublisherError {
+  override name = 'BadRequestError';
+  constructor(message: string) {
+    super(message, 400);
+  }
+}
+
+/** 404: no image, manifest or collection by that id. */
+export class NotFoundError extends PublisherError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super(message, 404);
+  }
+}
+
+/** 501: a valid Image API request for a feature this server is configured not to offer. */
+export class NotImplementedError extends PublisherError {
+  override name = 'NotImplementedError';
+  constructor(message: string) {
+    super(message, 501);
+  }
+}
+
+/** 503: too many images being rendered at once; the client may try again shortly. */
+export class BusyError extends PublisherError {
+  override name = 'BusyError';
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, 503, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
+/** The folder given to the publisher cannot be served (missing, not a folder, unreadable). */
+export class PublishFolderError extends Error {
+  override name = 'PublishFolderError';
+}
