@@ -39,7 +39,7 @@ export class ImageCatalog {
     let real: string;
     let info;
     try {
-      real = await realpath(entry.realPath);
+      real = await realpath(entry.path);
       info = await stat(real);
     } catch {
       scan.images.delete(id);
@@ -49,7 +49,7 @@ export class ImageCatalog {
       scan.images.delete(id);
       throw unknown();
     }
-    if (info.mtimeMs !== entry.mtimeMs || info.size !== entry.bytes) {
+    if (real !== entry.realPath || info.mtimeMs !== entry.mtimeMs || info.size !== entry.bytes) {
       // Replaced since the scan: its size may have changed, and info.json must say the new one.
       const probed = await probeImage(real, this.limits);
       if ('reason' in probed) {

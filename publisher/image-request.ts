@@ -122,9 +122,9 @@ export function maxSize(region: PixelSize, limits: PublisherLimits, upscale: boo
     Math.sqrt(limits.maxArea / (region.width * region.height)),
   );
   if (!upscale) scale = Math.min(1, scale);
-  // The epsilon keeps 4096/w·w from flooring to 4095.
-  let width = Math.max(1, Math.floor(region.width * scale + 1e-9));
-  let height = Math.max(1, Math.floor(region.height * scale + 1e-9));
+  // The epsilon keeps 300/451·451 from flooring to 299.
+  let width = Math.max(1, Math.floor(region.width * scale + 1e-6));
+  let height = Math.max(1, Math.floor(region.height * scale + 1e-6));
   while (width * height > limits.maxArea && width > 1 && height > 1) {
     if (width >= height) width--;
     else height--;
@@ -173,13 +173,12 @@ export function parseSize(value: string, version: ImageApiVersion, region: Pixel
     let scale = Math.min(w / region.width, h / region.height);
     // "As large as possible but not larger than the extracted region, w or h, or server-imposed limits."
     if (!mayUpscale || !limits.allowUpscaling) scale = Math.min(1, scale);
-    const limit = maxSize(region, limits, true);
-    scale = Math.min(scale, limit.width / region.width, limit.height / region.height);
     result = {
       width: Math.max(1, Math.min(w, Math.round(region.width * scale))),
       height: Math.max(1, Math.min(h, Math.round(region.height * scale))),
       kind: 'confined',
     };
+    if (!withinLimits(result, limits)) result = { ...maxSize(region, limits, true), kind: 'confined' };
   } else {
     const parts = body.split(',');
     if (parts.length !== 2 || (parts[0] === '' && parts[1] === '')) throw new BadRequestError(`${syntax}, got "${value}"`);

@@ -24,7 +24,9 @@ export interface ImageEntry {
   folder: string;
   /** Its file name. */
   name: string;
-  /** Where its bytes are, symbolic links resolved (always inside the published folder). */
+  /** Where it was found (possibly a symbolic link), resolved again on every request. */
+  path: string;
+  /** Where its bytes were at the scan, symbolic links resolved (inside the published folder). */
   realPath: string;
   /** Width and height as displayed (EXIF orientation applied). */
   width: number;
@@ -117,6 +119,7 @@ interface Candidate {
   id: string;
   folder: string;
   name: string;
+  path: string;
   realPath: string;
   mtimeMs: number;
   bytes: number;
@@ -134,7 +137,7 @@ export async function scanFolder(dir: string, limits: PublisherLimits): Promise<
 
   // Breadth first, so that a truncated scan keeps the top of the tree.
   const queue: Array<{ rel: string; real: string; depth: number }> = [{ rel: '', real: rootReal, depth: 0 }];
-  walk: while (queue.length) {
+  while (queue.length) {
     const { rel, real, depth } = queue.shift()!;
     let handle;
     try {
@@ -183,32 +186,29 @@ export async function scanFolder(dir: string, limits: PublisherLimits): Promise<
         folders.push(childRel);
         queue.push({ rel: childRel, real: target, depth: depth + 1 });
       } else if (info.isFile() && IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) {
-        if (candidates.length >= limits.maxImages) {
-          truncated = `stopped at ${limits.maxImages} images (maxImages)`;
-          break walk;
-        }
-        candidates.push({ id: childRel, folder: rel, name, realPath: target, mtimeMs: info.mtimeMs, bytes: info.size });
+        candidates.push({ id: childRel, folder: rel, name, path: linked, realPath: target, mtimeMs: info.mtimeMs, bytes: info.size });
       }
     }
     if (truncated) break;
   }
 
+  // Probed in scan order, a few at a time, until maxImages are found: the images kept are the first ones.
   const images = new Map<string, ImageEntry>();
-  let next = 0;
-  const probeNext = async (): Promise<void> => {
-    while (next < candidates.length) {
-      const c = candidates[next++]!;
-      const probed = await probeImage(c.realPath, limits);
-      if ('reason' in probed) skipped.push({ path: c.id, reason: probed.reason });
-      else images.set(c.id, { ...c, ...probed });
+  let probed = 0;
+  while (probed < candidates.length && images.size < limits.maxImages) {
+    const batch = candidates.slice(probed, probed + PROBE_CONCURRENCY);
+    probed += batch.length;
+    const results = await Promise.all(batch.map((c) => probeImage(c.realPath, limits)));
+    for (const [i, result] of results.entries()) {
+      const c = batch[i]!;
+      if ('reason' in result) skipped.push({ path: c.id, reason: result.reason });
+      else if (images.size < limits.maxImages) images.set(c.id, { ...c, ...result });
+      else truncated ??= `stopped at ${limits.maxImages} images (maxImages)`;
     }
-  };
-  await Promise.all(Array.from({ length: PROBE_CONCURRENCY }, probeNext));
-
-  // Insertion order of the map follows the (natural) scan order, whatever order probes finished in.
-  const ordered = new Map(candidates.filter((c) => images.has(c.id)).map((c) => [c.id, images.get(c.id)!]));
+  }
+  if (probed < candidates.length) truncated ??= `stopped at ${limits.maxImages} images (maxImages)`;
   skipped.sort((a, b) => compareNatural(a.path, b.path));
-  return { root, rootReal, images: ordered, tree: buildTree(path.basename(root), folders, ordered), skipped, truncated, scannedAt: Date.now() };
+  return { root, rootReal, images, tree: buildTree(path.basename(root), folders, images), skipped, truncated, scannedAt: Date.now() };
 }
 
 /** Folders as a tree, in natural order, without those that hold no image at any depth. */
