@@ -3,6 +3,7 @@ import { ConfigError } from '../config/index.ts';
 import { registerHarvest } from './commands/harvest.ts';
 import { registerHarvestStatus } from './commands/harvest-status.ts';
 import { registerModels } from './commands/models.ts';
+import { registerPublish } from './commands/publish.ts';
 import { registerServe } from './commands/serve.ts';
 import { CliError, EXIT } from './exit.ts';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerHarvestStatus(program);
   registerModels(program);
   registerServe(program);
+  registerPublish(program);
   program.addHelpText('after', `
 Examples:
   reprise harvest https://example.org/iiif/collection.json
