@@ -24,7 +24,7 @@ export class ImageCatalog {
 
   /** Scans now (joining a scan already running). */
   rescan(): Promise<ScanResult> {
-    this.scanning ??= scanFolder(this.dir, this.limits)
+    this.scanning ??= scanFolder(this.dir, this.limits, this.scan)
       .then((result) => (this.scan = result))
       .finally(() => (this.scanning = undefined));
     return this.scanning;

@@ -125,8 +125,11 @@ interface Candidate {
   bytes: number;
 }
 
-/** Lists the images under `dir`, within `limits`. */
-export async function scanFolder(dir: string, limits: PublisherLimits): Promise<ScanResult> {
+/**
+ * Lists the images under `dir`, within `limits`. With the `previous` scan, files unchanged
+ * since (same place, modification time and size) are not opened again.
+ */
+export async function scanFolder(dir: string, limits: PublisherLimits, previous?: ScanResult): Promise<ScanResult> {
   const { root, rootReal } = await publishRoot(dir);
   const skipped: SkippedFile[] = [];
   const candidates: Candidate[] = [];
@@ -198,7 +201,13 @@ export async function scanFolder(dir: string, limits: PublisherLimits): Promise<
   while (probed < candidates.length && images.size < limits.maxImages) {
     const batch = candidates.slice(probed, probed + PROBE_CONCURRENCY);
     probed += batch.length;
-    const results = await Promise.all(batch.map((c) => probeImage(c.realPath, limits)));
+    const results = await Promise.all(
+      batch.map((c) => {
+        const known = previous?.images.get(c.id);
+        const unchanged = known && known.realPath === c.realPath && known.mtimeMs === c.mtimeMs && known.bytes === c.bytes;
+        return unchanged ? { width: known.width, height: known.height, format: known.format } : probeImage(c.realPath, limits);
+      }),
+    );
     for (const [i, result] of results.entries()) {
       const c = batch[i]!;
       if ('reason' in result) skipped.push({ path: c.id, reason: result.reason });

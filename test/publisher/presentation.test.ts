@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import type { Express } from 'express';
 import { request } from '../plugin/supertest.ts';
-import { requireFixtures } from '../support/fixtures.ts';
+import { fixture, requireFixtures } from '../support/fixtures.ts';
 import { makeArchive, publisherApp, type Archive } from './archive.ts';
 import { parseIiifDocument } from '../../harvester/iiif/document.ts';
 import type { ParsedCollection, ParsedManifest } from '../../harvester/iiif/types.ts';
@@ -154,6 +156,23 @@ describe('publisher: Presentation 3 manifests and collections', function () {
     const res = await request(empty).get('/iiif/collection.json').expect(200);
     assert.deepEqual(res.body.items, []);
     assert.equal((await request(empty).get('/iiif/manifest.json')).status, 404);
+  });
+
+  it('images added to or removed from the folder show up at the next scan (rescanAfterMs)', async () => {
+    const live = publisherApp({ dir: archive.dir, baseUrl: BASE, limits: { rescanAfterMs: 0 } }).app;
+    const before = (await request(live).get('/iiif/manifest/photos.json').expect(200)).body;
+    assert.equal(before.items.length, 1);
+    const added = path.join(archive.dir, 'photos', 'astronaut 2.png');
+    copyFileSync(fixture('images', 'skimage', 'astronaut.png'), added);
+    try {
+      const after = (await request(live).get('/iiif/manifest/photos.json').expect(200)).body;
+      assert.deepEqual(after.items.map((c: Json) => c.label.none[0]), ['astronaut 2', 'coffee']);
+      await request(live).get('/iiif/3/photos%2Fastronaut%202.png/info.json').expect(200);
+    } finally {
+      rmSync(added);
+    }
+    assert.equal((await request(live).get('/iiif/manifest/photos.json').expect(200)).body.items.length, 1);
+    assert.equal((await request(live).get('/iiif/3/photos%2Fastronaut%202.png/info.json')).status, 404);
   });
 
   it('manifests are cacheable (ETag, 304) and readable cross-origin', async () => {
