@@ -85,6 +85,7 @@ export async function startServer(config: RepriseConfig, opts: { logger?: Logger
   const { JournalHarvestController, sharedStage } = await import('../../plugin/harvest-controller.ts');
   const { problemJson } = await import('../../plugin/middleware/problem-json.ts');
   const { notFound } = await import('../../plugin/problems.ts');
+  const { widgetRouter } = await import('../../viewer-widget/serve.ts');
 
   let encoders: Encoders | undefined;
   try {
@@ -130,8 +131,12 @@ export async function startServer(config: RepriseConfig, opts: { logger?: Logger
   const app = express();
   app.disable('x-powered-by');
   app.use(API_MOUNT, router);
-  app.get('/', (_req, res) => {
-    res.json({ name: 'reprise', api: API_MOUNT, openapi: `${API_MOUNT}/openapi.json`, health: `${API_MOUNT}/health` });
+  // The widget bundles (/widget/) and the demo pages (/demo/): viewer-widget/serve.ts.
+  app.use(widgetRouter({ logger: logger.child({ component: 'widget' }) }));
+  app.get('/', (req, res) => {
+    // A browser lands on the demo; API clients (Accept: application/json, or */*) get the description.
+    if (req.accepts(['json', 'html']) === 'html') return res.redirect(303, '/demo/');
+    res.json({ name: 'reprise', api: API_MOUNT, openapi: `${API_MOUNT}/openapi.json`, health: `${API_MOUNT}/health`, demo: '/demo/', widget: '/widget/reprise-widget.js' });
   });
   app.use((req, _res, next) => next(notFound(`nothing at ${req.path}; the API is under ${API_MOUNT} (${API_MOUNT}/openapi.json describes it)`)));
   app.use(problemJson({ onError: (err, req) => logger.error({ err, path: req.originalUrl.split('?')[0] }, 'request failed') }));

@@ -1,0 +1,80 @@
+/**
+ * Chromium for the widget's browser tests: Debian's `chromium` (apt-get install chromium), driven
+ * by playwright-core. Suites that need it call requireChromium(this) and skip, saying why, when
+ * it is missing. Screenshots go to test-output/widget/ (git-ignored).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'widget');
+
+const CANDIDATES = [process.env.REPRISE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
+export const chromiumPath: string | undefined = CANDIDATES.find((p) => existsSync(p));
+
+/** The flags CI runs Chromium with: no sandbox (containers), no GPU, nothing that phones home. */
+const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function requireChromium(suite: Mocha.Suite): void {
+  suite.beforeAll(function () {
+    if (!chromiumPath) {
+      console.warn('skipping: Chromium not found (install Debian\'s "chromium" package, or set REPRISE_CHROMIUM to its path)');
+      this.skip();
+    }
+  });
+}
+
+export function launchChromium(): Promise<Browser> {
+  // headless: playwright passes --headless itself.
+  return chromium.launch({ executablePath: chromiumPath!, headless: true, args: ARGS, timeout: 60_000 });
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+/**
+ * Records the widget's events on the page (window.__events) and every fetch with whether it was
+ * aborted (window.__fetches). Run before the page's scripts (addInitScript).
+ */
+export const RECORDER = `
+  window.__events = [];
+  for (const type of ['reprise-results', 'reprise-select', 'reprise-error', 'reprise-mark', 'reprise-compare']) {
+    document.addEventListener(type, (e) => {
+      let detail;
+      try { detail = JSON.parse(JSON.stringify(e.detail)); } catch { detail = String(e.detail); }
+      window.__events.push({ type, detail, target: e.target && e.target.localName });
+      if (type === 'reprise-select' && window.__preventSelect) e.preventDefault();
+    });
+  }
+  window.__fetches = [];
+  const realFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const record = { url: String(input instanceof Request ? input.url : input), method: (init && init.method) || 'GET', body: init && typeof init.body === 'string' ? init.body : undefined, aborted: false };
+    window.__fetches.push(record);
+    if (init && init.signal) init.signal.addEventListener('abort', () => { record.aborted = true; });
+    return realFetch(input, init);
+  };
+`;
+
+export interface RecordedEvent {
+  type: string;
+  detail: Record<string, unknown>;
+  target?: string;
+}
+
+export interface RecordedFetch {
+  url: string;
+  method: string;
+  body?: string;
+  aborted: boolean;
+}
+
+export const recordedEvents = (page: Page): Promise<RecordedEvent[]> => page.evaluate('window.__events') as Promise<RecordedEvent[]>;
+export const recordedFetches = (page: Page): Promise<RecordedFetch[]> => page.evaluate('window.__fetches') as Promise<RecordedFetch[]>;

@@ -1,0 +1,68 @@
+/** How a hit is shown: its label, a whole-image thumbnail on which a region can be drawn, its rights. */
+import type { Box, Hit } from './types.ts';
+
+const THUMB = 400;
+
+export function hitLabel(hit: Pick<Hit, 'canvas' | 'manifest' | 'id'>, untitled: string): string {
+  const canvas = hit.canvas.label?.trim();
+  const manifest = hit.manifest.label?.trim();
+  if (canvas && manifest && canvas !== manifest) return `${manifest} — ${canvas}`;
+  return canvas || manifest || untitled;
+}
+
+/**
+ * A thumbnail of the whole canvas. The API's thumbnail of a region hit is cut to the region; to
+ * show where the region lies, ask the image service for the whole image instead (levels 1 and 2
+ * scale freely). Level 0 and service-less thumbnails are whole images already.
+ */
+export function wholeThumbnail(hit: Hit): string | undefined {
+  const s = hit.imageService;
+  if (!hit.region || !s || s.level === 0) return hit.thumbnail;
+  const { width, height } = hit.canvas;
+  // Image API 3 refuses to scale up: a small image is asked for at its own size.
+  const small = width !== undefined && height !== undefined && width <= THUMB && height <= THUMB;
+  const size = small ? (s.version >= 3 ? 'max' : 'full') : `!${THUMB},${THUMB}`;
+  return `${s.id.replace(/\/+$/, '')}/full/${size}/0/${s.version === 1 ? 'native' : 'default'}.jpg`;
+}
+
+/** A box that lies on the canvas, or undefined when it cannot be drawn (no size, empty, outside). */
+export function drawableRegion(region: Box | undefined, width: number | undefined, height: number | undefined): Box | undefined {
+  if (!region || !width || !height) return undefined;
+  const x = Math.max(0, region.x);
+  const y = Math.max(0, region.y);
+  const w = Math.min(width, region.x + region.w) - x;
+  const h = Math.min(height, region.y + region.h) - y;
+  return w > 0 && h > 0 ? { x, y, w, h } : undefined;
+}
+
+/** Well-known rights URIs by a short name; others by host and path. */
+export function rightsLabel(uri: string): string {
+  const cc = /creativecommons\.org\/(licenses|publicdomain)\/([a-z-]+)\/([\d.]+)?/i.exec(uri);
+  if (cc) {
+    const kind = cc[2]!.toLowerCase();
+    if (kind === 'zero') return 'CC0';
+    if (kind === 'mark') return 'Public Domain Mark';
+    return `CC ${kind.toUpperCase()} ${cc[3] ?? ''}`.trim();
+  }
+  const rs = /rightsstatements\.org\/vocab\/([\w-]+)\//i.exec(uri);
+  if (rs) return rs[1]!;
+  try {
+    const u = new URL(uri);
+    return `${u.host}${u.pathname}`.replace(/\/$/, '');
+  } catch {
+    return uri;
+  }
+}
+
+export const xywhOf = (b: Box): string => `${Math.round(b.x)},${Math.round(b.y)},${Math.round(b.w)},${Math.round(b.h)}`;
+
+/** A link for a hit from a template: `{id}`, `{canvas}`, `{manifest}` are filled in encoded, `{homepage}` as is. */
+export function fillHref(template: string | undefined, hit: Hit): string | undefined {
+  if (!template) return undefined;
+  if (template.includes('{homepage}') && !hit.homepage) return undefined;
+  return template
+    .replaceAll('{id}', encodeURIComponent(hit.id))
+    .replaceAll('{canvas}', encodeURIComponent(hit.canvas.id))
+    .replaceAll('{manifest}', encodeURIComponent(hit.manifest.url || hit.manifest.id))
+    .replaceAll('{homepage}', hit.homepage ?? '');
+}

@@ -1,0 +1,200 @@
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { Task } from '@lit/task';
+import { problemOf, RepriseClient, type ReprintsPage } from '../api/client.ts';
+import { fillHref } from '../api/hit-display.ts';
+import type { Hit, Problem, RegionQuery, SearchPage } from '../api/types.ts';
+import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
+import { resultStyles } from './shared-styles.ts';
+
+/** The whole canvas, as a Media Fragment box the API reads. */
+export const WHOLE_CANVAS = 'percent:0,0,100,100';
+
+type ReprintsResult = { available: true; page: ReprintsPage; query: RegionQuery } | { available: false };
+
+/**
+ * Items similar to a canvas (or to a box on it), and its reprints: other printings of the same
+ * photograph, with the matched region drawn on each thumbnail. Give `item-id` (an indexed item),
+ * or `canvas` (with `manifest`, and optionally `xywh` for a box). The reprints section appears
+ * when the server offers reprint detection (`POST /reprints`); when it answers 404 a note says
+ * it is not available.
+ *
+ * ```html
+ * <reprise-similar api="/api" canvas="https://…/canvas/1" manifest="https://…/manifest.json"></reprise-similar>
+ * ```
+ *
+ * @fires reprise-results - `{query, hits, total}` for each section that answers; `query.kind` is
+ *   `similar` or `reprints`.
+ * @fires reprise-select - `{hit}` when a hit is opened (cancelable).
+ * @fires reprise-compare - `{hit, query}` when a reprint is to be shown side by side with the
+ *   query canvas (`query` is `{canvas, manifest, xywh}`; the hit carries `region` and `queryRegion`).
+ * @fires reprise-error - `{problem}` when a section fails.
+ *
+ * @csspart section - each section (similar, reprints)
+ * @csspart heading - the section headings
+ * @csspart results - the lists of hits
+ * @csspart hit - each `<reprise-hit>`
+ * @csspart notice - the "not available" and "nothing found" notes
+ * @csspart error - an error message
+ *
+ * @cssprop --reprise-accent - accent colour (focus rings, region outlines)
+ * @cssprop --reprise-card-min-width - smallest card width (default 150px)
+ * @cssprop --reprise-heading-size - size of the section headings (default 1em)
+ */
+export class RepriseSimilar extends LitElement {
+  static override properties = {
+    api: {},
+    lang: { reflect: true },
+    canvas: {},
+    manifest: {},
+    xywh: {},
+    itemId: { attribute: 'item-id' },
+    limit: { type: Number },
+    hitHref: { attribute: 'hit-href' },
+  };
+
+  static override styles = [
+    resultStyles,
+    css`
+      section + section {
+        margin-top: 0.8rem;
+      }
+      h3 {
+        font-size: var(--reprise-heading-size, 1em);
+        margin: 0 0 0.3rem;
+      }
+      .notice {
+        font-size: 0.9em;
+        color: var(--reprise-muted, #555);
+        margin: 0.2rem 0;
+      }
+    `,
+  ];
+
+  declare api: string;
+  declare lang: string;
+  declare canvas: string | undefined;
+  declare manifest: string | undefined;
+  /** A box on the canvas ("x,y,w,h" in canvas coordinates); the whole canvas when unset. */
+  declare xywh: string | undefined;
+  declare itemId: string | undefined;
+  declare limit: number;
+  declare hitHref: string | undefined;
+
+  constructor() {
+    super();
+    this.api = '/api';
+    this.lang = '';
+    this.canvas = undefined;
+    this.manifest = undefined;
+    this.xywh = undefined;
+    this.itemId = undefined;
+    this.limit = 12;
+    this.hitHref = undefined;
+  }
+
+  private get language(): string {
+    return this.lang || pageLanguage(this);
+  }
+
+  private get limitValue(): number {
+    const n = Math.floor(Number(this.limit));
+    return Number.isFinite(n) && n >= 1 ? Math.min(n, 100) : 12;
+  }
+
+  private emit(type: string, detail: Record<string, unknown>) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  private regionQuery(): RegionQuery | undefined {
+    if (!this.canvas) return undefined;
+    return { canvas: this.canvas, xywh: this.xywh || WHOLE_CANVAS, ...(this.manifest ? { manifest: this.manifest } : {}) };
+  }
+
+  private readonly similarTask = new Task(this, {
+    task: async ([api, itemId, canvas, manifest, xywh, limit], { signal }): Promise<SearchPage | undefined> => {
+      const client = new RepriseClient(api);
+      let page: SearchPage;
+      if (itemId && !xywh) page = await client.similar(itemId, { limit }, signal);
+      else if (canvas) {
+        // The canvas itself is its own nearest neighbour when the whole of it is the query: leave it out.
+        page = await client.region({ canvas, xywh: xywh || WHOLE_CANVAS, ...(manifest ? { manifest } : {}) }, { limit: xywh ? limit : limit + 1 }, signal);
+        if (!xywh) page = { ...page, hits: page.hits.filter((h) => h.canvas.id !== canvas).slice(0, limit) };
+      } else return undefined;
+      this.emit('reprise-results', { query: { kind: 'similar', itemId, canvas, manifest, xywh }, hits: page.hits, total: page.total });
+      return page;
+    },
+    args: () => [this.api, this.itemId, this.canvas, this.manifest, this.xywh, this.limitValue] as const,
+    onError: (err) => this.emit('reprise-error', { problem: problemOf(err) }),
+  });
+
+  private readonly reprintsTask = new Task(this, {
+    task: async ([api, itemId, canvas, manifest, xywh, limit], { signal }): Promise<ReprintsResult | undefined> => {
+      const client = new RepriseClient(api);
+      let query: RegionQuery | undefined = canvas ? { canvas, xywh: xywh || WHOLE_CANVAS, ...(manifest ? { manifest } : {}) } : undefined;
+      if (!query && itemId) {
+        // Reprint search takes a canvas, as image search does: look the item's up.
+        const item = await client.item(itemId, signal);
+        query = { canvas: item.canvas.id, manifest: item.manifest.url || item.manifest.id, xywh: WHOLE_CANVAS };
+      }
+      if (!query) return undefined;
+      const page = await client.reprints(query, { limit }, signal);
+      if (!page) return { available: false };
+      this.emit('reprise-results', { query: { kind: 'reprints', ...query }, hits: page.hits, total: page.total });
+      return { available: true, page, query };
+    },
+    args: () => [this.api, this.itemId, this.canvas, this.manifest, this.xywh, this.limitValue] as const,
+    onError: (err) => this.emit('reprise-error', { problem: problemOf(err) }),
+  });
+
+  private onCompare(e: CustomEvent<{ hit: Hit }>, query: RegionQuery) {
+    // Re-sent from this element with the query the reprint was found for.
+    e.stopPropagation();
+    this.emit('reprise-compare', { hit: e.detail.hit, query });
+  }
+
+  private grid(hits: Hit[], comparable: boolean, query?: RegionQuery): TemplateResult {
+    return html`<ul class="grid" part="results" role="list" @reprise-compare=${(e: CustomEvent<{ hit: Hit }>) => query && this.onCompare(e, query)}>
+      ${hits.map(
+        (hit) => html`<li>
+          <reprise-hit part="hit" exportparts="card, open, thumbnail, region, label, manifest-label, score, attribution, rights, compare" .hit=${hit} lang=${this.language} .href=${fillHref(this.hitHref, hit)} ?comparable=${comparable}></reprise-hit>
+        </li>`,
+      )}
+    </ul>`;
+  }
+
+  private error(s: Strings, problem: Problem) {
+    return html`<div class="error" part="error" role="alert"><strong>${s.error}: ${problem.title}</strong> <span>${problem.detail}</span></div>`;
+  }
+
+  private loading(s: Strings) {
+    return html`<p class="status" role="status"><span class="spinner" aria-hidden="true"></span>${s.loading}</p>`;
+  }
+
+  override render() {
+    const s = t(this.language);
+    if (!this.itemId && !this.canvas) return html`<p class="notice" part="notice">${s.chooseCanvas}</p>`;
+    return html`
+      <section part="section" class="similar" aria-labelledby="similar-heading">
+        <h3 id="similar-heading" part="heading">${s.similar}</h3>
+        ${this.similarTask.render({
+          pending: () => this.loading(s),
+          error: (err) => this.error(s, problemOf(err)),
+          complete: (page) => (page && page.hits.length ? this.grid(page.hits, false) : html`<p class="notice" part="notice">${s.noSimilar}</p>`),
+        })}
+      </section>
+      ${this.reprintsTask.render({
+        pending: () => html`<section part="section" class="reprints" aria-labelledby="reprints-heading"><h3 id="reprints-heading" part="heading">${s.reprints}</h3>${this.loading(s)}</section>`,
+        error: (err) =>
+          html`<section part="section" class="reprints" aria-labelledby="reprints-heading"><h3 id="reprints-heading" part="heading">${s.reprints}</h3>${this.error(s, problemOf(err))}</section>`,
+        complete: (result) => {
+          if (!result) return nothing;
+          if (!result.available) return html`<p class="notice reprints-unavailable" part="notice">${s.reprintsUnavailable}</p>`;
+          return html`<section part="section" class="reprints" aria-labelledby="reprints-heading">
+            <h3 id="reprints-heading" part="heading">${s.reprints}</h3>
+            ${result.page.hits.length ? this.grid(result.page.hits, true, result.query) : html`<p class="notice" part="notice">${s.noReprints}</p>`}
+          </section>`;
+        },
+      })}
+    `;
+  }
+}

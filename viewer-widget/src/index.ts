@@ -1,0 +1,32 @@
+/**
+ * Reprise viewer widget: `<reprise-search>`, `<reprise-similar>` and `<reprise-hit>`, defined
+ * on import (once: importing twice, or beside another copy, does not throw), and the
+ * OpenSeadragon integration. See viewer-widget/README.md.
+ */
+import { RepriseHit } from './elements/reprise-hit.ts';
+import { RepriseSearch } from './elements/reprise-search.ts';
+import { RepriseSimilar } from './elements/reprise-similar.ts';
+
+export { RepriseHit, RepriseSearch, RepriseSimilar };
+export type { Mark } from './elements/reprise-hit.ts';
+export { WHOLE_CANVAS } from './elements/reprise-similar.ts';
+export { RepriseClient, RepriseApiError, problemOf, type PageOptions, type ReprintsPage } from './api/client.ts';
+export type { Box, Facets, FacetField, Filters, Hit, ImageServiceRef, ItemDetails, Problem, RegionQuery, SearchPage, SearchQuery } from './api/types.ts';
+export { hitLabel, wholeThumbnail, xywhOf, fillHref } from './api/hit-display.ts';
+export { t, LANGUAGES, type Strings } from './i18n/strings.ts';
+export * from './openseadragon/index.ts';
+
+const ELEMENTS: Array<[string, CustomElementConstructor]> = [
+  ['reprise-hit', RepriseHit],
+  ['reprise-search', RepriseSearch],
+  ['reprise-similar', RepriseSimilar],
+];
+for (const [name, element] of ELEMENTS) if (!customElements.get(name)) customElements.define(name, element);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'reprise-hit': RepriseHit;
+    'reprise-search': RepriseSearch;
+    'reprise-similar': RepriseSimilar;
+  }
+}
