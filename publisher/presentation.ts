@@ -96,7 +96,7 @@ export function folderManifest(folder: FolderNode, urls: PublisherUrls, limits: 
     id: urls.manifest(folder.path),
     type: 'Manifest',
     label: none(folder.name),
-    summary: en(`${folder.images.length} image${folder.images.length === 1 ? '' : 's'} from the folder ${folder.path || '.'}`),
+    summary: en(`${folder.images.length} image${folder.images.length === 1 ? '' : 's'} from the folder ${folder.path || folder.name}`),
     metadata: [{ label: en('Folder'), value: none(folder.path || '.') }],
     ...(first ? { thumbnail: [thumbnail(first, urls, limits)] } : {}),
     // A folder with sub-folders has a collection of its own; a leaf folder belongs to its parent's.
