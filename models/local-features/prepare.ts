@@ -1,0 +1,162 @@
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { FeatureInputError } from './errors.ts';
+import type { AnalysisFrame } from './types.ts';
+
+/** Grey pixels ready for the detector, and where they came from. */
+export interface PreparedImage {
+  gray: Uint8Array;
+  frame: AnalysisFrame;
+  /** Set when the image holds nothing a reprint could be found in. */
+  empty?: string;
+}
+
+export interface PrepareOptions {
+  /** Long side of the analysed content: SIFT at 640 px measured best (keypoint sizes are relative to it). */
+  longSide: number;
+  /** Images with a shorter side (before trimming) are refused: too small to hold a photograph. */
+  minSide: number;
+}
+
+export const DEFAULT_PREPARE: PrepareOptions = { longSide: 640, minSide: 48 };
+
+/** Raw pixels, interleaved, 8-bit, any channel count (1 grey, 3 RGB, 4 RGBA). */
+export interface RawPixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+// A border line is "uniform" when its pixels barely vary and its level stays close to the edge's:
+// white padding, black film borders, flat mounts. Bounded so that a dark sky is not trimmed away.
+const UNIFORM_STD = 7;
+const UNIFORM_LEVEL_DRIFT = 24;
+const MAX_TRIM_FRACTION = 0.4;
+// Below this grey-level spread the content is blank (an empty page, a flat fill): stretching would only amplify noise.
+const MIN_CONTENT_SPREAD = 24;
+
+function lineStats(gray: Uint8Array, width: number, start: number, step: number, count: number): { mean: number; std: number } {
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0, p = start; i < count; i++, p += step) {
+    const v = gray[p]!;
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / count;
+  return { mean, std: Math.sqrt(Math.max(0, sq / count - mean * mean)) };
+}
+
+/** Bounds of the content inside uniform borders (padding, mounts, film edges), in the given grey image. */
+export function contentBounds(gray: Uint8Array, width: number, height: number): { left: number; top: number; right: number; bottom: number } {
+  const row = (y: number, x0: number, x1: number) => lineStats(gray, width, y * width + x0, 1, x1 - x0);
+  const col = (x: number, y0: number, y1: number) => lineStats(gray, width, y0 * width + x, width, y1 - y0);
+  let left = 0;
+  let top = 0;
+  let right = width;
+  let bottom = height;
+  const trim = (line: (i: number) => { mean: number; std: number }, from: number, dir: 1 | -1, limit: number): number => {
+    const edge = line(from);
+    if (edge.std > UNIFORM_STD) return from;
+    let i = from;
+    while (Math.abs(i - from) < limit) {
+      const s = line(i);
+      if (s.std > UNIFORM_STD || Math.abs(s.mean - edge.mean) > UNIFORM_LEVEL_DRIFT) break;
+      i += dir;
+    }
+    return i;
+  };
+  // Two passes: a trimmed side changes the lines the other sides see (an L-shaped border).
+  for (let pass = 0; pass < 2; pass++) {
+    top = trim((y) => row(y, left, right), top, 1, Math.floor(height * MAX_TRIM_FRACTION));
+    bottom = trim((y) => row(y, left, right), bottom - 1, -1, Math.floor(height * MAX_TRIM_FRACTION)) + 1;
+    if (bottom - top < 8) return { left: 0, top: 0, right: width, bottom: height };
+    left = trim((x) => col(x, top, bottom), left, 1, Math.floor(width * MAX_TRIM_FRACTION));
+    right = trim((x) => col(x, top, bottom), right - 1, -1, Math.floor(width * MAX_TRIM_FRACTION)) + 1;
+    if (right - left < 8) return { left: 0, top: 0, right: width, bottom: height };
+  }
+  return { left, top, right, bottom };
+}
+
+/** Stretches grey levels between the 0.5th and 99.5th percentiles, so dark or faded prints give keypoints too. */
+function stretch(gray: Uint8Array): number {
+  const histogram = new Uint32Array(256);
+  for (let i = 0; i < gray.length; i++) histogram[gray[i]!]!++;
+  const cut = gray.length * 0.005;
+  let lo = 0;
+  let hi = 255;
+  for (let acc = 0; lo < 255 && acc + histogram[lo]! <= cut; lo++) acc += histogram[lo]!;
+  for (let acc = 0; hi > 0 && acc + histogram[hi]! <= cut; hi--) acc += histogram[hi]!;
+  const spread = hi - lo;
+  if (spread < MIN_CONTENT_SPREAD || spread >= 250) return spread;
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = Math.max(0, Math.min(255, Math.round(((v - lo) * 255) / spread)));
+  for (let i = 0; i < gray.length; i++) gray[i] = lut[gray[i]!]!;
+  return spread;
+}
+
+/**
+ * Grey content at the analysis size: decoded, greyed, uniform borders trimmed, resized so the
+ * content's long side is `longSide` (small images enlarged, so keypoint sizes mean the same
+ * everywhere), levels stretched.
+ */
+export async function prepareImage(input: Buffer | RawPixels, options: PrepareOptions = DEFAULT_PREPARE): Promise<PreparedImage> {
+  let pipeline: Sharp;
+  let sourceWidth: number;
+  let sourceHeight: number;
+  if (Buffer.isBuffer(input)) {
+    let meta: Metadata;
+    try {
+      meta = await sharp(input, { limitInputPixels: 100_000_000 }).metadata();
+    } catch (err) {
+      throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
+    }
+    pipeline = sharp(input, { limitInputPixels: 100_000_000 }).rotate();
+    const swap = (meta.orientation ?? 1) >= 5;
+    sourceWidth = (swap ? meta.height : meta.width) ?? 0;
+    sourceHeight = (swap ? meta.width : meta.height) ?? 0;
+  } else {
+    if (input.data.length !== input.width * input.height * input.channels) throw new FeatureInputError('raw pixels do not match width × height × channels');
+    pipeline = sharp(input.data, { raw: { width: input.width, height: input.height, channels: input.channels as 1 | 2 | 3 | 4 } });
+    sourceWidth = input.width;
+    sourceHeight = input.height;
+  }
+  if (Math.min(sourceWidth, sourceHeight) < options.minSide) {
+    return { gray: new Uint8Array(0), frame: emptyFrame(sourceWidth, sourceHeight), empty: `too small (${sourceWidth}×${sourceHeight}, at least ${options.minSide} px a side)` };
+  }
+  // A first pass at the analysis size finds the borders; the content is then cut from the source, so no resolution is lost to padding.
+  const firstScale = Math.min(1, options.longSide / Math.max(sourceWidth, sourceHeight));
+  const w0 = Math.max(1, Math.round(sourceWidth * firstScale));
+  const h0 = Math.max(1, Math.round(sourceHeight * firstScale));
+  let small: Buffer;
+  try {
+    small = await pipeline.clone().flatten({ background: '#ffffff' }).greyscale().resize(w0, h0, { fit: 'fill' }).raw().toBuffer();
+  } catch (err) {
+    throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
+  }
+  const gray0 = new Uint8Array(small.buffer, small.byteOffset, w0 * h0);
+  const b = contentBounds(gray0, w0, h0);
+  const left = Math.floor(b.left / firstScale);
+  const top = Math.floor(b.top / firstScale);
+  const cw = Math.min(sourceWidth - left, Math.ceil((b.right - b.left) / firstScale));
+  const ch = Math.min(sourceHeight - top, Math.ceil((b.bottom - b.top) / firstScale));
+  const scaleDown = options.longSide / Math.max(cw, ch);
+  const width = Math.max(1, Math.round(cw * scaleDown));
+  const height = Math.max(1, Math.round(ch * scaleDown));
+  const raw = await pipeline
+    .flatten({ background: '#ffffff' })
+    .extract({ left, top, width: cw, height: ch })
+    .greyscale()
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  const gray = new Uint8Array(raw.buffer, raw.byteOffset, width * height);
+  const frame: AnalysisFrame = { sourceWidth, sourceHeight, scale: cw / width, offsetX: left, offsetY: top, width, height };
+  const spread = stretch(gray);
+  if (spread < MIN_CONTENT_SPREAD) return { gray, frame, empty: 'blank (no contrast)' };
+  return { gray, frame };
+}
+
+function emptyFrame(sourceWidth: number, sourceHeight: number): AnalysisFrame {
+  return { sourceWidth, sourceHeight, scale: 1, offsetX: 0, offsetY: 0, width: sourceWidth, height: sourceHeight };
+}

@@ -1,0 +1,286 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ImageFeatures, Rect } from '../../models/local-features/types.ts';
+import type { Vocabulary } from '../../models/local-features/vocabulary.ts';
+import {
+  decodeDescriptors,
+  decodeFrame,
+  decodePoints,
+  decodeWords,
+  encodeDescriptors,
+  encodeFrame,
+  encodePoints,
+  encodeWords,
+  type StoredFeatures,
+} from './feature-codec.ts';
+import { InvertedFile, type Candidate } from './inverted-file.ts';
+import { REPRINT_SCHEMA, REPRINT_SCHEMA_VERSION } from './schema.ts';
+
+/** What a reprint hit needs to say where it is, without asking the vector store. */
+export interface ReprintItem {
+  canvasId?: string;
+  manifestId?: string;
+  manifestUrl?: string;
+  manifestLabel?: string;
+  label?: string;
+  collections?: string[];
+  /** Canvas size, to turn source pixels into canvas coordinates (xywh). */
+  canvasWidth?: number;
+  canvasHeight?: number;
+}
+
+export interface ReprintEntry {
+  id: string;
+  imageHash?: string;
+  item: ReprintItem;
+  features: ImageFeatures;
+}
+
+export interface IndexedImage {
+  doc: number;
+  id: string;
+  item: ReprintItem;
+  empty?: string;
+}
+
+export interface StoredPair {
+  a: number;
+  b: number;
+  inliers: number;
+  regionA: Rect;
+  regionB: Rect;
+}
+
+export class ReprintIndexError extends Error {
+  override readonly name = 'ReprintIndexError';
+}
+
+interface ImageRow {
+  doc: number;
+  id: string;
+  item: string;
+  empty: string | null;
+}
+
+/**
+ * The reprint index: features per item in SQLite (the source of truth) and the tf-idf inverted
+ * file derived from their words in memory. Upsert replaces by item id; delete removes the
+ * item's features, words and pairs together, so the candidate stage never returns a deleted item.
+ */
+export class ReprintIndex {
+  private readonly db: Database.Database;
+  private readonly inverted: InvertedFile;
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    readonly vocabulary: Vocabulary,
+  ) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > REPRINT_SCHEMA_VERSION) {
+      this.db.close();
+      throw new ReprintIndexError(`${file} was written by a newer Reprise (schema ${version}, this one reads ${REPRINT_SCHEMA_VERSION}); upgrade Reprise`);
+    }
+    this.db.exec(REPRINT_SCHEMA);
+    this.db.pragma(`user_version = ${REPRINT_SCHEMA_VERSION}`);
+    this.inverted = new InvertedFile(vocabulary.size);
+  }
+
+  /** Opens (or creates) the index under `dir`; images whose words come from another vocabulary are re-assigned from their descriptors. */
+  static open(dir: string, vocabulary: Vocabulary): ReprintIndex {
+    const index = new ReprintIndex(path.join(dir, 'features.db'), vocabulary);
+    try {
+      index.reassignStale();
+      index.loadInvertedFile();
+    } catch (err) {
+      index.close();
+      throw err;
+    }
+    return index;
+  }
+
+  private reassignStale(): void {
+    const stale = this.db.prepare('SELECT i.doc AS doc, d.data AS data FROM images i JOIN descriptors d ON d.doc = i.doc WHERE i.vocabulary <> ?').iterate(this.vocabulary.id) as Iterable<{ doc: number; data: Buffer }>;
+    const update = this.db.prepare('UPDATE images SET words = ?, vocabulary = ?, scanned = 0 WHERE doc = ?');
+    const rows = [...stale];
+    if (!rows.length) return;
+    this.db.transaction(() => {
+      for (const row of rows) update.run(encodeWords(this.vocabulary.assign(decodeDescriptors(row.data))), this.vocabulary.id, row.doc);
+      // Pairs were found through the old words' candidates; the next scan finds them again.
+      this.db.prepare('DELETE FROM pairs').run();
+    })();
+  }
+
+  private loadInvertedFile(): void {
+    const rows = this.db.prepare('SELECT doc, words FROM images WHERE empty IS NULL').iterate() as Iterable<{ doc: number; words: Buffer }>;
+    for (const row of rows) this.inverted.add(row.doc, decodeWords(row.words));
+  }
+
+  get size(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM images').get() as { n: number }).n;
+  }
+
+  /** Images with features (the inverted file's documents). */
+  get searchable(): number {
+    return this.inverted.size;
+  }
+
+  /** Replaces each entry's features by id, in one transaction. */
+  upsert(entries: ReprintEntry[]): void {
+    this.assertOpen();
+    const find = this.db.prepare('SELECT doc, words, image_hash FROM images WHERE id = ?');
+    const remove = this.db.prepare('DELETE FROM images WHERE doc = ?');
+    const insert = this.db.prepare(
+      'INSERT INTO images (id, image_hash, vocabulary, item, frame, words, points, empty) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const insertDescriptors = this.db.prepare('INSERT INTO descriptors (doc, data) VALUES (?, ?)');
+    const added: Array<{ doc: number; words: Uint16Array }> = [];
+    const removed: Array<{ doc: number; words: Uint16Array }> = [];
+    this.db.transaction(() => {
+      for (const entry of entries) {
+        const old = find.get(entry.id) as { doc: number; words: Buffer } | undefined;
+        if (old) {
+          remove.run(old.doc);
+          removed.push({ doc: old.doc, words: decodeWords(old.words) });
+        }
+        const f = entry.features;
+        const words = f.empty ? new Uint16Array(0) : this.vocabulary.assign(f.descriptors);
+        const info = insert.run(
+          entry.id,
+          entry.imageHash ?? null,
+          this.vocabulary.id,
+          JSON.stringify(entry.item),
+          encodeFrame(f.frame),
+          encodeWords(words),
+          encodePoints(f.keypoints),
+          f.empty ?? null,
+        );
+        const doc = Number(info.lastInsertRowid);
+        if (!f.empty) {
+          insertDescriptors.run(doc, encodeDescriptors(f.descriptors));
+          added.push({ doc, words });
+        }
+      }
+    })();
+    for (const r of removed) this.inverted.remove(r.doc, r.words);
+    for (const a of added) this.inverted.add(a.doc, a.words);
+  }
+
+  /** Updates what hits say about items (labels, manifest), keeping their features. */
+  updateItems(items: Array<{ id: string; item: ReprintItem }>): void {
+    this.assertOpen();
+    const update = this.db.prepare('UPDATE images SET item = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const { id, item } of items) update.run(JSON.stringify(item), id);
+    })();
+  }
+
+  delete(ids: string[]): void {
+    this.assertOpen();
+    const find = this.db.prepare('SELECT doc, words FROM images WHERE id = ?');
+    const remove = this.db.prepare('DELETE FROM images WHERE doc = ?');
+    const removed: Array<{ doc: number; words: Uint16Array }> = [];
+    this.db.transaction(() => {
+      for (const id of ids) {
+        const row = find.get(id) as { doc: number; words: Buffer } | undefined;
+        if (!row) continue;
+        remove.run(row.doc);
+        removed.push({ doc: row.doc, words: decodeWords(row.words) });
+      }
+    })();
+    for (const r of removed) this.inverted.remove(r.doc, r.words);
+  }
+
+  has(id: string): boolean {
+    return !!this.db.prepare('SELECT 1 FROM images WHERE id = ?').get(id);
+  }
+
+  image(id: string): IndexedImage | undefined {
+    const row = this.db.prepare('SELECT doc, id, item, empty FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+    return row && toImage(row);
+  }
+
+  imageByDoc(doc: number): IndexedImage | undefined {
+    const row = this.db.prepare('SELECT doc, id, item, empty FROM images WHERE doc = ?').get(doc) as ImageRow | undefined;
+    return row && toImage(row);
+  }
+
+  /** Words the inverted file holds for an indexed image. */
+  words(doc: number): Uint16Array {
+    const row = this.db.prepare('SELECT words FROM images WHERE doc = ?').get(doc) as { words: Buffer } | undefined;
+    return row ? decodeWords(row.words) : new Uint16Array(0);
+  }
+
+  /** Geometry and descriptors for verification. */
+  features(doc: number): StoredFeatures | undefined {
+    const row = this.db.prepare('SELECT i.frame AS frame, i.points AS points, d.data AS data FROM images i JOIN descriptors d ON d.doc = i.doc WHERE i.doc = ?').get(doc) as
+      | { frame: Buffer; points: Buffer; data: Buffer }
+      | undefined;
+    return row && { frame: decodeFrame(row.frame), keypoints: decodePoints(row.points), descriptors: decodeDescriptors(row.data) };
+  }
+
+  frame(doc: number): ImageFeatures['frame'] | undefined {
+    const row = this.db.prepare('SELECT frame FROM images WHERE doc = ?').get(doc) as { frame: Buffer } | undefined;
+    return row && decodeFrame(row.frame);
+  }
+
+  candidates(words: Uint16Array, limit: number, excludeDoc?: number): Candidate[] {
+    this.assertOpen();
+    return this.inverted.query(words, limit, excludeDoc);
+  }
+
+  /** All descriptors, image by image (training a vocabulary on the collection). */
+  *allDescriptors(): Generator<Uint8Array> {
+    for (const row of this.db.prepare('SELECT data FROM descriptors').iterate() as Iterable<{ data: Buffer }>) yield new Uint8Array(row.data);
+  }
+
+  unscanned(limit: number): number[] {
+    return (this.db.prepare('SELECT doc FROM images WHERE scanned = 0 AND empty IS NULL ORDER BY doc LIMIT ?').all(limit) as Array<{ doc: number }>).map((r) => r.doc);
+  }
+
+  /** Records the pairs one image's scan found and marks it scanned, atomically (a killed scan resumes). */
+  recordScan(doc: number, pairs: StoredPair[]): void {
+    const insert = this.db.prepare(
+      'INSERT INTO pairs (a, b, inliers, region_a, region_b) VALUES (?, ?, ?, ?, ?) ON CONFLICT(a, b) DO UPDATE SET inliers = max(inliers, excluded.inliers)',
+    );
+    this.db.transaction(() => {
+      for (const p of pairs) {
+        const [a, b, ra, rb] = p.a < p.b ? [p.a, p.b, p.regionA, p.regionB] : [p.b, p.a, p.regionB, p.regionA];
+        if (this.db.prepare('SELECT 1 FROM images WHERE doc = ?').get(b)) insert.run(a, b, p.inliers, JSON.stringify(ra), JSON.stringify(rb));
+      }
+      this.db.prepare('UPDATE images SET scanned = 1 WHERE doc = ?').run(doc);
+    })();
+  }
+
+  pairs(): StoredPair[] {
+    return (this.db.prepare('SELECT a, b, inliers, region_a, region_b FROM pairs ORDER BY a, b').all() as Array<{ a: number; b: number; inliers: number; region_a: string; region_b: string }>).map(
+      (r) => ({ a: r.a, b: r.b, inliers: r.inliers, regionA: JSON.parse(r.region_a) as Rect, regionB: JSON.parse(r.region_b) as Rect }),
+    );
+  }
+
+  /** Bytes on disk (database and WAL), for the per-image figure. */
+  diskBytes(): number {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return pages * size;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ReprintIndexError('the reprint index is closed');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+const toImage = (row: ImageRow): IndexedImage => ({ doc: row.doc, id: row.id, item: JSON.parse(row.item) as ReprintItem, ...(row.empty ? { empty: row.empty } : {}) });
