@@ -3,3 +3,4 @@ export { createImageServer, type ImageServer, type ImageServerOptions } from './
 export { DEFAULT_LIMITS, resolveLimits, type PublisherLimits } from './limits.ts';
 export { PublishFolderError } from './errors.ts';
 export type { ScanResult, SkippedFile } from './scan.ts';
+export type { ManifestPer } from './presentation.ts';

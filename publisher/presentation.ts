@@ -1,9 +1,11 @@
 /**
- * Presentation API 3.0 documents for a scanned folder, the way an archive is laid out: the
+ * Presentation API 3.0 documents for a scanned folder, the way an archive is laid out. With
+ * one manifest per folder (the default, for folders of pages or of one object's views): the
  * images directly in a folder are one Manifest (one Canvas per image, in natural order), a
- * folder with sub-folders is a Collection of its own Manifest and its sub-folders, and the
- * top folder is always the root Collection. Labels come from folder and file names; each
- * image offers an Image API 3 and an Image API 2 service.
+ * folder with sub-folders is a Collection of its own Manifest and its sub-folders. With one
+ * manifest per image (for folders of unrelated photographs): every folder is a Collection of
+ * one-canvas Manifests and of its sub-folders. The top folder is always the root Collection.
+ * Labels come from folder and file names; each image offers Image API 3 and 2 services.
  */
 import { maxSize, parseSize } from './image-request.ts';
 import { PROFILE_URI } from './info-json.ts';
@@ -12,6 +14,9 @@ import type { FolderNode, ImageEntry } from './scan.ts';
 import type { PublisherUrls } from './urls.ts';
 
 export const PRESENTATION_CONTEXT = 'http://iiif.io/api/presentation/3/context.json';
+
+/** What a manifest stands for: a folder of images (one canvas each), or one image. */
+export type ManifestPer = 'folder' | 'image';
 
 /** Long side of the thumbnails listed on canvases and manifests. */
 const THUMBNAIL_SIZE = 200;
@@ -89,7 +94,7 @@ function parentFolder(folder: string): string {
 }
 
 /** The Manifest of the images directly inside `folder`. */
-export function folderManifest(folder: FolderNode, urls: PublisherUrls, limits: PublisherLimits): Json {
+export function folderManifest(folder: FolderNode, urls: PublisherUrls, limits: PublisherLimits, manifestPer: ManifestPer = 'folder'): Json {
   const first = folder.images[0];
   return {
     '@context': PRESENTATION_CONTEXT,
@@ -100,23 +105,50 @@ export function folderManifest(folder: FolderNode, urls: PublisherUrls, limits: 
     metadata: [{ label: en('Folder'), value: none(folder.path || '.') }],
     ...(first ? { thumbnail: [thumbnail(first, urls, limits)] } : {}),
     // A folder with sub-folders has a collection of its own; a leaf folder belongs to its parent's.
-    partOf: [{ id: urls.collection(folder.folders.length ? folder.path : parentFolder(folder.path)), type: 'Collection' }],
+    // With a manifest per image no collection lists this one.
+    ...(manifestPer === 'folder'
+      ? { partOf: [{ id: urls.collection(folder.folders.length ? folder.path : parentFolder(folder.path)), type: 'Collection' }] }
+      : {}),
     items: folder.images.map((image) => canvas(image, urls, limits)),
   };
 }
 
-/** How a sub-folder appears in its parent's Collection: a Collection when it has sub-folders, else a Manifest. */
-function member(folder: FolderNode, urls: PublisherUrls): Json {
-  return folder.folders.length
+/** The Manifest of one image: one canvas, labelled like it. */
+export function imageManifest(image: ImageEntry, urls: PublisherUrls, limits: PublisherLimits, manifestPer: ManifestPer): Json {
+  return {
+    '@context': PRESENTATION_CONTEXT,
+    id: urls.imageManifest(image.id),
+    type: 'Manifest',
+    label: none(imageLabel(image.name)),
+    metadata: [{ label: en('Folder'), value: none(image.folder || '.') }],
+    thumbnail: [thumbnail(image, urls, limits)],
+    // Only when collections list image manifests does one belong to its folder's collection.
+    ...(manifestPer === 'image' ? { partOf: [{ id: urls.collection(image.folder), type: 'Collection' }] } : {}),
+    items: [canvas(image, urls, limits)],
+  };
+}
+
+/** Whether a folder has a Collection of its own: the top one always; others with sub-folders, or all of them with a manifest per image. */
+export function hasCollection(folder: FolderNode, manifestPer: ManifestPer): boolean {
+  return folder.path === '' || folder.folders.length > 0 || (manifestPer === 'image' && folder.images.length > 0);
+}
+
+/** How a sub-folder appears in its parent's Collection: its Collection when it has one, else its Manifest. */
+function member(folder: FolderNode, urls: PublisherUrls, manifestPer: ManifestPer): Json {
+  return hasCollection(folder, manifestPer)
     ? { id: urls.collection(folder.path), type: 'Collection', label: none(folder.name) }
     : { id: urls.manifest(folder.path), type: 'Manifest', label: none(folder.name) };
 }
 
-/** The Collection of a folder: its own Manifest first (when it has images), then its sub-folders. */
-export function folderCollection(folder: FolderNode, urls: PublisherUrls): Json {
+/** The Collection of a folder: its own images first (one Manifest, or one per image), then its sub-folders. */
+export function folderCollection(folder: FolderNode, urls: PublisherUrls, manifestPer: ManifestPer = 'folder'): Json {
   const items: Json[] = [];
-  if (folder.images.length) items.push({ id: urls.manifest(folder.path), type: 'Manifest', label: none(folder.name) });
-  for (const child of folder.folders) items.push(member(child, urls));
+  if (manifestPer === 'image') {
+    for (const image of folder.images) items.push({ id: urls.imageManifest(image.id), type: 'Manifest', label: none(imageLabel(image.name)) });
+  } else if (folder.images.length) {
+    items.push({ id: urls.manifest(folder.path), type: 'Manifest', label: none(folder.name) });
+  }
+  for (const child of folder.folders) items.push(member(child, urls, manifestPer));
   return {
     '@context': PRESENTATION_CONTEXT,
     id: urls.collection(folder.path),

@@ -13,7 +13,7 @@ import { BadRequestError, NotFoundError, PublisherError } from './errors.ts';
 import { resolveImageRequest, splitQualityFormat, type ImageApiVersion } from './image-request.ts';
 import { IMAGE_CONTEXT, PROFILE_URI, infoJson } from './info-json.ts';
 import { resolveLimits, type PublisherLimits } from './limits.ts';
-import { findFolder, folderCollection, folderManifest, PRESENTATION_CONTEXT } from './presentation.ts';
+import { findFolder, folderCollection, folderManifest, hasCollection, imageManifest, PRESENTATION_CONTEXT, type ManifestPer } from './presentation.ts';
 import { renderImage } from './render.ts';
 import { RenderQueue } from './render-queue.ts';
 import type { ScanResult } from './scan.ts';
@@ -26,6 +26,8 @@ export interface ImageServerOptions {
   baseUrl?: string;
   /** Overrides of DEFAULT_LIMITS. */
   limits?: Partial<PublisherLimits>;
+  /** What the collections list: a manifest per folder (default) or per image. Both kinds of manifest are served either way. */
+  manifestPer?: ManifestPer;
   /** Told about unexpected errors (answered 500 without details). Default: one line on stderr. */
   onError?: (err: unknown, req: Request) => void;
 }
@@ -77,6 +79,8 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
   const catalog = new ImageCatalog(options.dir, limits);
   const queue = new RenderQueue(limits.maxConcurrentRenders, limits.maxQueuedRenders);
   const onError = options.onError ?? defaultOnError;
+  const manifestPer = options.manifestPer ?? 'folder';
+  if (manifestPer !== 'folder' && manifestPer !== 'image') throw new RangeError(`manifestPer must be "folder" or "image", got "${String(manifestPer)}"`);
   const cacheControl = `public, max-age=${limits.cacheMaxAgeSeconds}`;
   const router = express.Router() as ImageServer;
 
@@ -144,27 +148,31 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
 
   async function presentation(req: Request, res: Response, next: NextFunction, rest: string[]): Promise<void> {
     const [kind, file] = rest as [string, string | undefined];
-    const folderOf = (name: string) => (name.endsWith('.json') ? decodeSegment(name.slice(0, -'.json'.length)) : undefined);
     let folderPath: string | undefined;
-    let want: 'collection' | 'manifest';
+    let want: 'collection' | 'manifest' | 'image-manifest';
     if (rest.length === 1 && (kind === 'collection.json' || kind === 'manifest.json')) {
       folderPath = '';
       want = kind === 'collection.json' ? 'collection' : 'manifest';
-    } else if (rest.length === 2 && (kind === 'collection' || kind === 'manifest') && file) {
-      folderPath = folderOf(file);
+    } else if (rest.length === 2 && (kind === 'collection' || kind === 'manifest' || kind === 'image-manifest') && file) {
+      folderPath = file.endsWith('.json') ? decodeSegment(file.slice(0, -'.json'.length)) : undefined;
       want = kind;
     } else {
       return next();
     }
     const scan = await catalog.current();
-    const folder = folderPath === undefined ? undefined : findFolder(scan.tree, folderPath);
     const urls = urlsFor(req);
+    if (want === 'image-manifest') {
+      const image = folderPath === undefined ? undefined : scan.images.get(folderPath);
+      if (image) return sendJson(req, res, imageManifest(image, urls, limits, manifestPer), PRESENTATION_CONTEXT, image.mtimeMs);
+      throw new NotFoundError(`no image "${folderPath ?? file}" here: ${urls.collection('')} lists what is published`);
+    }
+    const folder = folderPath === undefined ? undefined : findFolder(scan.tree, folderPath);
     if (folder && want === 'manifest' && folder.images.length) {
-      return sendJson(req, res, folderManifest(folder, urls, limits), PRESENTATION_CONTEXT, folder.mtimeMs || undefined);
+      return sendJson(req, res, folderManifest(folder, urls, limits, manifestPer), PRESENTATION_CONTEXT, folder.mtimeMs || undefined);
     }
     // The root collection exists even for an empty folder, so a harvest says "no manifests" rather than 404.
-    if (folder && want === 'collection' && (folder.path === '' || folder.folders.length)) {
-      return sendJson(req, res, folderCollection(folder, urls), PRESENTATION_CONTEXT, folder.mtimeMs || undefined);
+    if (folder && want === 'collection' && hasCollection(folder, manifestPer)) {
+      return sendJson(req, res, folderCollection(folder, urls, manifestPer), PRESENTATION_CONTEXT, folder.mtimeMs || undefined);
     }
     throw new NotFoundError(`no ${want} for the folder "${folderPath ?? file}": ${urls.collection('')} lists what is published`);
   }

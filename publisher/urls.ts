@@ -25,6 +25,11 @@ export class PublisherUrls {
     return folder === '' ? `${this.base}/iiif/manifest.json` : `${this.base}/iiif/manifest/${enc(folder)}.json`;
   }
 
+  /** The one-canvas manifest of an image. */
+  imageManifest(id: string): string {
+    return `${this.base}/iiif/image-manifest/${enc(id)}.json`;
+  }
+
   canvas(id: string): string {
     return `${this.base}/iiif/canvas/${enc(id)}`;
   }

@@ -1,13 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
-import type { PublisherLimits, ScanResult } from '../../publisher/index.ts';
+import type { ManifestPer, PublisherLimits, ScanResult } from '../../publisher/index.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 interface PublishFlags {
   host?: string;
   port?: string;
   baseUrl?: string;
+  manifestPer?: string;
 }
 
 export const DEFAULT_PUBLISH_PORT = 8182;
@@ -39,12 +40,12 @@ export function harvestHint(collectionUrl: string): string {
   return `${allow}npx reprise harvest ${collectionUrl}`;
 }
 
-function countDocuments(scan: ScanResult): { manifests: number; collections: number } {
+function countDocuments(scan: ScanResult, manifestPer: ManifestPer): { manifests: number; collections: number } {
   let manifests = 0;
-  let collections = 1;
+  let collections = 0;
   const walk = (node: ScanResult['tree']) => {
-    if (node.images.length) manifests++;
-    if (node.path !== '' && node.folders.length) collections++;
+    manifests += manifestPer === 'image' ? node.images.length : node.images.length ? 1 : 0;
+    if (node.path === '' || node.folders.length || (manifestPer === 'image' && node.images.length)) collections++;
     node.folders.forEach(walk);
   };
   walk(scan.tree);
@@ -54,7 +55,7 @@ function countDocuments(scan: ScanResult): { manifests: number; collections: num
 /** Scans `dir` and serves it on host:port; exported for tests and for embedding in other commands. */
 export async function startPublisher(
   dir: string,
-  opts: { host: string; port: number; baseUrl?: string; limits?: Partial<PublisherLimits> },
+  opts: { host: string; port: number; baseUrl?: string; manifestPer?: ManifestPer; limits?: Partial<PublisherLimits> },
 ): Promise<RunningPublisher> {
   // Loaded here so that --help and argument errors do not wait for express and sharp.
   const { default: express } = await import('express');
@@ -64,6 +65,7 @@ export async function startPublisher(
     images = createImageServer({
       dir,
       baseUrl: opts.baseUrl,
+      manifestPer: opts.manifestPer,
       limits: opts.limits,
       onError: (err, req) => process.stderr.write(`reprise publish: ${req.method} ${req.originalUrl.split('?')[0]} failed: ${(err as Error)?.stack ?? String(err)}\n`),
     });
@@ -120,9 +122,11 @@ export async function runPublish(dir: string, flags: PublishFlags): Promise<numb
     port = Number(flags.port);
     if (!/^\d+$/.test(flags.port) || port > 65535) throw new CliError(`--port must be a whole number from 0 to 65535, got "${flags.port}"`, EXIT.FATAL);
   }
-  const running = await startPublisher(dir, { host, port, baseUrl: flags.baseUrl });
+  const manifestPer = (flags.manifestPer ?? 'folder') as ManifestPer;
+  if (manifestPer !== 'folder' && manifestPer !== 'image') throw new CliError(`--manifest-per must be "folder" or "image", got "${flags.manifestPer}"`, EXIT.FATAL);
+  const running = await startPublisher(dir, { host, port, baseUrl: flags.baseUrl, manifestPer });
   const { scan } = running;
-  const { manifests, collections } = countDocuments(scan);
+  const { manifests, collections } = countDocuments(scan, manifestPer);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`publishing ${scan.images.size} image${scan.images.size === 1 ? '' : 's'} from ${scan.root} as IIIF Image API 2.1 and 3.0 (${manifests} manifest${manifests === 1 ? '' : 's'}, ${collections} collection${collections === 1 ? '' : 's'})`);
   if (scan.truncated) out(`  the scan ${scan.truncated}: the rest of the folder is not published`);
@@ -158,12 +162,14 @@ export function registerPublish(program: Command): void {
     .option('--host <address>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--port <n>', `port to listen on (default ${DEFAULT_PUBLISH_PORT}; 0 for any free port)`)
     .option('--base-url <url>', 'public URL the server is reached at, when behind a proxy (ids in info.json and manifests use it)')
+    .option('--manifest-per <folder|image>', 'one manifest per folder of images (default: pages of one object) or per image (unrelated photographs)')
     .addHelpText(
       'after',
       `
 Each folder with images becomes a manifest (one canvas per image, natural order: 2 before 10),
 each folder with sub-folders a collection, and the top folder the root collection at
-/iiif/collection.json. Images: /iiif/3/{id}/info.json and /iiif/2/{id}/info.json, where {id} is
+/iiif/collection.json. With --manifest-per image, every image is a manifest of its own and every
+folder a collection. Images: /iiif/3/{id}/info.json and /iiif/2/{id}/info.json, where {id} is
 the path inside the folder with "/" written %2F. Links out of the folder, hidden files and images
 over 100 million pixels are left out; returned images are at most 4096×4096.
 
@@ -174,6 +180,7 @@ publisher with the host allowed:
 Examples:
   reprise publish ./scans
   reprise publish ./scans --port 9000
+  reprise publish ./photographs --manifest-per image
   reprise publish /srv/archive --host 0.0.0.0 --base-url https://images.example.org`,
     )
     .action(async (dir: string, flags: PublishFlags) => {

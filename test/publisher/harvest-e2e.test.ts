@@ -62,4 +62,21 @@ describe('publisher end to end: publish a folder on loopback, harvest it', funct
     assert.equal(again.summary.images.downloaded, 0);
     assert.equal(again.summary.manifests.unchanged, 4);
   });
+
+  it('with a manifest per image, the harvester records every image under its own manifest', async () => {
+    const perImage = await startPublisher(archive.dir, { host: '127.0.0.1', port: 0, manifestPer: 'image' });
+    try {
+      const dataDir = tempDataDir('reprise-publish-harvest-');
+      const { summary, stage } = await harvestOnce(dataDir, [perImage.collectionUrl]);
+      assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
+      assert.equal(summary.manifests.new, ARCHIVE_IMAGES.length);
+      assert.equal(stage.items.size, ARCHIVE_IMAGES.length);
+      const labels = [...stage.items.values()].map((i) => [Object.values(i.record.manifestLabel).flat()[0], Object.values(i.record.label).flat()[0]]);
+      for (const [manifest, canvas] of labels) assert.equal(manifest, canvas, 'the manifest is the image');
+      const kids = [...stage.items.values()].find((i) => i.record.manifestUrl.endsWith('/iiif/image-manifest/letters%2F1901%2Fkids.jpg.json'));
+      assert.deepEqual(kids?.record.collectionPath, ['archive', 'letters', '1901']);
+    } finally {
+      await perImage.close();
+    }
+  });
 });

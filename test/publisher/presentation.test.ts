@@ -143,6 +143,38 @@ describe('publisher: Presentation 3 manifests and collections', function () {
     }
   });
 
+  it('with a manifest per image, every folder is a collection of one-canvas manifests and its sub-folders', async () => {
+    const perImage = publisherApp({ dir: archive.dir, baseUrl: BASE, manifestPer: 'image' }).app;
+    const get = async (id: string) => (await request(perImage).get(id.slice(BASE.length)).expect(200)).body as Json;
+    const root = await get(`${BASE}/iiif/collection.json`);
+    assertCollection3(root);
+    assert.deepEqual(
+      root.items.map((i: Json) => [i.type, i.id]),
+      [
+        ['Manifest', `${BASE}/iiif/image-manifest/chelsea.png.json`],
+        ['Manifest', `${BASE}/iiif/image-manifest/Landscape_6.jpg.json`],
+        ['Manifest', `${BASE}/iiif/image-manifest/link-in.png.json`],
+        ['Collection', `${BASE}/iiif/collection/letters.json`],
+        ['Collection', `${BASE}/iiif/collection/photos.json`],
+      ],
+    );
+    const letters = await get(`${BASE}/iiif/collection/letters.json`);
+    assert.deepEqual(letters.items.map((i: Json) => i.label.none[0]), ['page 1', 'page 2', 'page 10', '1901']);
+    const page = await get(`${BASE}/iiif/image-manifest/letters%2Fpage%2010.jpg.json`);
+    assertManifest3(page);
+    assert.equal(page.items.length, 1);
+    assert.deepEqual(page.label, { none: ['page 10'] });
+    assert.deepEqual(page.partOf, [{ id: `${BASE}/iiif/collection/letters.json`, type: 'Collection' }]);
+    const parsed = parseIiifDocument(page, { url: page.id }) as ParsedManifest;
+    assert.equal(parsed.canvases.length, 1);
+    assert.equal(parsed.canvases[0]!.image.service?.id, `${BASE}/iiif/3/letters%2Fpage%2010.jpg`);
+    // The per-folder manifests are still served, and per-image ones exist in folder mode too.
+    await request(perImage).get('/iiif/manifest/letters.json').expect(200);
+    await request(app).get('/iiif/image-manifest/chelsea.png.json').expect(200);
+    assert.equal((await request(perImage).get('/iiif/image-manifest/nothing.jpg.json')).status, 404);
+    assert.throws(() => publisherApp({ dir: archive.dir, manifestPer: 'page' as never }), /manifestPer must be "folder" or "image"/);
+  });
+
   it('404 for folders that have no manifest or collection, with where to look', async () => {
     for (const url of ['/iiif/manifest/empty.json', '/iiif/collection/photos.json', '/iiif/manifest/nothing.json', '/iiif/collection/letters%2F1901.json']) {
       const res = await request(app).get(url);
