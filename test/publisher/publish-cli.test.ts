@@ -69,6 +69,9 @@ describe('reprise publish (command line)', function () {
     const base = spawnSync(process.execPath, [CLI, 'publish', archive.dir, '--port', '0', '--base-url', 'not a url'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(base.status, 1);
     assert.match(base.stderr, /--base-url: baseUrl "not a url" is not a URL/);
+    const per = spawnSync(process.execPath, [CLI, 'publish', archive.dir, '--manifest-per', 'page'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(per.status, 1);
+    assert.match(per.stderr, /--manifest-per must be "folder" or "image", got "page"/);
   });
 
   it('the harvest hint allows the host only when the harvester would refuse it', () => {
