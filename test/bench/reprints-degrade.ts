@@ -3,7 +3,7 @@
  * agency photograph between prints (crop, re-toning, blur, grain, JPEG, a skewed scan, greyscale,
  * a halftone screen, mounts and padding).
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 export const DEGRADATIONS = ['crop', 'contrast', 'blur', 'noise', 'jpeg', 'rotation', 'greyscale', 'halftone', 'borders'] as const;
 export type Degradation = (typeof DEGRADATIONS)[number];
@@ -43,7 +43,7 @@ export async function degrade(original: Buffer, intensity: number, kinds: Degrad
   let height = info.height;
   let channels = info.channels;
   const raw = () => sharp(data, { raw: { width, height, channels: channels as 1 | 3 } });
-  const take = async (s: sharp.Sharp) => {
+  const take = async (s: Sharp) => {
     const out = await s.raw().toBuffer({ resolveWithObject: true });
     data = out.data;
     width = out.info.width;

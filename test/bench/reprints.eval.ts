@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Create } from 'sharp';
 import { DEFAULT_MIN_INLIERS, extractFeatures } from '../../models/local-features/index.ts';
 import { loadDefaultVocabulary } from '../../models/local-features/vocabulary.ts';
 import { DEFAULT_SHORTLIST, ReprintService } from '../../reprints/index.ts';
@@ -147,7 +147,7 @@ for (const texture of TEXTURES) {
   }
 }
 for (const [i, background] of ['#ffffff', '#f4efe1', '#e8e0c8', '#202020', '#9a9a9a'].entries()) {
-  const page = await sharp({ create: { width: 900, height: 1200, channels: 3, background, noise: i % 2 ? { type: 'gaussian', mean: 0, sigma: 6 } : undefined } as sharp.Create })
+  const page = await sharp({ create: { width: 900, height: 1200, channels: 3, background, noise: i % 2 ? { type: 'gaussian', mean: 0, sigma: 6 } : undefined } as Create })
     .jpeg({ quality: 70 })
     .toBuffer();
   await negative(`blank page ${background}${i % 2 ? ' + grain' : ''}`, page);
