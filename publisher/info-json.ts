@@ -14,7 +14,7 @@ export const IMAGE_CONTEXT = {
 /** The compliance level document each version links to (profile, and the profile Link header). */
 export const PROFILE_URI = {
   2: 'http://iiif.io/api/image/2/level2.json',
-  3: 'https://iiif.io/api/image/3/level2.json',
+  3: 'http://iiif.io/api/image/3/level2.json',
 } as const;
 
 export const IMAGE_PROTOCOL = 'http://iiif.io/api/image';

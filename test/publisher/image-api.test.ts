@@ -58,7 +58,7 @@ describe('publisher: IIIF Image API 2.1 and 3.0', function () {
       assert.deepEqual(new Set(res.body.extraQualities), new Set(['color', 'gray', 'bitonal']));
       assert.ok(res.body.extraFeatures.includes('mirroring') && res.body.extraFeatures.includes('sizeUpscaling'));
       assert.match(res.headers['content-type']!, /^application\/json/);
-      assert.equal(res.headers['link'], '<https://iiif.io/api/image/3/level2.json>;rel="profile"');
+      assert.equal(res.headers['link'], '<http://iiif.io/api/image/3/level2.json>;rel="profile"');
     });
 
     it('v2: has every required key, a level 2 profile with formats, qualities, supports and limits', async () => {
