@@ -110,10 +110,17 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
     return canvas;
   }
 
+  /** Opens the window's side bar (closed with ?panel=closed) and its Reprise tab. */
+  async function openPanel(label: string) {
+    assert.equal(await page.locator('reprise-search').count(), 0, 'the panel starts closed');
+    await page.locator('button[aria-label="Toggle sidebar"], button[aria-label="Afficher le menu latéral"]').first().click();
+    await page.locator(`[role=tab][aria-label="${label}"]`).click();
+    await page.locator('reprise-search').waitFor();
+  }
+
   it('opens the panel from the side-bar tab, searches by text and opens hits on their canvas', async () => {
     await openMirador('?panel=closed');
-    assert.equal(await page.locator('reprise-search').count(), 0, 'the panel starts closed');
-    await page.locator('[role=tab][aria-label="Visual search"]').click();
+    await openPanel('Visual search');
     const input = page.locator('reprise-search input[type=search]');
     await input.fill('a street in the rain');
     await input.press('Enter');
@@ -226,7 +233,7 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
 
   it('speaks French with lang=fr', async () => {
     await openMirador('?lang=fr&panel=closed');
-    await page.locator('[role=tab][aria-label="Recherche visuelle"]').click();
+    await openPanel('Recherche visuelle');
     await page.locator('.reprise-draw-region', { hasText: 'Tracer une zone' }).waitFor();
     assert.equal(await page.locator('reprise-search').getAttribute('lang'), 'fr');
   });

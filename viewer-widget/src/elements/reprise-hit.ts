@@ -216,7 +216,7 @@ export class RepriseHit extends LitElement {
     if (src && region && width && height) {
       // An SVG keeps the outline on the image whatever the scaling: both live in canvas coordinates.
       return html`<svg part="thumbnail" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid meet" role="img" aria-label=${`${label} (${t(this.lang || pageLanguage(this)).matchedRegion})`}>
-        ${svg`<image href=${src} x="0" y="0" width=${width} height=${height} preserveAspectRatio="xMidYMid meet"></image>
+        ${svg`<image href=${src} x="0" y="0" width=${width} height=${height} preserveAspectRatio="none"></image>
         <rect part="region" class="region" x=${region.x} y=${region.y} width=${region.w} height=${region.h}></rect>`}
       </svg>`;
     }
