@@ -163,16 +163,18 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
     const urls = urlsFor(req);
     if (want === 'image-manifest') {
       const image = folderPath === undefined ? undefined : scan.images.get(folderPath);
-      if (image) return sendJson(req, res, imageManifest(image, urls, limits, manifestPer), PRESENTATION_CONTEXT, image.mtimeMs);
+      if (image) return sendJson(req, res, imageManifest(image, urls, limits, manifestPer), PRESENTATION_CONTEXT);
       throw new NotFoundError(`no image "${folderPath ?? file}" here: ${urls.collection('')} lists what is published`);
     }
+    // Manifests and collections go without Last-Modified: an image removed leaves every remaining
+    // modification time as it was, so only the ETag (a hash of the document) tells that they changed.
     const folder = folderPath === undefined ? undefined : findFolder(scan.tree, folderPath);
     if (folder && want === 'manifest' && folder.images.length) {
-      return sendJson(req, res, folderManifest(folder, urls, limits, manifestPer), PRESENTATION_CONTEXT, folder.mtimeMs || undefined);
+      return sendJson(req, res, folderManifest(folder, urls, limits, manifestPer), PRESENTATION_CONTEXT);
     }
     // The root collection exists even for an empty folder, so a harvest says "no manifests" rather than 404.
     if (folder && want === 'collection' && hasCollection(folder, manifestPer)) {
-      return sendJson(req, res, folderCollection(folder, urls, manifestPer), PRESENTATION_CONTEXT, folder.mtimeMs || undefined);
+      return sendJson(req, res, folderCollection(folder, urls, manifestPer), PRESENTATION_CONTEXT);
     }
     throw new NotFoundError(`no ${want} for the folder "${folderPath ?? file}": ${urls.collection('')} lists what is published`);
   }
