@@ -91,6 +91,7 @@ describe('viewer widget elements (Chromium)', function () {
       assert.equal(await plus.getAttribute('aria-label'), 'More like this');
       await page.evaluate(`document.querySelector('reprise-hit').setAttribute('lang', 'fr')`);
       await page.waitForFunction(`document.querySelector('reprise-hit').shadowRoot.querySelector('[part=mark-positive]').getAttribute('aria-label') === 'Plus comme ceci'`);
+      assert.equal(await text(page.locator('reprise-hit [part=score]')), 'Score 0,880', 'scores in the reader\'s notation');
     });
   });
 
@@ -131,6 +132,20 @@ describe('viewer widget elements (Chromium)', function () {
       await page.waitForFunction(`document.querySelector('reprise-search').shadowRoot.querySelector('[part=search-button]').textContent === 'Rechercher'`);
       assert.equal(await page.locator('reprise-search [part=input]').getAttribute('placeholder'), 'Décrivez ce que vous cherchez');
       assert.equal(searches().length, 3, 'a language change does not search again');
+    });
+
+    it('reads filters from a JSON attribute, and warns about one that is not JSON', async () => {
+      stub.setApi(() => answer([fakeHit(1)]));
+      const warnings: string[] = [];
+      page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+      await mount(page, `<reprise-search facets="" filters='{"collection": ["Maps", "Plans"], "dateFrom": "1936"}' query="bridges"></reprise-search>`);
+      await page.locator('reprise-search reprise-hit').waitFor();
+      const search = stub.requests.find((r) => r.path === 'search')!;
+      assert.deepEqual(search.params.getAll('collection'), ['Maps', 'Plans']);
+      assert.equal(search.params.get('dateFrom'), '1936');
+      await page.evaluate(`document.querySelector('reprise-search').setAttribute('filters', '{collection: Maps}')`);
+      await until('the warning', () => warnings.length > 0);
+      assert.match(warnings[0]!, /filters attribute must be a JSON object/);
     });
 
     it('cancels a search when a newer one starts', async () => {

@@ -5,6 +5,16 @@ import { pageLanguage, t } from '../i18n/strings.ts';
 
 export type Mark = '+' | '-' | '';
 
+/** Three decimals in the reader's notation (0.873, 0,873); never "-0.000". */
+function formatScore(score: number, lang: string): string {
+  const value = Math.abs(score) < 0.0005 ? 0 : score;
+  try {
+    return new Intl.NumberFormat(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(value);
+  } catch {
+    return value.toFixed(3);
+  }
+}
+
 /**
  * One search hit as a card: a thumbnail (with the matched region outlined when the hit has
  * one), its label, score, attribution and rights, a control to open it and, when `markable`,
@@ -238,7 +248,7 @@ export class RepriseHit extends LitElement {
         ? html`<a class="open" part="open" href=${this.href} @click=${this.onOpen} title=${s.openHit(label)}>${inner}</a>`
         : html`<button type="button" class="open" part="open" @click=${this.onOpen} title=${s.openHit(label)}>${inner}</button>`}
       <div class="meta">
-        <span part="score" title=${s.score}>${s.score} ${hit.score.toFixed(3)}</span>
+        <span part="score" title=${s.score}>${s.score} ${formatScore(hit.score, this.lang || pageLanguage(this))}</span>
         ${hit.inliers !== undefined ? html`<span class="inliers">${s.matchingPoints(hit.inliers)}</span>` : nothing}
         ${hit.rights ? html`<a part="rights" href=${hit.rights} target="_blank" rel="noopener" title=${`${s.rights}: ${hit.rights}`}>${rightsLabel(hit.rights)}</a>` : nothing}
       </div>

@@ -1,11 +1,27 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { Task, TaskStatus } from '@lit/task';
 import { problemOf, RepriseClient } from '../api/client.ts';
-import { fillHref } from '../api/hit-display.ts';
+import { fillHref, rightsLabel } from '../api/hit-display.ts';
 import type { FacetField, Facets, Filters, Hit, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
 import type { Mark } from './reprise-hit.ts';
 import { resultStyles } from './shared-styles.ts';
+
+/**
+ * The `filters` attribute: a JSON object such as {"collection": ["Maps"]}. A value that is not
+ * one is reported on the console and ignored, rather than breaking the element.
+ */
+function parseFilters(value: string | null): Filters {
+  if (!value) return {};
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Filters;
+  } catch {
+    // reported below
+  }
+  console.warn(`reprise-search: the filters attribute must be a JSON object such as {"collection": ["Maps"]}; ignored ${JSON.stringify(value)}`);
+  return {};
+}
 
 const FACET_FIELDS: readonly FacetField[] = ['manifest', 'collection', 'rights', 'labels', 'source'];
 const FACET_SIZE = 20;
@@ -51,7 +67,7 @@ export class RepriseSearch extends LitElement {
     api: {},
     lang: { reflect: true },
     limit: { type: Number },
-    filters: { type: Object },
+    filters: { converter: { fromAttribute: parseFilters } },
     query: {},
     canvas: {},
     manifest: {},
@@ -324,7 +340,7 @@ export class RepriseSearch extends LitElement {
                           const checked = ((this.filters[field as keyof Filters] as string[] | undefined) ?? []).includes(value);
                           return html`<label class="facet-value"
                             ><input type="checkbox" .checked=${checked} @change=${(e: Event) => this.toggleFilter(field as FacetField, value, (e.target as HTMLInputElement).checked)} />
-                            <span>${value}</span> <span class="count">(${count})</span></label
+                            <span title=${value}>${field === 'rights' ? rightsLabel(value) : value}</span> <span class="count">(${count})</span></label
                           >`;
                         })}
                       </fieldset>`
@@ -389,7 +405,7 @@ export class RepriseSearch extends LitElement {
           </div>`
         : nothing}
       ${page && (request.offset > 0 || hasNext)
-        ? html`<nav part="pagination" aria-label=${`${s.previous} / ${s.next}`}>
+        ? html`<nav part="pagination" aria-label=${s.pagination}>
             <button type="button" ?disabled=${request.offset === 0 || loading} @click=${() => this.page(-1)}>‹ ${s.previous}</button>
             <button type="button" ?disabled=${!hasNext || loading} @click=${() => this.page(1)}>${s.next} ›</button>
           </nav>`
