@@ -146,6 +146,8 @@ describe('viewer widget demo (reprise serve + Chromium)', function () {
     const select = (await recordedEvents(page)).find((e) => e.type === 'reprise-select');
     assert.equal((select?.detail.hit as HitJson).id, target.id);
     assert.match(page.url(), /\/demo\/$/, 'the page did not navigate away');
+    // The manifest menu and the canvas strip follow the viewer.
+    await page.waitForFunction(`document.querySelector('#manifest').value === ${JSON.stringify(target.manifest.id)} && document.querySelector('#canvases button[aria-current=true]')?.dataset.canvas === ${JSON.stringify(target.canvas.id)}`);
     // The similar element now shows items like the opened one.
     assert.equal(await page.locator('reprise-similar').evaluate((el) => (el as unknown as { canvas: string }).canvas), target.canvas.id);
     await page.locator('reprise-similar reprise-hit').first().waitFor();
@@ -192,10 +194,10 @@ describe('viewer widget demo (reprise serve + Chromium)', function () {
 
   it('can be used with the keyboard alone', async () => {
     await openDemo();
-    const tabTo = async (part: string, max = 40) => {
+    const tabTo = async (part: string, key = 'Tab', max = 40) => {
       for (let i = 0; i < max; i++) {
         if ((await page.evaluate(FOCUSED)) === part) return;
-        await page.keyboard.press('Tab');
+        await page.keyboard.press(key);
       }
       assert.fail(`Tab never reached ${part} (focus is on ${String(await page.evaluate(FOCUSED))})`);
     };
@@ -212,8 +214,8 @@ describe('viewer widget demo (reprise serve + Chromium)', function () {
     await page.keyboard.press('Space');
     assert.equal(await page.locator('reprise-search reprise-hit').first().locator('[part=mark-positive]').getAttribute('aria-pressed'), 'true');
 
-    // The region tool: Enter turns it on, Enter again searches the visible area.
-    await page.locator('.reprise-region-button').focus();
+    // Back to the viewer's region tool: Enter turns it on, Enter again searches the visible area.
+    await tabTo('reprise-region-button', 'Shift+Tab');
     await page.keyboard.press('Enter');
     await page.waitForFunction(`document.activeElement && document.activeElement.classList.contains('reprise-region-layer')`);
     await page.keyboard.press('Enter');

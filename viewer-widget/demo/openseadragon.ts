@@ -75,11 +75,17 @@ function applyLanguage() {
   reprise.relabel();
 }
 
+/** The canvas strip and the manifest menu follow what the viewer shows (a hit may come from another manifest). */
 function markCurrent(canvas: ViewerCanvas) {
+  if (canvas.manifest && canvas.manifest !== manifestSelect.value && [...manifestSelect.options].some((o) => o.value === canvas.manifest)) {
+    manifestSelect.value = canvas.manifest;
+    void loadManifest(canvas.manifest, false).then(() => markCurrent(canvas));
+    return;
+  }
   for (const b of strip.querySelectorAll('button')) b.setAttribute('aria-current', String(b.dataset.canvas === canvas.canvas));
 }
 
-async function loadManifest(id: string) {
+async function loadManifest(id: string, openFirst = true) {
   let canvases: ViewerCanvas[];
   try {
     const res = await fetch(id, { headers: { Accept: 'application/ld+json, application/json' } });
@@ -102,7 +108,7 @@ async function loadManifest(id: string) {
     }),
   );
   const first = canvases[0];
-  if (first) await reprise.open(first).catch((err: Error) => say(err.message));
+  if (first && openFirst) await reprise.open(first).catch((err: Error) => say(err.message));
 }
 
 async function start() {

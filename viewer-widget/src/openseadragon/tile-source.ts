@@ -20,7 +20,7 @@ export interface ViewerCanvas {
 export async function viewerCanvasOf(hit: Hit, api: string, signal?: AbortSignal): Promise<ViewerCanvas> {
   const base = {
     canvas: hit.canvas.id,
-    manifest: hit.manifest.url || hit.manifest.id,
+    manifest: hit.manifest.id || hit.manifest.url,
     ...(hit.canvas.label ? { label: hit.canvas.label } : {}),
     ...(hit.canvas.width ? { width: hit.canvas.width } : {}),
     ...(hit.canvas.height ? { height: hit.canvas.height } : {}),
