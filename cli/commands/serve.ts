@@ -200,8 +200,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const logger = createLogger(config.log.level);
   const running = await startServer(config, { logger });
   logger.info(
-    { type: 'listening', url: running.url, api: `${running.url}${API_MOUNT}`, admin: config.api.adminToken ? 'enabled' : 'disabled (no api.adminToken)' },
-    `serving the search API at ${running.url}${API_MOUNT} (OpenAPI: ${running.url}${API_MOUNT}/openapi.json)`,
+    { type: 'listening', url: running.url, api: `${running.url}${API_MOUNT}`, demo: `${running.url}/demo/`, admin: config.api.adminToken ? 'enabled' : 'disabled (no api.adminToken)' },
+    `serving the search API at ${running.url}${API_MOUNT} (OpenAPI: ${running.url}${API_MOUNT}/openapi.json); demo at ${running.url}/demo/`,
   );
 
   await new Promise<void>((resolve) => {
@@ -233,7 +233,8 @@ export function registerServe(program: Command): void {
       'after',
       `
 The API is mounted at ${API_MOUNT}: ${API_MOUNT}/search?q=…, ${API_MOUNT}/items/{id}/similar, ${API_MOUNT}/iiif/search/v1/{manifestKey}?q=…,
-${API_MOUNT}/openapi.json describes every route. Without a model, text and image search answer 503
+${API_MOUNT}/openapi.json describes every route. A browser opening / lands on the demo (/demo/: OpenSeadragon with
+the search widget); the widget itself is /widget/reprise-widget.js. Without a model, text and image search answer 503
 and the rest works; the admin routes (${API_MOUNT}/admin/harvests) exist only when api.adminToken is set.
 SIGINT or SIGTERM lets requests in flight finish, stops a running harvest after its work in flight,
 and closes the store and the model.

@@ -106,6 +106,7 @@ describe('viewer widget elements (Chromium)', function () {
       assert.equal(search.params.get('limit'), '3');
       assert.equal(await text(page.locator('reprise-search [part=status]')), 'Results 1–3 of 3');
       assert.equal(await page.locator('reprise-search [part=results]').getAttribute('role'), 'list');
+      assert.equal(await page.locator('reprise-search').getAttribute('lang'), null, 'no empty lang attribute hides the page\'s language');
       const results = (await recordedEvents(page)).filter((e) => e.type === 'reprise-results');
       assert.equal(results.length, 1);
       assert.equal((results[0]!.detail.query as { q: string }).q, 'a horse');

@@ -147,7 +147,9 @@ langSelect.addEventListener('change', () => {
 });
 document.addEventListener('reprise-error', (e) => {
   const { problem } = (e as CustomEvent<{ problem: { title: string; detail: string } }>).detail;
-  console.warn(`reprise: ${problem.title}: ${problem.detail}`);
+  // The elements show their own errors; the viewer's (an image that does not open) go in the message bar.
+  if (!(e.target instanceof Element && e.target.localName.startsWith('reprise-'))) say(`${problem.title}: ${problem.detail}`);
+  else console.warn(`reprise: ${problem.title}: ${problem.detail}`);
 });
 // Exposed for tests and for trying things in the console.
 Object.assign(globalThis, { reprise, viewer, labelText });

@@ -196,7 +196,7 @@ export class RepriseHit extends LitElement {
   constructor() {
     super();
     this.hit = undefined;
-    this.lang = '';
+    // lang stays unset (not ''): an empty lang attribute, once reflected, would hide the page's language.
     this.href = undefined;
     this.mark = '';
     this.markable = false;

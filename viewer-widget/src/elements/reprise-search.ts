@@ -203,7 +203,7 @@ export class RepriseSearch extends LitElement {
   constructor() {
     super();
     this.api = '/api';
-    this.lang = '';
+    // lang stays unset (not ''): an empty lang attribute, once reflected, would hide the page's language.
     this.limit = 24;
     this.filters = {};
     this.query = '';

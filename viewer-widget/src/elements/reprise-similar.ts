@@ -83,7 +83,7 @@ export class RepriseSimilar extends LitElement {
   constructor() {
     super();
     this.api = '/api';
-    this.lang = '';
+    // lang stays unset (not ''): an empty lang attribute, once reflected, would hide the page's language.
     this.canvas = undefined;
     this.manifest = undefined;
     this.xywh = undefined;
