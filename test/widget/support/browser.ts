@@ -12,7 +12,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'widget');
 
-const CANDIDATES = [process.env.REPRISE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
+/** REPRISE_CHROMIUM when set (and then only it), else Debian's binary. */
+const CANDIDATES = process.env.REPRISE_CHROMIUM ? [process.env.REPRISE_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 export const chromiumPath: string | undefined = CANDIDATES.find((p) => existsSync(p));
 
 /** The flags CI runs Chromium with: no sandbox (containers), no GPU, nothing that phones home. */
@@ -21,7 +22,7 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-back
 export function requireChromium(suite: Mocha.Suite): void {
   suite.beforeAll(function () {
     if (!chromiumPath) {
-      console.warn('skipping: Chromium not found (install Debian\'s "chromium" package, or set REPRISE_CHROMIUM to its path)');
+      console.warn(`skipping: Chromium not found at ${CANDIDATES.join(' or ')} (install Debian's "chromium" package, or set REPRISE_CHROMIUM to its path)`);
       this.skip();
     }
   });
