@@ -98,13 +98,14 @@ describe('viewer widget elements (Chromium)', function () {
   describe('<reprise-search>', () => {
     it('runs the query attribute with its limit, renders the hits and fires reprise-results', async () => {
       stub.setApi((req) => (req.path === 'search' ? answer([1, 2, 3].map((n) => fakeHit(n)), { total: 3 }) : answer([])));
-      await mount(page, '<reprise-search api="/api" limit="3" facets="" query="a horse"></reprise-search>');
+      await mount(page, '<reprise-search api="/api" limit="3" facets="" query="a horse" hit-href="/items/{id}?canvas={canvas}"></reprise-search>');
       await page.locator('reprise-search reprise-hit').nth(2).waitFor();
       await settle(page);
       const search = stub.requests.find((r) => r.path === 'search')!;
       assert.equal(search.params.get('q'), 'a horse');
       assert.equal(search.params.get('limit'), '3');
       assert.equal(await text(page.locator('reprise-search [part=status]')), 'Results 1–3 of 3');
+      assert.equal(await page.locator('reprise-search reprise-hit').first().locator('a[part=open]').getAttribute('href'), '/items/item-1?canvas=https%3A%2F%2Fexample.org%2Fcanvas%2F1');
       assert.equal(await page.locator('reprise-search [part=results]').getAttribute('role'), 'list');
       assert.equal(await page.locator('reprise-search').getAttribute('lang'), null, 'no empty lang attribute hides the page\'s language');
       const results = (await recordedEvents(page)).filter((e) => e.type === 'reprise-results');
