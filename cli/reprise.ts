@@ -4,6 +4,7 @@ import { registerHarvest } from './commands/harvest.ts';
 import { registerHarvestStatus } from './commands/harvest-status.ts';
 import { registerModels } from './commands/models.ts';
 import { registerPublish } from './commands/publish.ts';
+import { registerReprints } from './commands/reprints.ts';
 import { registerServe } from './commands/serve.ts';
 import { CliError, EXIT } from './exit.ts';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerServe(program);
   registerPublish(program);
+  registerReprints(program);
   program.addHelpText('after', `
 Examples:
   reprise harvest https://example.org/iiif/collection.json

@@ -10,6 +10,7 @@ import { contentSearchParams, contentSearchQuery } from './content-search/index.
 import { PROBLEM_TYPES, problemTypeUri, type ProblemKind } from './problems.ts';
 import { ACCEPTED_TYPES } from './image-bytes.ts';
 import { FACET_FIELDS, type Schemas } from './schemas.ts';
+import { reprintPaths } from './routes/reprints.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -258,6 +259,7 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
           responses: { 200: { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } } },
         },
       },
+      ...reprintPaths(schemas, api, (...statuses) => errors(...statuses, ...rateLimited)),
       ...contentSearchPaths(api, rateLimited),
       ...(api.adminToken ? adminPaths(rateLimited) : {}),
       '/openapi.json': {

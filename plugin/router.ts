@@ -14,6 +14,7 @@ import { imageSearchRoutes, UPLOAD_FIELD } from './routes/image-search.ts';
 import { itemRoutes } from './routes/items.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
+import { reprintRoutes } from './routes/reprints.ts';
 import { searchRoutes } from './routes/search.ts';
 import { statsRoutes } from './routes/stats.ts';
 import type { RouteContext } from './routes/context.ts';
@@ -73,9 +74,10 @@ export function createSearchRouter(deps: SearchDeps, options: SearchRouterOption
   itemRoutes(router, ctx);
   facetRoutes(router, ctx);
   statsRoutes(router, ctx);
+  const reprints = reprintRoutes(router, ctx);
 
   // CORS preflights for this router's own paths only: a router mounted at "/" must not answer the portal's.
-  router.options(['/health', '/metrics', '/openapi.json', '/search', '/search/image', '/search/examples', '/items/:id', '/items/:id/similar', '/facets', '/stats'], cors);
+  router.options(['/health', '/metrics', '/openapi.json', '/search', '/search/image', '/search/examples', '/items/:id', '/items/:id/similar', '/facets', '/stats', '/reprints'], cors);
 
   // IIIF Content Search and the admin routes (plugin/content-search, plugin/admin) share CORS, the rate limit and the error format.
   router.use(CONTENT_SEARCH_MOUNT, metricsPrefix(CONTENT_SEARCH_MOUNT), cors, limiter, contentSearchRouter(deps));
@@ -85,6 +87,6 @@ export function createSearchRouter(deps: SearchDeps, options: SearchRouterOption
 
   return Object.assign(router, {
     metrics,
-    close: () => images.close(),
+    close: () => Promise.all([images.close(), reprints.close()]).then(() => {}),
   });
 }

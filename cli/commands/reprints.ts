@@ -1,0 +1,240 @@
+import type { Command } from 'commander';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../config/index.ts';
+import type { RepriseConfig } from '../../config/schema.ts';
+import { openReprintIndex, reprintIndexDir } from '../../harvester/feature-stage.ts';
+import { createHttpClient } from '../../harvester/http/index.ts';
+import { DEFAULT_EXTRACT, DEFAULT_MIN_INLIERS, extractFeatures, FeatureInputError, LocalFeaturesUnavailableError, localFeatures } from '../../models/local-features/index.ts';
+import { DEFAULT_TRAIN, trainVocabulary } from '../../models/local-features/train-vocabulary.ts';
+import { ReprintService, UnknownItemError, type ReprintGroup, type ReprintHit } from '../../reprints/index.ts';
+import { withConfigOptions } from '../options.ts';
+import { CliError, EXIT } from '../exit.ts';
+
+interface ReprintsFlags {
+  config?: string;
+  dataDir?: string;
+  all?: boolean;
+  json?: boolean;
+  csv?: boolean;
+  limit?: string;
+  minInliers?: string;
+  shortlist?: string;
+}
+
+interface TrainFlags {
+  config?: string;
+  dataDir?: string;
+  images?: string[];
+  out?: string;
+  branches?: string;
+  seed?: string;
+}
+
+const IMAGE_FILE = /\.(jpe?g|png|tiff?|webp|gif|avif|jp2)$/i;
+
+function positive(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new CliError(`--${name} must be a whole number from 1 to ${max} (got "${value}")`);
+  return n;
+}
+
+/** The binding is needed by every subcommand: say how to build it rather than fail later. */
+function requireLocalFeatures(): void {
+  try {
+    localFeatures();
+  } catch (err) {
+    if (err instanceof LocalFeaturesUnavailableError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+const csvCell = (v: unknown): string => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+const xywh = (r: { x: number; y: number; w: number; h: number }) => `${r.x},${r.y},${r.w},${r.h}`;
+
+function hitsCsv(hits: ReprintHit[]): string {
+  const rows = [['rank', 'id', 'canvas_id', 'manifest_id', 'manifest_label', 'label', 'confidence', 'inliers', 'xywh', 'query_xywh', 'scale', 'rotation']];
+  hits.forEach((h, i) =>
+    rows.push([String(i + 1), h.id, h.item.canvasId ?? '', h.item.manifestId ?? '', h.item.manifestLabel ?? '', h.item.label ?? '', h.confidence.toFixed(3), String(h.inliers), xywh(h.region), xywh(h.queryRegion), h.transform.scale.toFixed(4), h.transform.rotation.toFixed(2)]),
+  );
+  return rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+function groupsCsv(groups: ReprintGroup[]): string {
+  const rows = [['group', 'size', 'id', 'canvas_id', 'manifest_id', 'manifest_label', 'label', 'collections', 'xywh']];
+  groups.forEach((g, i) => {
+    for (const m of g.members) rows.push([String(i + 1), String(g.members.length), m.id, m.canvasId ?? '', m.manifestId ?? '', m.manifestLabel ?? '', m.label ?? '', (m.collections ?? []).join(' / '), xywh(m.region)]);
+  });
+  return rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+async function queryBytes(target: string, config: RepriseConfig): Promise<Buffer> {
+  if (/^https?:\/\//i.test(target)) {
+    const http = createHttpClient({ ...config.harvest.http, retries: 0 });
+    try {
+      const result = await http.fetchImage(target);
+      if (result.status !== 'ok') throw new CliError(`${target} answered 304 Not Modified to an unconditional request`);
+      return result.body;
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(`cannot fetch ${target}: ${(err as Error).message}`);
+    } finally {
+      await http.close();
+    }
+  }
+  return readFileSync(target);
+}
+
+async function findReprints(target: string, flags: ReprintsFlags, config: RepriseConfig): Promise<void> {
+  const options = {
+    limit: positive(flags.limit, 'limit', 20, 1000),
+    minInliers: positive(flags.minInliers, 'min-inliers', DEFAULT_MIN_INLIERS, 10_000),
+    shortlist: positive(flags.shortlist, 'shortlist', 50, 1000),
+  };
+  const index = openReprintIndex(config.dataDir);
+  try {
+    const service = new ReprintService(index);
+    let hits: ReprintHit[];
+    if (index.has(target)) hits = service.searchItem(target, options);
+    else if (/^https?:\/\//i.test(target) || existsSync(target)) {
+      let features;
+      try {
+        features = await extractFeatures(await queryBytes(target, config));
+      } catch (err) {
+        if (err instanceof FeatureInputError) throw new CliError(`${target}: ${err.message}`);
+        throw err;
+      }
+      if (features.empty) throw new CliError(`${target}: nothing to match (${features.empty})`);
+      hits = service.search(features, options);
+    } else {
+      throw new CliError(`"${target}" is neither an item in the reprint index (${index.size} items under ${reprintIndexDir(config.dataDir)}) nor an image file or http(s) URL`);
+    }
+    if (flags.csv) process.stdout.write(hitsCsv(hits));
+    else if (flags.json) process.stdout.write(JSON.stringify({ query: target, hits }, null, 2) + '\n');
+    else {
+      if (!hits.length) process.stdout.write(`no reprints of ${target} among ${index.searchable} images\n`);
+      for (const [i, h] of hits.entries()) {
+        process.stdout.write(
+          `${i + 1}. ${h.item.label ?? h.id} (${h.item.manifestLabel ?? h.item.manifestId ?? ''})  confidence ${h.confidence.toFixed(2)}, ${h.inliers} inliers\n` +
+            `   ${h.item.canvasId ?? h.id}#xywh=${xywh(h.region)}  query #xywh=${xywh(h.queryRegion)}  scale ${h.transform.scale.toFixed(3)}, rotation ${h.transform.rotation.toFixed(1)}°\n`,
+        );
+      }
+    }
+  } catch (err) {
+    if (err instanceof UnknownItemError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    index.close();
+  }
+}
+
+function allGroups(flags: ReprintsFlags, config: RepriseConfig): void {
+  const index = openReprintIndex(config.dataDir);
+  try {
+    const service = new ReprintService(index);
+    const minInliers = positive(flags.minInliers, 'min-inliers', DEFAULT_MIN_INLIERS, 10_000);
+    const scanned = service.scan({ minInliers, shortlist: positive(flags.shortlist, 'shortlist', 50, 1000) });
+    const groups = service.groups().map((g) => ({ ...g, pairs: g.pairs.filter((p) => p.inliers >= minInliers) }));
+    if (flags.csv) process.stdout.write(groupsCsv(groups));
+    else if (flags.json) process.stdout.write(JSON.stringify({ images: index.size, scanned, groups }, null, 2) + '\n');
+    else {
+      process.stdout.write(`${groups.length} reprint groups among ${index.size} images (${scanned} compared just now)\n`);
+      for (const [i, g] of groups.entries()) {
+        process.stdout.write(`group ${i + 1}: ${g.members.length} images\n`);
+        for (const m of g.members) process.stdout.write(`  ${m.label ?? m.id} (${m.manifestLabel ?? m.manifestId ?? ''})  ${m.canvasId ?? m.id}#xywh=${xywh(m.region)}\n`);
+      }
+    }
+  } finally {
+    index.close();
+  }
+}
+
+function imageFiles(dirs: string[]): string[] {
+  return dirs.flatMap((d) => {
+    if (!existsSync(d) || !statSync(d).isDirectory()) throw new CliError(`--images ${d}: not a folder`);
+    return readdirSync(d)
+      .filter((f) => IMAGE_FILE.test(f))
+      .sort()
+      .map((f) => path.join(d, f));
+  });
+}
+
+async function train(flags: TrainFlags, config: RepriseConfig): Promise<void> {
+  requireLocalFeatures();
+  const branches = positive(flags.branches, 'branches', DEFAULT_TRAIN.branches, 256);
+  const options = { ...DEFAULT_TRAIN, branches, leaves: branches, seed: positive(flags.seed, 'seed', DEFAULT_TRAIN.seed, 2 ** 31) };
+  const sets: Uint8Array[] = [];
+  const started = performance.now();
+  if (flags.images?.length) {
+    // More keypoints per image than indexing keeps: training wants many descriptors.
+    for (const file of imageFiles(flags.images)) {
+      const f = await extractFeatures(readFileSync(file), { ...DEFAULT_EXTRACT, maxKeypoints: 500 }).catch(() => undefined);
+      if (f && !f.empty) sets.push(f.descriptors);
+    }
+  } else {
+    const index = openReprintIndex(config.dataDir);
+    try {
+      for (const d of index.allDescriptors()) sets.push(d);
+    } finally {
+      index.close();
+    }
+  }
+  let vocabulary;
+  try {
+    vocabulary = trainVocabulary(sets, options);
+  } catch (err) {
+    if (err instanceof RangeError) throw new CliError(err.message);
+    throw err;
+  }
+  const out = flags.out ?? path.join(reprintIndexDir(config.dataDir), 'vocabulary.rpvoc');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, vocabulary.toBytes());
+  process.stdout.write(
+    `trained ${vocabulary.size} words on ${sets.length} images in ${((performance.now() - started) / 1000).toFixed(1)} s: ${out} (${vocabulary.toBytes().length} bytes, id ${vocabulary.id})\n` +
+      (flags.out ? '' : 'The reprint index re-assigns its words from the stored descriptors the next time it opens.\n'),
+  );
+}
+
+export function registerReprints(program: Command): void {
+  const reprints = withConfigOptions(program.command('reprints'))
+    .description('find reprints of a photograph (an indexed item, an image file or URL), or every group of reprints with --all')
+    .argument('[target]', 'an item id, an image file, or an http(s) image URL')
+    .option('--all', 'list groups of reprints across every harvested collection (compares images added since the last run)')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .option('--limit <n>', 'hits at most (default 20)')
+    .option('--min-inliers <n>', `geometrically consistent matches a reprint needs (default ${DEFAULT_MIN_INLIERS}, calibrated)`)
+    .option('--shortlist <n>', 'candidates verified per query (default 50)')
+    .addHelpText('after', `
+Examples:
+  reprise reprints photo.jpg
+  reprise reprints https://example.org/iiif/img1/full/!640,640/0/default.jpg --json
+  reprise reprints 3f2a…            (an item id from search results)
+  reprise reprints --all --csv > reprints.csv
+  reprise reprints train            (a vocabulary learned from this collection)`)
+    .action(async (target: string | undefined, flags: ReprintsFlags) => {
+      const config = loadConfig({ file: flags.config, overrides: { dataDir: flags.dataDir } });
+      requireLocalFeatures();
+      if (flags.json && flags.csv) throw new CliError('choose one of --json and --csv');
+      if (flags.all) {
+        if (target) throw new CliError('--all takes no target');
+        return allGroups(flags, config);
+      }
+      if (!target) throw new CliError('give an item id, an image file or an image URL, or --all');
+      return findReprints(target, flags, config);
+    });
+  withConfigOptions(reprints.command('train'))
+    .description('learn the visual vocabulary from this collection (or from folders of images) instead of the shipped default')
+    .option('--images <dir...>', 'learn from the images in these folders instead of the indexed collection')
+    .option('--out <file>', 'write the vocabulary here (default: dataDir/reprints/vocabulary.rpvoc, which the index then uses)')
+    .option('--branches <n>', `coarse clusters; the vocabulary has branches² words (default ${DEFAULT_TRAIN.branches})`)
+    .option('--seed <n>', 'k-means seed')
+    .action(async (flags: TrainFlags) => {
+      const config = loadConfig({ file: flags.config, overrides: { dataDir: flags.dataDir } });
+      await train(flags, config);
+    });
+}

@@ -1,0 +1,152 @@
+/**
+ * Reprint search for the API: the same query inputs as image search (an upload, a URL, an Image
+ * API request, a box on an indexed canvas) plus an indexed item, answered by the reprint index
+ * (reprints/, store/reprints/). Query coordinates are reported in the query canvas when the query
+ * is on a canvas, so a viewer can outline the match on both images.
+ */
+import { openReprintIndex } from '../harvester/feature-stage.ts';
+import type { IndexedRecord } from '../harvester/stage.ts';
+import { extractFeatures, FeatureInputError, LocalFeaturesUnavailableError, type RawPixels } from '../models/local-features/index.ts';
+import { ReprintService, UnknownItemError, type CoordinateSpace, type ReprintHit } from '../reprints/index.ts';
+import type { ReprintIndex } from '../store/reprints/index.ts';
+import { findCanvas, type StoreCall } from './canvas-lookup.ts';
+import { parseXywh, XywhError } from './iiif-requests.ts';
+import { invalidParams, notFound, Problem } from './problems.ts';
+import type { QueryImage, QueryImages } from './query-image.ts';
+import type { ImageSource } from './search-service.ts';
+
+export type ReprintSource = ImageSource | { kind: 'item'; id: string };
+
+export interface ReprintOptions {
+  limit: number;
+  minInliers: number;
+}
+
+export interface ReprintPage {
+  hits: Array<{
+    id: string;
+    canvas: { id?: string; label?: string };
+    manifest: { id?: string; url?: string; label?: string };
+    collections: string[];
+    confidence: number;
+    inliers: number;
+    region: ReprintHit['region'];
+    queryRegion: ReprintHit['queryRegion'];
+    transform: ReprintHit['transform'];
+  }>;
+  /** The query canvas, when the query was an indexed item or a box on a canvas (queryRegion is in its coordinates). */
+  queryCanvas?: string;
+}
+
+const shape = (h: ReprintHit): ReprintPage['hits'][number] => ({
+  id: h.id,
+  canvas: { id: h.item.canvasId, label: h.item.label },
+  manifest: { id: h.item.manifestId, url: h.item.manifestUrl, label: h.item.manifestLabel },
+  collections: h.item.collections ?? [],
+  confidence: h.confidence,
+  inliers: h.inliers,
+  region: h.region,
+  queryRegion: h.queryRegion,
+  transform: h.transform,
+});
+
+/** The part of the query image to match: the region when one was given, the whole image otherwise. */
+function regionPixels(query: QueryImage): RawPixels & { width: number; height: number } {
+  const { image, region } = query;
+  const pixels: RawPixels = { data: image.data, width: image.width, height: image.height, channels: image.channels };
+  if (!region) return pixels;
+  const channels = pixels.channels;
+  const out = new Uint8Array(region.w * region.h * channels);
+  for (let y = 0; y < region.h; y++) {
+    const from = ((region.y + y) * image.width + region.x) * channels;
+    out.set(image.data.subarray(from, from + region.w * channels), y * region.w * channels);
+  }
+  return { data: out, width: region.w, height: region.h, channels };
+}
+
+export class ReprintSearch {
+  private index?: ReprintIndex;
+  private service?: ReprintService;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly call: StoreCall,
+    private readonly images: QueryImages,
+  ) {}
+
+  /** Opened on first use: loading the inverted file reads every image's words. */
+  private reprints(): ReprintService {
+    if (!this.service) {
+      try {
+        this.index = openReprintIndex(this.dataDir);
+      } catch (err) {
+        if (err instanceof LocalFeaturesUnavailableError) throw new Problem('store-unavailable', err.message);
+        throw err;
+      }
+      this.service = new ReprintService(this.index);
+    }
+    return this.service;
+  }
+
+  async find(source: ReprintSource, options: ReprintOptions): Promise<ReprintPage> {
+    const service = this.reprints();
+    try {
+      if (source.kind === 'item') {
+        const image = service.index.image(source.id);
+        if (!image) throw notFound(`no item with the id ${JSON.stringify(source.id)} in the reprint index (features are extracted while harvesting)`);
+        return { hits: service.searchItem(source.id, options).map(shape), ...(image.item.canvasId ? { queryCanvas: image.item.canvasId } : {}) };
+      }
+      const { query, space, exclude, canvas } = await this.queryImage(source);
+      const pixels = regionPixels(query);
+      const features = await extractFeatures(pixels);
+      if (features.empty) throw new Problem('unprocessable-image', `nothing in this image can be matched (${features.empty})`);
+      const hits = service.search(features, { ...options, ...(exclude ? { excludeId: exclude } : {}) }, space(pixels.width, pixels.height));
+      return { hits: hits.map(shape), ...(canvas ? { queryCanvas: canvas } : {}) };
+    } catch (err) {
+      if (err instanceof UnknownItemError) throw notFound(err.message);
+      if (err instanceof FeatureInputError) throw new Problem('unprocessable-image', err.message);
+      if (err instanceof LocalFeaturesUnavailableError) throw new Problem('store-unavailable', err.message);
+      throw err;
+    }
+  }
+
+  private async queryImage(
+    source: ImageSource,
+  ): Promise<{ query: QueryImage; space: (width: number, height: number) => CoordinateSpace; exclude?: string; canvas?: string }> {
+    const identity = () => ({ scaleX: 1, scaleY: 1 });
+    switch (source.kind) {
+      case 'upload':
+        return { query: await this.images.fromUpload(source.bytes), space: identity };
+      case 'url':
+        return { query: await this.images.fromUrl(source.url), space: identity };
+      case 'iiif':
+        return { query: await this.images.fromImageApi(source.url), space: identity };
+      case 'canvas': {
+        const item = await findCanvas(this.call, source.canvas, source.manifest);
+        if (!item) throw notFound(`no indexed canvas has the id ${JSON.stringify(source.canvas)}` + (source.manifest === undefined ? '; if it is indexed, give its manifest too ("manifest")' : ''));
+        const record = item.record as Partial<IndexedRecord>;
+        let box;
+        try {
+          box = parseXywh(source.xywh, { width: record.width, height: record.height });
+        } catch (err) {
+          if (err instanceof XywhError) throw invalidParams([{ name: 'xywh', in: 'body', reason: err.message }]);
+          throw err;
+        }
+        const query = await this.images.fromCanvasBox(record, box);
+        // The pixels matched are the box: their coordinates map back onto the canvas.
+        return {
+          query,
+          space: (width, height) => ({ scaleX: box.w / width, scaleY: box.h / height, offsetX: box.x, offsetY: box.y }),
+          exclude: item.id,
+          canvas: source.canvas,
+        };
+      }
+    }
+  }
+
+  close(): void {
+    this.index?.close();
+    this.index = undefined;
+    this.service = undefined;
+  }
+}

@@ -1,0 +1,138 @@
+import type { Router } from 'express';
+import { z } from 'zod';
+import type { ApiConfig } from '../../config/schema.ts';
+import { DEFAULT_MIN_INLIERS } from '../../models/local-features/verify.ts';
+import { imageOrJsonBody } from '../middleware/body.ts';
+import { validate } from '../middleware/validate.ts';
+import { QueryImages } from '../query-image.ts';
+import { ReprintSearch, type ReprintSource } from '../reprint-search.ts';
+import { itemId, type Schemas } from '../schemas.ts';
+import type { RouteContext } from './context.ts';
+import { UPLOAD_FIELD } from './image-search.ts';
+
+const MAX_REPRINT_HITS = 100;
+
+const reprintOptions = z.strictObject({
+  limit: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_REPRINT_HITS, `must be at most ${MAX_REPRINT_HITS}`)
+    .default(20)
+    .describe(`Hits at most, 1 to ${MAX_REPRINT_HITS}.`),
+  minInliers: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(4, 'must be at least 4')
+    .max(10_000, 'must be at most 10000')
+    .default(DEFAULT_MIN_INLIERS)
+    .describe(`Geometrically consistent keypoint matches a reprint needs (default ${DEFAULT_MIN_INLIERS}, calibrated so that different photographs stay below it).`),
+});
+
+const reprintBody = (schemas: Schemas) => z.union([z.strictObject({ item: itemId.describe('An indexed item: its reprints elsewhere.') }), schemas.imageSource]);
+
+const box = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() });
+const reprintPage = z.object({
+  hits: z.array(
+    z.object({
+      id: z.string().describe('Item id of the canvas that holds the same photograph.'),
+      canvas: z.object({ id: z.string().optional(), label: z.string().optional() }),
+      manifest: z.object({ id: z.string().optional(), url: z.string().optional(), label: z.string().optional() }),
+      collections: z.array(z.string()),
+      confidence: z.number().min(0).max(1).describe('How sure the match is, 0–1, from the inlier count (calibrated by eval:reprints).'),
+      inliers: z.number().int().describe('Geometrically consistent keypoint matches.'),
+      region: box.describe("The matched part of the hit, in the hit's canvas coordinates (xywh)."),
+      queryRegion: box.describe("The matched part of the query, in the query canvas's coordinates (xywh) for item and canvas queries, else in the query image's pixels."),
+      transform: z
+        .object({ scale: z.number(), rotation: z.number().describe('Degrees.'), tx: z.number(), ty: z.number(), matrix: z.array(z.number()).describe('Row-major 2×3 similarity, query → hit coordinates.') })
+        .describe('The similarity mapping query coordinates onto the hit.'),
+    }),
+  ),
+  queryCanvas: z.string().optional().describe('The query canvas, when the query was on one.'),
+});
+
+/** POST /reprints: the same photograph elsewhere, from an upload, a URL, an Image API region, a box on a canvas, or an indexed item. */
+export function reprintRoutes(router: Router, ctx: RouteContext): { close: () => Promise<void> } {
+  const query = validate({ query: reprintOptions });
+  const body = validate({ body: reprintBody(ctx.schemas) });
+  const images = new QueryImages({
+    http: ctx.config.harvest.http,
+    maxBytes: ctx.config.api.maxUploadBytes,
+    maxPixels: ctx.config.api.maxImagePixels,
+    longSide: ctx.config.harvest.imageSize,
+  });
+  const search = new ReprintSearch(ctx.config.dataDir, ctx.service.call, images);
+  router.post(
+    '/reprints',
+    ...ctx.guarded,
+    query,
+    imageOrJsonBody({ field: UPLOAD_FIELD, maxBytes: ctx.config.api.maxUploadBytes }),
+    (req, res, next) => (req.file ? next() : body(req, res, next)),
+    async (req, res) => {
+      const options = query.input(res).query;
+      let source: ReprintSource;
+      if (req.file) source = { kind: 'upload', bytes: req.file.buffer };
+      else {
+        const b = body.input(res).body;
+        source =
+          'item' in b
+            ? { kind: 'item', id: b.item }
+            : b.url !== undefined
+              ? { kind: 'url', url: b.url }
+              : b.iiif !== undefined
+                ? { kind: 'iiif', url: b.iiif }
+                : { kind: 'canvas', canvas: b.canvas!, xywh: b.xywh!, ...(b.manifest !== undefined ? { manifest: b.manifest } : {}) };
+      }
+      res.json(await search.find(source, options));
+    },
+  );
+  return {
+    close: async () => {
+      search.close();
+      await images.close();
+    },
+  };
+}
+
+/** The route's OpenAPI path item, for plugin/openapi.ts. */
+export function reprintPaths(schemas: Schemas, api: ApiConfig, errorStatuses: (...statuses: number[]) => Record<string, unknown>): Record<string, unknown> {
+  const json = (schema: z.ZodType, io: 'input' | 'output') => {
+    const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+    return rest;
+  };
+  const params = json(reprintOptions, 'input') as { properties: Record<string, Record<string, unknown>> };
+  return {
+    '/reprints': {
+      post: {
+        summary: 'Find reprints of a photograph',
+        description:
+          'Items that contain the same photograph as the query despite crops, re-toning, blur, halftone screens and rotation, ranked by geometrically consistent keypoint matches, ' +
+          'with the matched region in both images and the transform between them. The query is an upload (multipart field "image"), or a JSON body with "item" (an indexed item), ' +
+          '"url", "iiif", or "canvas" and "xywh" (a box on an indexed canvas: finds the photograph inside a page). Needs no model; needs the local-features binding (docs/reprints.md).',
+        operationId: 'findReprints',
+        parameters: Object.entries(params.properties).map(([name, s]) => {
+          const { description, ...rest } = s;
+          return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
+        }),
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                properties: { image: { type: 'string', contentMediaType: 'application/octet-stream', description: `An image file of at most ${api.maxUploadBytes} bytes and ${api.maxImagePixels} pixels.` } },
+                required: ['image'],
+                additionalProperties: false,
+              },
+            },
+            'application/json': { schema: json(reprintBody(schemas), 'input') },
+          },
+        },
+        responses: {
+          200: { description: 'Reprints, most matches first.', content: { 'application/json': { schema: json(reprintPage, 'output') } } },
+          ...errorStatuses(400, 404, 413, 415, 422, 502, 503, 504),
+        },
+      },
+    },
+  };
+}
