@@ -77,12 +77,13 @@ export function widgetRouter(options: WidgetRouterOptions = {}): Router {
   };
 
   const buildOnDemand: RequestHandler = (req, res, next) => {
-    const builder = options.build === false ? undefined : builders.get(req.path.replace(/^\//, ''));
+    const name = req.path.replace(/^\//, '');
+    const builder = options.build === false ? undefined : builders.get(name);
     if (!builder) return next();
-    ensure(req.path, builder).then(
+    ensure(name, builder).then(
       () => next(),
       (err: unknown) => {
-        log?.error({ err, bundle: req.path }, 'widget build failed');
+        log?.error({ err, bundle: name }, 'widget build failed');
         res
           .status(503)
           .type('application/problem+json')
