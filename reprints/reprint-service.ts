@@ -139,7 +139,8 @@ export class ReprintService {
           }
         }
         this.index.recordScan(doc, pairs);
-        options.onProgress?.(++done);
+        done++;
+        options.onProgress?.(done);
       }
     }
     return done;

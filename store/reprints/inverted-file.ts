@@ -83,7 +83,8 @@ export class InvertedFile {
     const norms = new Float32Array(maxDoc + 1);
     for (let w = 0; w < this.vocabularySize; w++) {
       const length = this.lengths[w]!;
-      const idf = length ? Math.log(n / length) : 0;
+      // Smoothed (1 + N/df): in a collection of one image, or for a word every image has, idf stays positive.
+      const idf = length ? Math.log(1 + n / length) : 0;
       this.idf[w] = idf;
       const list = this.postings[w];
       for (let i = 0; i < length; i++) {
@@ -139,7 +140,7 @@ function termCounts(words: Uint16Array): Map<number, number> {
 function topK(items: Candidate[], k: number): Candidate[] {
   if (items.length <= k) return items.sort((a, b) => b.score - a.score || a.doc - b.doc);
   // Threshold by a partial sort: sorting 100k touched documents for 50 would dominate the query.
-  const scores = Float32Array.from(items, (c) => c.score).sort();
+  const scores = Float64Array.from(items, (c) => c.score).sort();
   const cut = scores[scores.length - k]!;
   return items
     .filter((c) => c.score >= cut)
