@@ -99,6 +99,12 @@ export function widgetRouter(options: WidgetRouterOptions = {}): Router {
 
   // Bundle names carry no content hash: browsers revalidate (ETag) on every load.
   const noCache = { index: false, fallthrough: true, setHeaders: (res: express.Response) => res.setHeader('Cache-Control', 'no-cache') } as const;
+  // Portals load the bundle from this server: module scripts are fetched in CORS mode, so every
+  // origin may read these public files (no credentials are involved).
+  router.use('/widget', (_req, res, next) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    next();
+  });
   router.use('/widget/openseadragon', express.static(openSeadragonDir(), { index: false, fallthrough: true, maxAge: '1d' }));
   router.use('/widget', buildOnDemand, express.static(dist, noCache));
 

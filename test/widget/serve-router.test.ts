@@ -29,6 +29,7 @@ describe('widget router (viewer-widget/serve.ts)', function () {
     assert.equal(res.status, 200);
     assert.match(res.headers['content-type'] ?? '', /javascript/);
     assert.equal(res.headers['cache-control'], 'no-cache');
+    assert.equal(res.headers['access-control-allow-origin'], '*', 'portals on other origins load it as a module script');
     assert.match(res.text, /customElements/);
     assert.match(res.text, /reprise-search/);
     assert.ok(existsSync(path.join(dist, 'demo-openseadragon.js')));
