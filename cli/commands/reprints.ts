@@ -3,13 +3,25 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { loadConfig } from '../../config/index.ts';
 import type { RepriseConfig } from '../../config/schema.ts';
-import { openReprintIndex, reprintIndexDir } from '../../harvester/feature-stage.ts';
-import { createHttpClient } from '../../harvester/http/index.ts';
-import { DEFAULT_EXTRACT, DEFAULT_MIN_INLIERS, extractFeatures, FeatureInputError, LocalFeaturesUnavailableError, localFeatures } from '../../models/local-features/index.ts';
-import { DEFAULT_TRAIN, trainVocabulary } from '../../models/local-features/train-vocabulary.ts';
-import { ReprintService, UnknownItemError, type ReprintGroup, type ReprintHit } from '../../reprints/index.ts';
+import type { ReprintGroup, ReprintHit } from '../../reprints/index.ts';
 import { withConfigOptions } from '../options.ts';
-import { CliError, EXIT } from '../exit.ts';
+import { CliError } from '../exit.ts';
+
+// Loaded when a reprints command runs, not at start-up: OpenCV, SQLite and the vocabulary should not slow `reprise --help`.
+const load = async () => {
+  const [stage, features, training, reprints, http] = await Promise.all([
+    import('../../harvester/feature-stage.ts'),
+    import('../../models/local-features/index.ts'),
+    import('../../models/local-features/train-vocabulary.ts'),
+    import('../../reprints/index.ts'),
+    import('../../harvester/http/index.ts'),
+  ]);
+  return { ...stage, ...features, ...training, ...reprints, ...http };
+};
+type Loaded = Awaited<ReturnType<typeof load>>;
+
+/** Defaults repeated here so that --help needs no native code; a test checks they agree. */
+export const HELP_DEFAULTS = { minInliers: 10, branches: 128 };
 
 interface ReprintsFlags {
   config?: string;
@@ -41,11 +53,11 @@ function positive(value: string | undefined, name: string, fallback: number, max
 }
 
 /** The binding is needed by every subcommand: say how to build it rather than fail later. */
-function requireLocalFeatures(): void {
+function requireLocalFeatures(m: Loaded): void {
   try {
-    localFeatures();
+    m.localFeatures();
   } catch (err) {
-    if (err instanceof LocalFeaturesUnavailableError) throw new CliError(err.message);
+    if (err instanceof m.LocalFeaturesUnavailableError) throw new CliError(err.message);
     throw err;
   }
 }
@@ -72,9 +84,9 @@ function groupsCsv(groups: ReprintGroup[]): string {
   return rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
 
-async function queryBytes(target: string, config: RepriseConfig): Promise<Buffer> {
+async function queryBytes(m: Loaded, target: string, config: RepriseConfig): Promise<Buffer> {
   if (/^https?:\/\//i.test(target)) {
-    const http = createHttpClient({ ...config.harvest.http, retries: 0 });
+    const http = m.createHttpClient({ ...config.harvest.http, retries: 0 });
     try {
       const result = await http.fetchImage(target);
       if (result.status !== 'ok') throw new CliError(`${target} answered 304 Not Modified to an unconditional request`);
@@ -89,29 +101,29 @@ async function queryBytes(target: string, config: RepriseConfig): Promise<Buffer
   return readFileSync(target);
 }
 
-async function findReprints(target: string, flags: ReprintsFlags, config: RepriseConfig): Promise<void> {
+async function findReprints(m: Loaded, target: string, flags: ReprintsFlags, config: RepriseConfig): Promise<void> {
   const options = {
     limit: positive(flags.limit, 'limit', 20, 1000),
-    minInliers: positive(flags.minInliers, 'min-inliers', DEFAULT_MIN_INLIERS, 10_000),
+    minInliers: positive(flags.minInliers, 'min-inliers', m.DEFAULT_MIN_INLIERS, 10_000),
     shortlist: positive(flags.shortlist, 'shortlist', 50, 1000),
   };
-  const index = openReprintIndex(config.dataDir);
+  const index = m.openReprintIndex(config.dataDir);
   try {
-    const service = new ReprintService(index);
+    const service = new m.ReprintService(index);
     let hits: ReprintHit[];
     if (index.has(target)) hits = service.searchItem(target, options);
     else if (/^https?:\/\//i.test(target) || existsSync(target)) {
       let features;
       try {
-        features = await extractFeatures(await queryBytes(target, config));
+        features = await m.extractFeatures(await queryBytes(m, target, config));
       } catch (err) {
-        if (err instanceof FeatureInputError) throw new CliError(`${target}: ${err.message}`);
+        if (err instanceof m.FeatureInputError) throw new CliError(`${target}: ${err.message}`);
         throw err;
       }
       if (features.empty) throw new CliError(`${target}: nothing to match (${features.empty})`);
       hits = service.search(features, options);
     } else {
-      throw new CliError(`"${target}" is neither an item in the reprint index (${index.size} items under ${reprintIndexDir(config.dataDir)}) nor an image file or http(s) URL`);
+      throw new CliError(`"${target}" is neither an item in the reprint index (${index.size} items under ${m.reprintIndexDir(config.dataDir)}) nor an image file or http(s) URL`);
     }
     if (flags.csv) process.stdout.write(hitsCsv(hits));
     else if (flags.json) process.stdout.write(JSON.stringify({ query: target, hits }, null, 2) + '\n');
@@ -125,18 +137,18 @@ async function findReprints(target: string, flags: ReprintsFlags, config: Repris
       }
     }
   } catch (err) {
-    if (err instanceof UnknownItemError) throw new CliError(err.message);
+    if (err instanceof m.UnknownItemError) throw new CliError(err.message);
     throw err;
   } finally {
     index.close();
   }
 }
 
-function allGroups(flags: ReprintsFlags, config: RepriseConfig): void {
-  const index = openReprintIndex(config.dataDir);
+function allGroups(m: Loaded, flags: ReprintsFlags, config: RepriseConfig): void {
+  const index = m.openReprintIndex(config.dataDir);
   try {
-    const service = new ReprintService(index);
-    const minInliers = positive(flags.minInliers, 'min-inliers', DEFAULT_MIN_INLIERS, 10_000);
+    const service = new m.ReprintService(index);
+    const minInliers = positive(flags.minInliers, 'min-inliers', m.DEFAULT_MIN_INLIERS, 10_000);
     const scanned = service.scan({ minInliers, shortlist: positive(flags.shortlist, 'shortlist', 50, 1000) });
     const groups = service.groups().map((g) => ({ ...g, pairs: g.pairs.filter((p) => p.inliers >= minInliers) }));
     if (flags.csv) process.stdout.write(groupsCsv(groups));
@@ -163,20 +175,20 @@ function imageFiles(dirs: string[]): string[] {
   });
 }
 
-async function train(flags: TrainFlags, config: RepriseConfig): Promise<void> {
-  requireLocalFeatures();
-  const branches = positive(flags.branches, 'branches', DEFAULT_TRAIN.branches, 256);
-  const options = { ...DEFAULT_TRAIN, branches, leaves: branches, seed: positive(flags.seed, 'seed', DEFAULT_TRAIN.seed, 2 ** 31) };
+async function train(m: Loaded, flags: TrainFlags, config: RepriseConfig): Promise<void> {
+  requireLocalFeatures(m);
+  const branches = positive(flags.branches, 'branches', m.DEFAULT_TRAIN.branches, 256);
+  const options = { ...m.DEFAULT_TRAIN, branches, leaves: branches, seed: positive(flags.seed, 'seed', m.DEFAULT_TRAIN.seed, 2 ** 31) };
   const sets: Uint8Array[] = [];
   const started = performance.now();
   if (flags.images?.length) {
     // More keypoints per image than indexing keeps: training wants many descriptors.
     for (const file of imageFiles(flags.images)) {
-      const f = await extractFeatures(readFileSync(file), { ...DEFAULT_EXTRACT, maxKeypoints: 500 }).catch(() => undefined);
+      const f = await m.extractFeatures(readFileSync(file), { ...m.DEFAULT_EXTRACT, maxKeypoints: 500 }).catch(() => undefined);
       if (f && !f.empty) sets.push(f.descriptors);
     }
   } else {
-    const index = openReprintIndex(config.dataDir);
+    const index = m.openReprintIndex(config.dataDir);
     try {
       for (const d of index.allDescriptors()) sets.push(d);
     } finally {
@@ -185,12 +197,12 @@ async function train(flags: TrainFlags, config: RepriseConfig): Promise<void> {
   }
   let vocabulary;
   try {
-    vocabulary = trainVocabulary(sets, options);
+    vocabulary = m.trainVocabulary(sets, options);
   } catch (err) {
     if (err instanceof RangeError) throw new CliError(err.message);
     throw err;
   }
-  const out = flags.out ?? path.join(reprintIndexDir(config.dataDir), 'vocabulary.rpvoc');
+  const out = flags.out ?? path.join(m.reprintIndexDir(config.dataDir), 'vocabulary.rpvoc');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, vocabulary.toBytes());
   process.stdout.write(
@@ -207,7 +219,7 @@ export function registerReprints(program: Command): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .option('--limit <n>', 'hits at most (default 20)')
-    .option('--min-inliers <n>', `geometrically consistent matches a reprint needs (default ${DEFAULT_MIN_INLIERS}, calibrated)`)
+    .option('--min-inliers <n>', `geometrically consistent matches a reprint needs (default ${HELP_DEFAULTS.minInliers}, calibrated)`)
     .option('--shortlist <n>', 'candidates verified per query (default 50)')
     .addHelpText('after', `
 Examples:
@@ -218,23 +230,24 @@ Examples:
   reprise reprints train            (a vocabulary learned from this collection)`)
     .action(async (target: string | undefined, flags: ReprintsFlags) => {
       const config = loadConfig({ file: flags.config, overrides: { dataDir: flags.dataDir } });
-      requireLocalFeatures();
+      const m = await load();
+      requireLocalFeatures(m);
       if (flags.json && flags.csv) throw new CliError('choose one of --json and --csv');
       if (flags.all) {
         if (target) throw new CliError('--all takes no target');
-        return allGroups(flags, config);
+        return allGroups(m, flags, config);
       }
       if (!target) throw new CliError('give an item id, an image file or an image URL, or --all');
-      return findReprints(target, flags, config);
+      return findReprints(m, target, flags, config);
     });
   withConfigOptions(reprints.command('train'))
     .description('learn the visual vocabulary from this collection (or from folders of images) instead of the shipped default')
     .option('--images <dir...>', 'learn from the images in these folders instead of the indexed collection')
     .option('--out <file>', 'write the vocabulary here (default: dataDir/reprints/vocabulary.rpvoc, which the index then uses)')
-    .option('--branches <n>', `coarse clusters; the vocabulary has branches² words (default ${DEFAULT_TRAIN.branches})`)
+    .option('--branches <n>', `coarse clusters; the vocabulary has branches² words (default ${HELP_DEFAULTS.branches})`)
     .option('--seed <n>', 'k-means seed')
     .action(async (flags: TrainFlags) => {
       const config = loadConfig({ file: flags.config, overrides: { dataDir: flags.dataDir } });
-      await train(flags, config);
+      await train(await load(), flags, config);
     });
 }
