@@ -6,6 +6,7 @@ import { registerModels } from './commands/models.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerReprints } from './commands/reprints.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerStart } from './commands/start.ts';
 import { CliError, EXIT } from './exit.ts';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerStart(program);
   registerHarvest(program);
   registerHarvestStatus(program);
   registerModels(program);
@@ -22,6 +24,7 @@ export function buildProgram(): Command {
   registerReprints(program);
   program.addHelpText('after', `
 Examples:
+  reprise start --images ./photographs
   reprise harvest https://example.org/iiif/collection.json
   reprise harvest-status --failures
   reprise models list

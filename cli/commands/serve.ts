@@ -11,7 +11,7 @@ import type { StoreSchema, VectorStore } from '../../store/types.ts';
 import { createLogger } from '../progress.ts';
 import { CliError, EXIT } from '../exit.ts';
 
-interface ServeFlags {
+export interface ServeFlags {
   host?: string;
   port?: string;
   config?: string;
@@ -30,6 +30,8 @@ export interface RunningServer {
   server: Server;
   encoders?: Encoders;
   store: VectorStore;
+  /** The harvests of the admin routes, and of `reprise start`. */
+  harvest: import('../../plugin/harvest-controller.ts').JournalHarvestController;
   /** Stops accepting requests, lets those in flight finish (at most SHUTDOWN_GRACE_MS), stops a running harvest, closes router, store and encoders. */
   close(): Promise<void>;
 }
@@ -75,7 +77,18 @@ async function storedSchema(config: RepriseConfig): Promise<StoreSchema | undefi
  * createSearchRouter mounted at /api, a harvest controller for the admin routes. Exported for
  * benchmarks and tests that run the server in a process of their own.
  */
-export async function startServer(config: RepriseConfig, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+export interface StartServerOptions {
+  logger?: Logger;
+  /** A folder of images published beside the API as IIIF (publisher/), at /iiif/collection.json. */
+  images?: string;
+  /**
+   * Serve even with no model and no index yet (an empty index until a harvest with a model
+   * fills it), instead of refusing: `reprise start` harvests into the server it starts.
+   */
+  allowEmptyIndex?: boolean;
+}
+
+export async function startServer(config: RepriseConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log.level);
   // Loaded here, not at start-up: onnxruntime and express are heavy and --help or a config error should not wait for them.
   const { loadEncoders, modelFolder, ModelFolderError } = await import('../../models/index.ts');
@@ -104,14 +117,18 @@ export async function startServer(config: RepriseConfig, opts: { logger?: Logger
   let store: VectorStore | undefined;
   try {
     const schema = encoders ? { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim } : await storedSchema(config);
-    if (!schema) {
+    if (schema) {
+      store = await openStore(config.store, config.dataDir, schema);
+    } else if (opts.allowEmptyIndex) {
+      const { EmptyStore } = await import('../../store/empty-store.ts');
+      store = new EmptyStore();
+    } else {
       throw new CliError(
         `nothing to serve: no model (${modelFolder(config.models, config.dataDir)}) and no index in ${config.store.kind === 'embedded' ? path.join(config.dataDir, 'index') : config.store.meilisearch.url}. ` +
           `Run "reprise models pull ${config.models.name}", then "reprise harvest <url>", then serve.`,
         EXIT.FATAL,
       );
     }
-    store = await openStore(config.store, config.dataDir, schema);
   } catch (err) {
     await encoders?.close();
     throw err;
@@ -133,6 +150,10 @@ export async function startServer(config: RepriseConfig, opts: { logger?: Logger
   app.use(API_MOUNT, router);
   // The widget bundles (/widget/) and the demo pages (/demo/): viewer-widget/serve.ts.
   app.use(widgetRouter({ logger: logger.child({ component: 'widget' }) }));
+  if (opts.images) {
+    const { createImageServer } = await import('../../publisher/index.ts');
+    app.use(createImageServer({ dir: opts.images }));
+  }
   app.get('/', (req, res) => {
     // A browser lands on the demo; API clients (Accept: application/json, or */*) get the description.
     if (req.accepts(['json', 'html']) === 'html') return res.redirect(303, '/demo/');
@@ -181,10 +202,11 @@ export async function startServer(config: RepriseConfig, opts: { logger?: Logger
       await encoders?.close();
     })());
 
-  return { url, server, encoders, store, close };
+  return { url, server, encoders, store, harvest, close };
 }
 
-export async function runServe(flags: ServeFlags): Promise<number> {
+/** Config overrides from the flags `serve` and `start` share. */
+export function listenOverrides(flags: ServeFlags): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
   if (flags.dataDir) overrides.dataDir = flags.dataDir;
   if (flags.host !== undefined) {
@@ -196,14 +218,19 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     if (!/^\d+$/.test(flags.port) || n > 65535) throw new CliError(`--port must be a whole number from 0 to 65535, got "${flags.port}"`, EXIT.FATAL);
     overrides['api.port'] = n;
   }
-  const config = loadConfig({ file: flags.config, overrides });
-  const logger = createLogger(config.log.level);
-  const running = await startServer(config, { logger });
+  return overrides;
+}
+
+/** The one JSON line (type "listening") that tells people and scripts where everything is. */
+export function logListening(logger: Logger, config: RepriseConfig, running: RunningServer): void {
   logger.info(
     { type: 'listening', url: running.url, api: `${running.url}${API_MOUNT}`, demo: `${running.url}/demo/`, admin: config.api.adminToken ? 'enabled' : 'disabled (no api.adminToken)' },
     `serving the search API at ${running.url}${API_MOUNT} (OpenAPI: ${running.url}${API_MOUNT}/openapi.json); demo at ${running.url}/demo/`,
   );
+}
 
+/** Serves until SIGINT or SIGTERM, then closes gracefully; a second signal exits at once. */
+export async function serveUntilSignal(running: RunningServer, logger: Logger): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.removeListener('SIGINT', stop);
@@ -222,6 +249,14 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   });
   logger.info({ type: 'stopped' }, 'stopped');
   return EXIT.OK;
+}
+
+export async function runServe(flags: ServeFlags): Promise<number> {
+  const config = loadConfig({ file: flags.config, overrides: listenOverrides(flags) });
+  const logger = createLogger(config.log.level);
+  const running = await startServer(config, { logger });
+  logListening(logger, config, running);
+  return serveUntilSignal(running, logger);
 }
 
 export function registerServe(program: Command): void {
