@@ -10,7 +10,7 @@ import {
   type MiradorPlugin,
   type MiradorState,
 } from 'mirador';
-import { visibleRegion } from './canvas-regions.ts';
+import { visibleRegion } from './visible-region.ts';
 import type { HitTarget } from './hit-target.ts';
 import { openHit, type OtherManifestMode } from './open-hit.ts';
 import { ReprisePanel } from './panel.ts';

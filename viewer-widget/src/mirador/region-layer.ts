@@ -6,7 +6,7 @@
 import { createElement as h, useEffect, useRef, useState, type PointerEvent as ReactPointerEvent, type ReactNode } from 'react';
 import { useTranslation, type CanvasWorld, type OsdViewer } from 'mirador';
 import { boxFromCorners, canvasToWorld, elementToWorld, pad, worldToElement, type Box } from './geometry.ts';
-import { placements, rectToBox, regionOnCanvases } from './canvas-regions.ts';
+import { placements, rectToBox, regionOnCanvases } from './canvas-world.ts';
 import type { CanvasRegion } from './state.ts';
 
 export interface RegionLayerProps {
