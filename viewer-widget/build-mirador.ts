@@ -43,7 +43,7 @@ async function fingerprint(files: string[], root: string): Promise<Stamp['inputs
   const entries = await Promise.all(
     files.map(async (f) => {
       const s = await stat(path.resolve(root, f));
-      return [f, [s.size, s.mtimeMs]] as const;
+      return [f, [s.size, s.mtimeMs]] as [string, [number, number]];
     }),
   );
   return Object.fromEntries(entries);
