@@ -231,6 +231,26 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
     await screenshot(page, 'mirador-hit-region');
   });
 
+  it('draws from the keyboard: the tool takes focus, Enter searches the part in view, Escape cancels', async () => {
+    await openMirador();
+    const [win] = await windows();
+    const size = await canvasSize(win!.manifestId, win!.canvasId!);
+    const tool = page.locator('.reprise-draw-region');
+    await tool.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.activeElement && document.activeElement.classList.contains('reprise-draw-surface')`);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(`document.querySelectorAll('.reprise-draw-surface').length === 0`);
+    assert.equal(await tool.getAttribute('aria-pressed'), 'false');
+    await page.waitForFunction(`document.activeElement && document.activeElement.classList.contains('reprise-draw-region')`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.activeElement && document.activeElement.classList.contains('reprise-draw-surface')`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`window.__events.some((e) => e.type === 'reprise-results' && e.detail.query.kind === 'region')`);
+    const query = (await regionResults())[0]!.detail.query as RegionQueryJson;
+    assert.equal(query.xywh, `0,0,${size.width},${size.height}`, 'the whole canvas is in view at home zoom');
+  });
+
   it('speaks French with lang=fr', async () => {
     await openMirador('?lang=fr&panel=closed');
     await openPanel('Recherche visuelle');

@@ -107,6 +107,14 @@ export function ReprisePanel(props: PanelProps): ReactNode {
     searchRegion(drawn);
   }, [drawn, searchRegion]);
 
+  // When drawing ends (a box, Enter or Escape) the surface that had focus is gone: focus returns to the tool.
+  const drawButton = useRef<HTMLButtonElement | null>(null);
+  const wasDrawing = useRef(drawing);
+  useEffect(() => {
+    if (wasDrawing.current && !drawing && (!document.activeElement || document.activeElement === document.body)) drawButton.current?.focus();
+    wasDrawing.current = drawing;
+  }, [drawing]);
+
   // Leaving the panel leaves the viewer as it was.
   useEffect(() => () => setDrawing(false), [setDrawing]);
 
@@ -127,6 +135,7 @@ export function ReprisePanel(props: PanelProps): ReactNode {
     h(
       Button,
       {
+        ref: drawButton,
         size: 'small',
         startIcon: h(HighlightAltIcon),
         variant: drawing ? 'contained' : 'text',

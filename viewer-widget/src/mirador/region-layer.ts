@@ -3,7 +3,7 @@
  * and, while the drawing tool is on, a surface to drag a box on. Pixel boxes become world boxes
  * through the viewer's bounds, then canvas regions through the canvas world Mirador passes in.
  */
-import { createElement as h, useEffect, useRef, useState, type PointerEvent as ReactPointerEvent, type ReactNode } from 'react';
+import { createElement as h, useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type PointerEvent as ReactPointerEvent, type ReactNode } from 'react';
 import { useTranslation, type CanvasWorld, type OsdViewer } from 'mirador';
 import { boxFromCorners, canvasToWorld, elementToWorld, pad, worldToElement, type Box } from './geometry.ts';
 import { placements, rectToBox, regionOnCanvases } from './canvas-world.ts';
@@ -107,6 +107,8 @@ export function RegionLayer(props: RegionLayerProps): ReactNode {
   const { t } = useTranslation();
   useViewportTick(viewer);
   useFitToHighlight(viewer, canvasWorld, highlight);
+  // Stable, so that React calls it when the surface appears, not on every render.
+  const focusOnMount = useCallback((el: HTMLDivElement | null) => el?.focus({ preventScroll: true }), []);
   const [drag, setDrag] = useState<{ x0: number; y0: number; x1: number; y1: number } | undefined>();
 
   useEffect(() => {
@@ -161,6 +163,17 @@ export function RegionLayer(props: RegionLayerProps): ReactNode {
           key: 'surface',
           className: 'reprise-draw-surface',
           title: t('repriseDrawingOverlay'),
+          'aria-label': t('repriseDrawingOverlay'),
+          role: 'application',
+          tabIndex: 0,
+          // Focused when drawing starts, so that the keyboard route (Enter: the part in view) works at once.
+          ref: focusOnMount,
+          onKeyDown: (e: ReactKeyboardEvent<HTMLDivElement>) => {
+            if (e.key !== 'Enter') return;
+            e.preventDefault();
+            const region = regionOnCanvases(bounds, canvasWorld);
+            if (region) regionDrawn(region);
+          },
           style: { position: 'absolute', inset: 0, cursor: 'crosshair', zIndex: 2, pointerEvents: 'auto', touchAction: 'none', background: 'rgba(0,0,0,0.08)' },
           onPointerDown: (e: ReactPointerEvent<HTMLDivElement>) => {
             e.stopPropagation();
