@@ -72,6 +72,8 @@ export function ReprisePanel(props: PanelProps): ReactNode {
     [manifestId],
   );
 
+  const drawnRef = useRef(drawn);
+  drawnRef.current = drawn;
   useEffect(() => {
     const el = element.current;
     if (!el) return undefined;
@@ -95,9 +97,6 @@ export function ReprisePanel(props: PanelProps): ReactNode {
       el.removeEventListener('reprise-results', onResults);
     };
   }, [openHitIn, otherManifest, clearQueryOutline, definition]);
-
-  const drawnRef = useRef(drawn);
-  drawnRef.current = drawn;
 
   // A box drawn over the viewer (by the layer in region-layer.ts) runs as soon as it lands.
   const lastSerial = useRef(drawn?.serial ?? 0);
