@@ -148,14 +148,14 @@ describe('docs/widget-embedding.md examples (another origin, Chromium)', functio
     }
   });
 
-  it('lets a listed origin load the modules under /widget/ (module scripts are fetched with CORS)', async () => {
+  it('lets another origin load the modules under /widget/ (module scripts are fetched with CORS)', async () => {
     for (const bundle of ['reprise-widget.js', 'reprise-mirador.js']) {
       const res = await fetch(`${server.url}/widget/${bundle}`, { headers: { Origin: portalUrl } });
       assert.equal(res.status, 200, bundle);
-      assert.equal(
-        res.headers.get('access-control-allow-origin'),
-        portalUrl,
-        `GET /widget/${bundle} from ${portalUrl} (listed in api.corsOrigins) needs Access-Control-Allow-Origin, else <script type="module"> and import() refuse it`,
+      const allowed = res.headers.get('access-control-allow-origin');
+      assert.ok(
+        allowed === '*' || allowed === portalUrl,
+        `GET /widget/${bundle} from ${portalUrl} needs Access-Control-Allow-Origin (got ${allowed}), else <script type="module"> and import() refuse it`,
       );
       await res.arrayBuffer();
     }
