@@ -46,10 +46,13 @@ export function itemFields(itemId: string, record: IndexedRecord): ItemFields {
 /**
  * The harvester's stage once encoders and a store are configured: embeds each batch of
  * decoded canvases with the image tower and upserts them. Upserts replace by id, so a
- * batch sent again after a crash changes nothing.
+ * batch sent again after a crash changes nothing. The pipeline may hand over the next batch
+ * while this one is being stored: batches are embedded one at a time, in the order they came.
  */
 export class EmbeddingStage implements IndexStage {
   readonly id: string;
+  /** The last embedding queued: two inferences at once would only fight over the same cores and memory. */
+  private encoding: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly encoders: Encoders,
@@ -74,8 +77,14 @@ export class EmbeddingStage implements IndexStage {
     return outcomes;
   }
 
+  private embed(items: HarvestedItem[]): Promise<Array<Float32Array | Error>> {
+    const embedded = this.encoding.then(() => this.embedNow(items));
+    this.encoding = embedded.catch(() => {});
+    return embedded;
+  }
+
   /** One batch call; when it fails, item by item, so one bad canvas does not fail its neighbours. */
-  private async embed(items: HarvestedItem[]): Promise<Array<Float32Array | Error>> {
+  private async embedNow(items: HarvestedItem[]): Promise<Array<Float32Array | Error>> {
     const inputs = items.map((item) => ({ data: item.image.data, width: item.image.width, height: item.image.height, channels: 3 as const }));
     try {
       return await this.encoders.image.embed(inputs);

@@ -2,7 +2,7 @@ import type { HarvestConfig } from '../config/schema.ts';
 import type { HttpClient } from './http/types.ts';
 import { HarvestHttpError } from './http/errors.ts';
 import type { CanvasRow, Journal } from './journal/journal.ts';
-import type { HarvestedItem, IndexStage, IndexedRecord } from './stage.ts';
+import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
 import type { HarvestEventListener, HarvestSummary } from './events.ts';
 import { decodeImage, ImageDecodeError } from './image/decode.ts';
 import type { ImageCache } from './image-cache.ts';
@@ -23,16 +23,26 @@ export interface ImagePipelineContext {
 const MAX_FAILURES_KEPT = 1000;
 
 /**
+ * Batches inside the stage at once. Two let one batch's store writes (and reprint feature
+ * extraction, when composed) run while the next batch is being embedded, instead of leaving
+ * the encoder idle between batches; stages that must not run two things at once serialise
+ * that part themselves (EmbeddingStage embeds one batch at a time).
+ */
+const STAGE_DEPTH = 2;
+
+/**
  * Fetch → decode → index for every canvas the journal says needs work. Fetches run
  * up to the HTTP concurrency, decodes up to the decode concurrency, and the stage gets
- * batches one at a time; each step is committed to the journal as it completes, so a
- * killed run resumes where it stopped.
+ * batches in order, up to STAGE_DEPTH at once; each step is committed to the journal as it
+ * completes (batches in the order they were handed over), so a killed run resumes where it
+ * stopped.
  */
 export class ImagePipeline {
   private readonly fetchSlots: Semaphore;
   private readonly decodeSlots: Semaphore;
+  private readonly stageSlots = new Semaphore(STAGE_DEPTH);
   private batch: Array<{ item: HarvestedItem; downloaded: boolean }> = [];
-  private flushing: Promise<void> = Promise.resolve();
+  private committed: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: ImagePipelineContext) {
     // A few more tasks than connections keep the decoder busy while responses arrive.
@@ -136,23 +146,29 @@ export class ImagePipeline {
     if (this.batch.length >= this.ctx.config.batchSize) await this.flush();
   }
 
-  /** Hands the current batch to the stage; batches go one at a time and in order. */
+  /**
+   * Hands the current batch to the stage as soon as a stage slot is free; resolves once the
+   * batch is committed. Results are committed in the order batches were handed over.
+   */
   private flush(): Promise<void> {
-    const items = this.batch;
+    const entries = this.batch;
     this.batch = [];
-    if (!items.length) return this.flushing;
-    this.flushing = this.flushing.then(() => this.indexBatch(items));
-    return this.flushing;
+    if (!entries.length) return this.committed;
+    const outcomes = this.stageSlots.run(() => this.indexBatch(entries.map((e) => e.item)));
+    this.committed = this.committed.then(() => outcomes).then((o) => this.commit(entries, o));
+    return this.committed;
   }
 
-  private async indexBatch(entries: Array<{ item: HarvestedItem; downloaded: boolean }>): Promise<void> {
-    const items = entries.map((e) => e.item);
-    let outcomes;
+  private async indexBatch(items: HarvestedItem[]): Promise<StageOutcome[]> {
     try {
-      outcomes = await this.ctx.stage.index(items);
+      return await this.ctx.stage.index(items);
     } catch (err) {
-      outcomes = items.map((item) => ({ itemId: item.itemId, ok: false as const, reason: `indexing failed: ${(err as Error).message}` }));
+      return items.map((item) => ({ itemId: item.itemId, ok: false as const, reason: `indexing failed: ${(err as Error).message}` }));
     }
+  }
+
+  private commit(entries: Array<{ item: HarvestedItem; downloaded: boolean }>, outcomes: StageOutcome[]): void {
+    const items = entries.map((e) => e.item);
     const byId = new Map(entries.map((e) => [e.item.itemId, e]));
     const done = [];
     for (const outcome of outcomes) {
