@@ -100,7 +100,7 @@ export class ReprintService {
     for (const candidate of this.index.candidates(words, shortlist, exclude)) {
       const features = this.index.features(candidate.doc);
       if (!features) continue;
-      const match = verifyPair(query, features, this.verify);
+      const match = verifyPair(query, features, this.verify, minInliers);
       if (match && match.inliers >= minInliers) out.push({ doc: candidate.doc, match, score: candidate.score });
     }
     return out.sort((x, y) => y.match.inliers - x.match.inliers || y.score - x.score);

@@ -95,11 +95,18 @@ function distinctPositions(keypoints: Float32Array, indices: Int32Array, offset:
  * Matches two images' local features: ratio test, one match per candidate keypoint, similarity
  * RANSAC. Undefined when no plausible transform exists; the caller decides on the inlier count.
  */
-export function verifyPair(query: VerifiableFeatures, candidate: VerifiableFeatures, options: VerifyOptions = DEFAULT_VERIFY): PairMatch | undefined {
+export function verifyPair(
+  query: VerifiableFeatures,
+  candidate: VerifiableFeatures,
+  options: VerifyOptions = DEFAULT_VERIFY,
+  /** Pairs with fewer ratio-test matches cannot reach the caller's threshold: RANSAC is skipped for them. */
+  minMatches = 3,
+): PairMatch | undefined {
   if (query.descriptors.length === 0 || candidate.descriptors.length === 0) return undefined;
   const result = localFeatures().verify(query.keypoints, query.descriptors, candidate.keypoints, candidate.descriptors, {
     ratio: options.ratio,
     ransacThreshold: options.ransacThreshold,
+    minMatches,
   });
   if (!result.transform || result.inliers < 3) return undefined;
   const t = result.transform;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { localFeatures, localFeaturesAvailable } from './native.ts';
 import { DESCRIPTOR_BYTES } from './types.ts';
 
 const MAGIC = 'RPRVOC01';
@@ -79,8 +80,13 @@ export class Vocabulary {
     return out;
   }
 
-  /** The word of each descriptor (128 bytes each). */
+  /** The word of each descriptor (128 bytes each): natively when the binding is built, the same result in JavaScript otherwise. */
   assign(descriptors: Uint8Array): Uint16Array {
+    if (localFeaturesAvailable()) return localFeatures().assign(descriptors, this.coarse, this.fine, this.branches, this.leaves);
+    return this.assignInJavaScript(descriptors);
+  }
+
+  assignInJavaScript(descriptors: Uint8Array): Uint16Array {
     const n = descriptors.length / DESCRIPTOR_BYTES;
     const words = new Uint16Array(n);
     for (let i = 0; i < n; i++) {

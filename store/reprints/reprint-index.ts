@@ -35,6 +35,8 @@ export interface ReprintEntry {
   imageHash?: string;
   item: ReprintItem;
   features: ImageFeatures;
+  /** The descriptors' words in this index's vocabulary, when the caller has them already (bulk loads); assigned otherwise. */
+  words?: Uint16Array;
 }
 
 export interface IndexedImage {
@@ -150,7 +152,7 @@ export class ReprintIndex {
           removed.push({ doc: old.doc, words: decodeWords(old.words) });
         }
         const f = entry.features;
-        const words = f.empty ? new Uint16Array(0) : this.vocabulary.assign(f.descriptors);
+        const words = f.empty ? new Uint16Array(0) : (entry.words ?? this.vocabulary.assign(f.descriptors));
         const info = insert.run(
           entry.id,
           entry.imageHash ?? null,

@@ -141,6 +141,11 @@ describe('reprints: the reprint index and the service over it', function () {
     index.close();
   });
 
+  it('assigns the same words natively as in JavaScript', () => {
+    const vocabulary = loadDefaultVocabulary();
+    for (const f of features.values()) assert.deepEqual(vocabulary.assign(f.descriptors), vocabulary.assignInJavaScript(f.descriptors));
+  });
+
   it('refuses a corrupt vocabulary file with a way out', () => {
     assert.throws(() => Vocabulary.fromBytes(new Uint8Array(40)), /not a Reprise vocabulary.*reprise reprints train/);
     const bytes = loadDefaultVocabulary().toBytes();

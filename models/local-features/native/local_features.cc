@@ -9,6 +9,8 @@
 #include <opencv2/features2d.hpp>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -189,6 +191,8 @@ napi_value Verify(napi_env env, napi_callback_info info) {
   double threshold = NumberOption(env, options, "ransacThreshold", 5);
   int maxIterations = static_cast<int>(NumberOption(env, options, "maxIterations", 2000));
   double confidence = NumberOption(env, options, "confidence", 0.995);
+  // Below this many ratio-test matches no transform could be accepted: RANSAC is skipped (most candidates).
+  size_t minMatches = static_cast<size_t>(std::max(3.0, NumberOption(env, options, "minMatches", 3)));
 
   cv::Mat a = DescriptorMat(descA, "descriptorsA");
   cv::Mat b = DescriptorMat(descB, "descriptorsB");
@@ -221,7 +225,7 @@ napi_value Verify(napi_env env, napi_callback_info info) {
   std::vector<int32_t> pairs;
   napi_value transformValue;
   Check(env, napi_get_null(env, &transformValue), "null");
-  if (good.size() >= 3) {
+  if (good.size() >= minMatches) {
     std::vector<cv::Point2f> from, to;
     for (const auto& m : good) {
       from.emplace_back(kpA.data[m.queryIdx * 4], kpA.data[m.queryIdx * 4 + 1]);
@@ -270,6 +274,47 @@ napi_value Kmeans(napi_env env, napi_callback_info info) {
   return result;
 }
 
+int Nearest(const uint8_t* d, const uint8_t* centres, int count) {
+  int best = 0;
+  int bestDistance = INT32_MAX;
+  for (int c = 0; c < count; c++) {
+    const uint8_t* centre = centres + static_cast<size_t>(c) * kDims;
+    int distance = 0;
+    for (int k = 0; k < kDims; k++) {
+      int diff = static_cast<int>(d[k]) - static_cast<int>(centre[k]);
+      distance += diff * diff;
+    }
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = c;
+    }
+  }
+  return best;
+}
+
+// assign(descriptors: Uint8Array, coarse: Uint8Array, fine: Uint8Array, branches, leaves) → Uint16Array of words
+// (the two-level vocabulary of vocabulary.ts, same result as its JavaScript assign).
+napi_value Assign(napi_env env, napi_callback_info info) {
+  auto argv = Args(env, info, 5);
+  auto descriptors = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "descriptors");
+  auto coarse = TypedArg<uint8_t>(env, argv[1], napi_uint8_array, "coarse");
+  auto fine = TypedArg<uint8_t>(env, argv[2], napi_uint8_array, "fine");
+  int branches = static_cast<int>(NumberArg(env, argv[3], "branches"));
+  int leaves = static_cast<int>(NumberArg(env, argv[4], "leaves"));
+  if (descriptors.length % kDims != 0 || coarse.length != static_cast<size_t>(branches) * kDims ||
+      fine.length != static_cast<size_t>(branches) * leaves * kDims || branches * leaves > 65536)
+    throw JsError{"assign: descriptors or vocabulary have the wrong size"};
+  size_t n = descriptors.length / kDims;
+  std::vector<uint16_t> words(n);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* d = descriptors.data + i * kDims;
+    int branch = Nearest(d, coarse.data, branches);
+    int leaf = Nearest(d, fine.data + static_cast<size_t>(branch) * leaves * kDims, leaves);
+    words[i] = static_cast<uint16_t>(branch * leaves + leaf);
+  }
+  return NewTyped(env, napi_uint16_array, words.data(), words.size());
+}
+
 napi_value Version(napi_env env, napi_callback_info) {
   napi_value out;
   Check(env, napi_create_string_utf8(env, CV_VERSION, NAPI_AUTO_LENGTH, &out), "string");
@@ -280,6 +325,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"extract", nullptr, Guarded<Extract>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"verify", nullptr, Guarded<Verify>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"assign", nullptr, Guarded<Assign>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"kmeans", nullptr, Guarded<Kmeans>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"opencvVersion", nullptr, Guarded<Version>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
