@@ -72,7 +72,9 @@ interface ImageRow {
  */
 export class ReprintIndex {
   private readonly db: Database.Database;
-  private readonly inverted: InvertedFile;
+  private inverted: InvertedFile;
+  /** SQLite's data_version when the inverted file was loaded: it changes when another connection commits. */
+  private loadedVersion = -1;
   private closed = false;
 
   private constructor(
@@ -120,6 +122,8 @@ export class ReprintIndex {
   }
 
   private loadInvertedFile(): void {
+    this.inverted = new InvertedFile(this.vocabulary.size);
+    this.loadedVersion = this.dataVersion();
     const rows = this.db.prepare('SELECT doc, words FROM images WHERE empty IS NULL').iterate() as Iterable<{ doc: number; words: Buffer }>;
     for (const row of rows) this.inverted.add(row.doc, decodeWords(row.words));
   }
@@ -234,7 +238,20 @@ export class ReprintIndex {
 
   candidates(words: Uint16Array, limit: number, excludeDoc?: number): Candidate[] {
     this.assertOpen();
+    this.refreshIfChanged();
     return this.inverted.query(words, limit, excludeDoc);
+  }
+
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /**
+   * Another process or connection (a harvest while the API serves) changed the index: reload the
+   * inverted file, so that search never returns a deleted item or misses a new one.
+   */
+  refreshIfChanged(): void {
+    if (this.dataVersion() !== this.loadedVersion) this.loadInvertedFile();
   }
 
   /** All descriptors, image by image (training a vocabulary on the collection). */
