@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
+import { ModelFolderError } from '../models/types.ts';
+import { StoreError } from '../store/errors.ts';
 import { registerHarvest } from './commands/harvest.ts';
 import { registerHarvestStatus } from './commands/harvest-status.ts';
 import { registerModels } from './commands/models.ts';
@@ -42,7 +44,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.FATAL;
-    if (err instanceof CliError || err instanceof ConfigError) {
+    // Errors that say what to fix (configuration, an unreachable or mismatched store, a broken
+    // model folder) are shown as their message; only the unexpected ones get a stack trace.
+    if (err instanceof CliError || err instanceof ConfigError || err instanceof StoreError || err instanceof ModelFolderError) {
       process.stderr.write(`reprise: ${err.message}\n`);
       return err instanceof CliError ? err.exitCode : EXIT.FATAL;
     }
