@@ -129,6 +129,13 @@ function coerce(value: string, leaf: AnySchema): unknown {
       return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
     case 'array':
       return value.trim().startsWith('[') ? safeJson(value) : value.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'union': {
+      // api.trustProxy: hops, true/false, a JSON list, or a string (e.g. "loopback").
+      const t = value.trim();
+      if (/^\d+$/.test(t)) return Number(t);
+      if (t === 'true' || t === 'false') return t === 'true';
+      return t.startsWith('[') ? safeJson(t) : value;
+    }
     default:
       return value;
   }

@@ -113,6 +113,13 @@ export const apiSchema = z.strictObject({
   storeTimeoutMs: positiveInt.default(10_000),
   /** Public base URL of the API, for links in Content Search responses (default: from the request). */
   publicUrl: z.string().url().optional(),
+  /**
+   * Behind a reverse proxy, which hops to trust for the client address (rate limit per client)
+   * and scheme (links): Express's "trust proxy" setting, e.g. 1 for one proxy, "loopback", or
+   * a list of addresses. Default: trust none (a client could otherwise choose its own address).
+   * `reprise serve` applies it; a portal mounting the router sets it on its own app.
+   */
+  trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1), z.array(z.string().min(1))]).optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -147,6 +147,7 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
 
   const app = express();
   app.disable('x-powered-by');
+  if (config.api.trustProxy !== undefined) app.set('trust proxy', config.api.trustProxy);
   app.use(API_MOUNT, router);
   // The widget bundles (/widget/) and the demo pages (/demo/): viewer-widget/serve.ts.
   app.use(widgetRouter({ logger: logger.child({ component: 'widget' }) }));

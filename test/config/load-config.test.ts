@@ -40,6 +40,15 @@ describe('config', () => {
     assert.equal(c.dataDir, '/srv/reprise');
   });
 
+  it('reads api.trustProxy as hops, a flag, a list or a name', () => {
+    const trust = (value: string) => loadConfig({ env: { REPRISE_API__TRUST_PROXY: value } }).api.trustProxy;
+    assert.equal(trust('1'), 1);
+    assert.equal(trust('true'), true);
+    assert.deepEqual(trust('["10.0.0.0/8", "loopback"]'), ['10.0.0.0/8', 'loopback']);
+    assert.equal(trust('loopback'), 'loopback');
+    assert.equal(loadConfig({ env: {} }).api.trustProxy, undefined);
+  });
+
   it('names the bad key, where it came from and the allowed values', () => {
     const problems = problemsOf(() => loadConfig({ env: { REPRISE_LOG__LEVEL: 'loud', REPRISE_HARVEST__HTTP__CONCURRENCY: 'many' } }));
     assert.equal(problems.length, 2);
