@@ -63,6 +63,8 @@ export class EmbeddedStore implements VectorStore {
   private schema?: StoreSchema;
   /** The generation the in-memory index reflects. */
   private annGeneration = 0;
+  /** SQLite's data_version when this store last looked for other processes' writes. */
+  private seenDataVersion: number | undefined;
   /** Vector changes since the index file was written. */
   private unsaved = 0;
   private counts = { items: 0, vectors: 0 };
@@ -179,7 +181,32 @@ export class EmbeddedStore implements VectorStore {
 
   private ready(): { repo: SqliteRepository; ann: AnnIndex; schema: StoreSchema } {
     if (!this.repo || !this.ann || !this.schema) throw new StoreError('the embedded store is not open: call open() first');
-    return { repo: this.repo, ann: this.ann, schema: this.schema };
+    this.catchUp();
+    return { repo: this.repo, ann: this.ann!, schema: this.schema };
+  }
+
+  /**
+   * Follows writes made by another process on the same database (a `reprise harvest` from cron
+   * while `reprise serve` runs): SQLite's data_version changes only when another connection
+   * commits, so the usual cost is one pragma. The index then replays the change log from its
+   * generation, or reloads the file the writer saved (which trimmed the log), as open() does.
+   */
+  private catchUp(): void {
+    const repo = this.repo!;
+    const version = repo.dataVersion();
+    if (version === this.seenDataVersion) return;
+    this.seenDataVersion = version;
+    repo.db.transaction(() => {
+      if (repo.generation === this.annGeneration) return;
+      const changed = repo.changedSince(this.annGeneration);
+      if (changed === undefined) {
+        this.ann = undefined;
+        this.loadAnn();
+        return;
+      }
+      this.replay(changed);
+      this.counts = repo.counts();
+    })();
   }
 
   /** Makes the index follow a committed SQLite write; if that fails, the index is rebuilt from SQLite. */

@@ -121,6 +121,11 @@ export class SqliteRepository {
     this.statement(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
   }
 
+  /** Changes when another connection commits to the database (not for this connection's own writes). */
+  dataVersion(): number {
+    return this.statement(`PRAGMA data_version`).pluck().get() as number;
+  }
+
   /** A random id made with the database: an index file made for another database is never taken for this one's. */
   get storeId(): string {
     return this.getMeta('store_id')!;

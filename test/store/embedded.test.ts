@@ -253,6 +253,29 @@ if (process.env.EMBEDDED_CHILD) {
       await store.close();
     });
 
+    it('follows another writer on the same database (a harvest beside a running server)', async () => {
+      const dir = tempDir();
+      const reader = await openStore(dir, DIM);
+      await reader.upsert(items.slice(0, 200));
+      const writer = await openStore(dir, DIM);
+      await writer.upsert(items.slice(200, 300));
+      const vectorsOf = (list: StoreItem[]) => list.reduce((n, it) => n + 1 + (it.regions?.length ?? 0), 0);
+      // Replayed from the change log: the new items are counted and found.
+      assert.deepEqual(await reader.stats(), { modelId: MODEL, dimensions: DIM, items: 300, vectors: vectorsOf(items.slice(0, 300)) });
+      assert.equal((await reader.nearest(items[250]!.vector, { limit: 1 })).hits[0]?.id, items[250]!.id);
+      await writer.delete([items[250]!.id]);
+      assert.notEqual((await reader.nearest(items[250]!.vector, { limit: 1 })).hits[0]?.id, items[250]!.id);
+      // The writer saves its index and trims the log on close; a later writer's items reach the reader through that file.
+      await writer.close();
+      const later = await openStore(dir, DIM);
+      await later.upsert(items.slice(300, 350));
+      await later.close();
+      assert.equal((await reader.stats()).items, 349);
+      assert.equal((await reader.nearest(items[340]!.vector, { limit: 1 })).hits[0]?.id, items[340]!.id);
+      assert.equal(reader.indexedVectors, (await reader.stats()).vectors);
+      await reader.close();
+    });
+
     it('reopens consistent after SIGKILL in the middle of a large upsert', async () => {
       const dir = tempDir();
       const child = spawn(process.execPath, ['--import', 'tsx', here], {
