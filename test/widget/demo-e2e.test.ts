@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { requireFixtures } from '../support/fixtures.ts';
-import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
-import { launchChromium, RECORDER, recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
-import { startServe, type ServeProcess } from './support/serve-process.ts';
+import type { SearchFixture } from '../support/search-fixture.ts';
+import { RECORDER, recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
+import { startDemoServer, type DemoServer } from './support/demo-server.ts';
+import type { ServeProcess } from './support/serve-process.ts';
 
 interface HitJson {
   id: string;
@@ -31,30 +32,19 @@ describe('viewer widget demo (reprise serve + Chromium)', function () {
 
   let fixture: SearchFixture;
   let server: ServeProcess;
+  let demo: DemoServer;
   let browser: Browser;
   let page: Page;
   let items: number;
 
   before(async function () {
-    fixture = await createSearchFixture();
+    demo = await startDemoServer();
+    ({ fixture, server, browser } = demo);
     items = fixture.inst.manifests.reduce((n, m) => n + m.canvases.length, 0);
-    // The child opens the same embedded store: release this process's handle first.
-    await fixture.store.close();
-    server = await startServe({
-      REPRISE_DATA_DIR: fixture.dataDir,
-      REPRISE_MODELS__PATH: fixture.config.models.path!,
-      REPRISE_MODELS__THREADS: '1',
-      // Region queries fetch the box from the loopback institution's image server.
-      REPRISE_HARVEST__HTTP__ALLOW_PRIVATE: '127.0.0.1',
-    });
-    browser = await launchChromium();
   });
 
   after(async () => {
-    await browser?.close();
-    const code = await server?.stop();
-    await fixture?.encoders.close();
-    await fixture?.inst.close();
+    const code = await demo?.close();
     assert.equal(code ?? 0, 0, server?.stderr());
   });
 
