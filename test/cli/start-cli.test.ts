@@ -98,6 +98,23 @@ describe('reprise start (command line)', function () {
     }
   });
 
+  it('tries to pull the default model on first run and, when the hub cannot be reached, starts without one', async () => {
+    const photos = photoFolder(1);
+    const dataDir = tempDataDir('reprise-start-offline-');
+    // A closed loopback port stands in for a machine without internet.
+    const s = await start(['--images', photos, '-d', dataDir], { REPRISE_MODELS__HUB_URL: 'http://127.0.0.1:9' });
+    try {
+      assert.ok(s.lines.some((l) => l.type === 'model-pull'), 'a pull is attempted');
+      const warning = s.lines.find((l) => l.type === 'no-model');
+      assert.ok(warning, 'the failed pull is reported');
+      assert.match(String(warning.msg), /could not pull clip-vit-base-patch32; starting without a model/);
+      assert.equal(s.ready.status, 'completed');
+      assert.equal((await fetch(`${s.url}/api/search?q=horse`)).status, 503);
+    } finally {
+      assert.equal(await s.stop(), 0);
+    }
+  });
+
   it('refuses a --images that is not a folder, and URLs given with --images', () => {
     const notFolder = spawnSync(process.execPath, [CLI, 'start', '--images', '/nonexistent/photos', '--no-pull'], { encoding: 'utf8' });
     assert.equal(notFolder.status, 1);
