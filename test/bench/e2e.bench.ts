@@ -14,8 +14,8 @@
  * encoder-only runs around it, and the spread over rounds is the noise.
  *
  * When the harvest CLI does not compose reprint features by default, a variant with the
- * feature stage (harvester/feature-stage.ts) is measured too, and the other way round: the
- * table says which is which. Queries (sequential, after a warm-up): text search, similar by
+ * feature stage (harvester/feature-stage.ts) is measured too (once, in the first round), and
+ * the other way round: the table says which is which. Queries (sequential, after a warm-up): text search, similar by
  * id, reprints of an indexed item and of an uploaded photograph; p50/p95 over BENCH_E2E_QUERIES
  * each (default 60).
  *
@@ -39,6 +39,8 @@ const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 2);
 const ENCODER_IMAGES = Number(process.env.BENCH_E2E_ENCODER_IMAGES ?? 320);
 const QUERIES = Number(process.env.BENCH_E2E_QUERIES ?? 60);
 const TARGET_RATIO = 0.9;
+/** 'cli' alone skips the variant with the other feature composition. */
+const ONLY_CLI = process.env.BENCH_E2E_VARIANTS === 'cli';
 const modelDir = path.resolve('bench-output/models/clip-vit-b-32-generated');
 const workDir = path.resolve('bench-output/e2e-bench');
 
@@ -49,6 +51,15 @@ const percentile = (xs: number[], p: number) => {
 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+/** CPU seconds a process (another one) has used so far, from /proc; undefined where there is no /proc. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The configuration every child uses: the generated model, loopback allowed, politeness limits off. */
 function benchConfig(dataDir: string, extra: Record<string, unknown> = {}): RepriseConfig {
@@ -64,6 +75,28 @@ function benchConfig(dataDir: string, extra: Record<string, unknown> = {}): Repr
       ...extra,
     },
   });
+}
+
+/**
+ * Experiments, applied alike to encoder-only and harvest children: BENCH_E2E_SPINNING=0 runs
+ * onnxruntime's intra-op threads without spin-waiting (session.intra_op.allow_spinning);
+ * BENCH_E2E_VIPS_THREADS=n gives each sharp operation n libvips threads (default: one per core).
+ */
+async function applyExperiments(): Promise<string[]> {
+  const applied: string[] = [];
+  if (process.env.BENCH_E2E_SPINNING === '0') {
+    const ort = await import('onnxruntime-node');
+    const create = ort.InferenceSession.create.bind(ort.InferenceSession) as (file: string, options: object) => Promise<unknown>;
+    (ort.InferenceSession as unknown as { create: unknown }).create = (file: string, options: object) =>
+      create(file, { ...options, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+    applied.push('onnxruntime spinning off');
+  }
+  if (process.env.BENCH_E2E_VIPS_THREADS) {
+    const { default: sharp } = await import('sharp');
+    sharp.concurrency(Number(process.env.BENCH_E2E_VIPS_THREADS));
+    applied.push(`libvips threads ${sharp.concurrency()}`);
+  }
+  return applied;
 }
 
 // --- child: one harvest -------------------------------------------------------
@@ -90,6 +123,7 @@ interface HarvestResult {
 }
 
 async function harvestChild(variant: Variant, dataDir: string, url: string): Promise<HarvestResult> {
+  await applyExperiments();
   const { createHttpClient } = await import('../../harvester/http/index.ts');
   const { HarvestService } = await import('../../harvester/harvest-service.ts');
   const { createStage } = await import('../../cli/create-stage.ts');
@@ -196,6 +230,8 @@ interface EncoderResult {
   images: number;
   seconds: number;
   imagesPerSecond: number;
+  /** CPU time of the process per image (all threads). */
+  cpuMsPerImage: number;
   /** The same batches already preprocessed: the model alone. */
   inferenceOnlyPerSecond: number;
 }
@@ -213,6 +249,7 @@ async function decodedPhotographs(count: number, longSide: number, maxInputPixel
 }
 
 async function encoderChild(count: number): Promise<EncoderResult> {
+  await applyExperiments();
   const { loadEncoders } = await import('../../models/index.ts');
   const { preprocessImages } = await import('../../models/preprocess.ts');
   const config = benchConfig(mkdtempSync(path.join(os.tmpdir(), 'reprise-e2e-enc-')));
@@ -221,9 +258,11 @@ async function encoderChild(count: number): Promise<EncoderResult> {
   const batch = config.harvest.batchSize;
   const inputs = (from: number) => images.slice(from, from + batch).map((im) => ({ data: im.data, width: im.width, height: im.height, channels: 3 as const }));
   await encoders.image.embed(inputs(0));
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < images.length; i += batch) await encoders.image.embed(inputs(i));
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   // The model alone on the same amount of work, one batch preprocessed once.
   const pixels = await preprocessImages(inputs(0), encoders.config.image);
   const n = Math.min(batch, images.length);
@@ -236,6 +275,7 @@ async function encoderChild(count: number): Promise<EncoderResult> {
     images: images.length,
     seconds: rounded(seconds),
     imagesPerSecond: rounded(images.length / seconds),
+    cpuMsPerImage: rounded((cpu.user + cpu.system) / 1000 / images.length, 1),
     inferenceOnlyPerSecond: rounded((Math.ceil(images.length / batch) * n) / inferenceSeconds),
   };
 }
@@ -364,6 +404,8 @@ interface E2eRow {
   inferenceBusy: number;
   stageBusy: number;
   meanBatch: number;
+  cpuMsPerImage: number;
+  serverCpuMsPerImage: number;
   peakRssMb: number;
 }
 
@@ -379,7 +421,7 @@ async function main(): Promise<void> {
   const featuresAvailable = localFeaturesAvailable();
 
   const encoderRuns: EncoderResult[] = [];
-  const harvests: Array<HarvestResult & { round: number; encoderBefore: number; dataDir: string }> = [];
+  const harvests: Array<HarvestResult & { round: number; encoderBefore: number; dataDir: string; serverCpuMsPerImage: number }> = [];
   const variants: Variant[] = ['cli'];
   const encoder = async () => {
     const r = await child<EncoderResult>(['encoder', String(ENCODER_IMAGES)]);
@@ -390,14 +432,17 @@ async function main(): Promise<void> {
   try {
     await encoder();
     for (let round = 1; round <= ROUNDS; round++) {
-      for (let v = 0; v < variants.length; v++) {
+      // The other composition once, in the first round: the CLI's own is the headline figure.
+      for (let v = 0; v < (round === 1 ? variants.length : 1); v++) {
         const variant = variants[v]!;
         const dataDir = path.join(workDir, `${variant}-${round}`);
+        const serverCpu0 = processCpuSeconds(institution.proc.pid!);
         const r = await child<HarvestResult>(['harvest', variant, dataDir, institution.rootCollectionUrl]);
-        harvests.push({ ...r, round, encoderBefore: encoderRuns.length - 1, dataDir });
+        const serverCpu = (processCpuSeconds(institution.proc.pid!) ?? NaN) - (serverCpu0 ?? NaN);
+        harvests.push({ ...r, round, encoderBefore: encoderRuns.length - 1, dataDir, serverCpuMsPerImage: rounded((1000 * serverCpu) / r.images, 1) });
         console.log(`  round ${round}, ${variant}${r.features ? ' (with reprint features)' : ''}: ${r.images} images in ${r.runSeconds} s + ${r.closeSeconds} s closing = ${rounded(r.images / (r.runSeconds + r.closeSeconds))} images/s; encoder busy ${rounded((100 * r.embedSeconds) / r.runSeconds, 0)}%, inference ${rounded((100 * r.inferSeconds) / r.runSeconds, 0)}%, stage ${rounded((100 * r.stageSeconds) / r.runSeconds, 0)}%, ${r.cpuSeconds} CPU s`);
         // The CLI's composition decides the other variant: the one it does not run by default.
-        if (round === 1 && variants.length === 1 && featuresAvailable) variants.push(r.features ? 'embedding' : 'features');
+        if (round === 1 && variants.length === 1 && featuresAvailable && !ONLY_CLI) variants.push(r.features ? 'embedding' : 'features');
         await encoder();
       }
     }
@@ -425,6 +470,8 @@ async function main(): Promise<void> {
       inferenceBusy: rounded(h.inferSeconds / h.runSeconds),
       stageBusy: rounded(h.stageSeconds / h.runSeconds),
       meanBatch: h.meanBatch,
+      cpuMsPerImage: rounded((1000 * h.cpuSeconds) / h.images, 1),
+      serverCpuMsPerImage: h.serverCpuMsPerImage,
       peakRssMb: h.peakRssMb,
     };
   });
@@ -469,6 +516,7 @@ async function main(): Promise<void> {
     model: 'generated clip-vit-b-32 (huggingface layout, random weights, fp32)',
     canvases: institution.canvases,
     photographs: institution.photographs,
+    experiments: { onnxruntimeSpinning: process.env.BENCH_E2E_SPINNING === '0' ? 'off' : 'default (on)', libvipsThreads: process.env.BENCH_E2E_VIPS_THREADS ?? 'default (one per core)' },
     composedByCli: cliRows[0]?.features ? 'embedding + reprint features' : 'embedding',
     e2eImagesPerSecond: cli.e2eImagesPerSecond,
     encoderImagesPerSecond: cli.encoderImagesPerSecond,
@@ -498,6 +546,7 @@ async function main(): Promise<void> {
       'e2e images/s = images indexed / (harvest run, discovery included, + closing the stage, which runs the reprint scan when features are composed); model loading (loadSeconds) excluded',
       'encoder only = the same model embedding the harvested-size pixels already in memory, batch harvest.batchSize, preprocessing included; measured between the harvests',
       'encoderBusy / inferenceBusy / stageBusy = share of the harvest run spent inside the image encoder (preprocessing + inference) / onnxruntime alone / the whole indexing stage',
+      'cpuMsPerImage = CPU time of the harvest process (all threads, model loading included) per image; serverCpuMsPerImage = the loopback institution\'s, which shares the cores here and would not against a real institution',
       'politeness limits raised for the loopback server (perHostRatePerSecond 1000, perHostConcurrency 8)',
     ],
   };
