@@ -15,11 +15,9 @@ export interface PrepareOptions {
   longSide: number;
   /** Images with a shorter side (before trimming) are refused: too small to hold a photograph. */
   minSide: number;
-  /** Gaussian blur (analysed pixels) before detection, 0 for none: descreens halftone printing. */
-  blurSigma: number;
 }
 
-export const DEFAULT_PREPARE: PrepareOptions = { longSide: 640, minSide: 48, blurSigma: 0 };
+export const DEFAULT_PREPARE: PrepareOptions = { longSide: 640, minSide: 48 };
 
 /** Raw pixels, interleaved, 8-bit, any channel count (1 grey, 3 RGB, 4 RGBA). */
 export interface RawPixels {
@@ -145,10 +143,13 @@ export async function prepareImage(input: Buffer | RawPixels, options: PrepareOp
   const scaleDown = options.longSide / Math.max(cw, ch);
   const width = Math.max(1, Math.round(cw * scaleDown));
   const height = Math.max(1, Math.round(ch * scaleDown));
-  let content = pipeline.flatten({ background: '#ffffff' }).extract({ left, top, width: cw, height: ch }).greyscale().resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
-  // sharp applies operations in its own order; a second pipeline makes sure the blur follows the resize.
-  if (options.blurSigma >= 0.3) content = sharp(await content.raw().toBuffer(), { raw: { width, height, channels: 1 } }).blur(options.blurSigma);
-  const raw = await content.raw().toBuffer();
+  const raw = await pipeline
+    .flatten({ background: '#ffffff' })
+    .extract({ left, top, width: cw, height: ch })
+    .greyscale()
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
   const gray = new Uint8Array(raw.buffer, raw.byteOffset, width * height);
   const frame: AnalysisFrame = { sourceWidth, sourceHeight, scale: cw / width, offsetX: left, offsetY: top, width, height };
   const spread = stretch(gray);
