@@ -20,6 +20,7 @@ export interface LocalFeaturesBinding {
     options?: { ratio?: number; ransacThreshold?: number; maxIterations?: number; confidence?: number; minMatches?: number },
   ): { matches: number; inliers: number; transform: Float64Array | null; pairs: Int32Array };
   assign(descriptors: Uint8Array, coarse: Uint8Array, fine: Uint8Array, branches: number, leaves: number): Uint16Array;
+  assignSoft(descriptors: Uint8Array, coarse: Uint8Array, fine: Uint8Array, branches: number, leaves: number): Uint16Array;
   kmeans(data: Float32Array, dims: number, k: number, iterations: number, seed: number): { centers: Float32Array; labels: Int32Array };
   opencvVersion(): string;
 }

@@ -86,6 +86,11 @@ export class Vocabulary {
     return this.assignInJavaScript(descriptors);
   }
 
+  /** Three words per descriptor (see native assignSoft), for queries: more candidates survive heavy degradation. */
+  assignSoft(descriptors: Uint8Array): Uint16Array {
+    return localFeatures().assignSoft(descriptors, this.coarse, this.fine, this.branches, this.leaves);
+  }
+
   assignInJavaScript(descriptors: Uint8Array): Uint16Array {
     const n = descriptors.length / DESCRIPTOR_BYTES;
     const words = new Uint16Array(n);

@@ -274,6 +274,26 @@ napi_value Kmeans(napi_env env, napi_callback_info info) {
   return result;
 }
 
+int Distance(const uint8_t* a, const uint8_t* b) {
+  int distance = 0;
+  for (int k = 0; k < kDims; k++) {
+    int diff = static_cast<int>(a[k]) - static_cast<int>(b[k]);
+    distance += diff * diff;
+  }
+  return distance;
+}
+
+// The `count` nearest of `n` centres, nearest first.
+std::vector<int> NearestK(const uint8_t* d, const uint8_t* centres, int n, int count) {
+  std::vector<std::pair<int, int>> all(n);
+  for (int c = 0; c < n; c++) all[c] = {Distance(d, centres + static_cast<size_t>(c) * kDims), c};
+  count = std::min(count, n);
+  std::partial_sort(all.begin(), all.begin() + count, all.end());
+  std::vector<int> out(count);
+  for (int i = 0; i < count; i++) out[i] = all[i].second;
+  return out;
+}
+
 int Nearest(const uint8_t* d, const uint8_t* centres, int count) {
   int best = 0;
   int bestDistance = INT32_MAX;
@@ -315,6 +335,34 @@ napi_value Assign(napi_env env, napi_callback_info info) {
   return NewTyped(env, napi_uint16_array, words.data(), words.size());
 }
 
+// assignSoft(descriptors, coarse, fine, branches, leaves) → Uint16Array, three words per descriptor:
+// the two nearest leaves of the nearest branch and the nearest leaf of the second branch. For queries
+// only: a degraded descriptor that falls near a cell border still meets its original's word.
+napi_value AssignSoft(napi_env env, napi_callback_info info) {
+  auto argv = Args(env, info, 5);
+  auto descriptors = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "descriptors");
+  auto coarse = TypedArg<uint8_t>(env, argv[1], napi_uint8_array, "coarse");
+  auto fine = TypedArg<uint8_t>(env, argv[2], napi_uint8_array, "fine");
+  int branches = static_cast<int>(NumberArg(env, argv[3], "branches"));
+  int leaves = static_cast<int>(NumberArg(env, argv[4], "leaves"));
+  if (descriptors.length % kDims != 0 || coarse.length != static_cast<size_t>(branches) * kDims ||
+      fine.length != static_cast<size_t>(branches) * leaves * kDims || branches * leaves > 65536 || branches < 2 || leaves < 2)
+    throw JsError{"assignSoft: descriptors or vocabulary have the wrong size"};
+  size_t n = descriptors.length / kDims;
+  std::vector<uint16_t> words;
+  words.reserve(n * 3);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* d = descriptors.data + i * kDims;
+    auto top = NearestK(d, coarse.data, branches, 2);
+    auto first = NearestK(d, fine.data + static_cast<size_t>(top[0]) * leaves * kDims, leaves, 2);
+    int second = Nearest(d, fine.data + static_cast<size_t>(top[1]) * leaves * kDims, leaves);
+    words.push_back(static_cast<uint16_t>(top[0] * leaves + first[0]));
+    words.push_back(static_cast<uint16_t>(top[0] * leaves + first[1]));
+    words.push_back(static_cast<uint16_t>(top[1] * leaves + second));
+  }
+  return NewTyped(env, napi_uint16_array, words.data(), words.size());
+}
+
 napi_value Version(napi_env env, napi_callback_info) {
   napi_value out;
   Check(env, napi_create_string_utf8(env, CV_VERSION, NAPI_AUTO_LENGTH, &out), "string");
@@ -326,6 +374,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"extract", nullptr, Guarded<Extract>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"verify", nullptr, Guarded<Verify>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"assign", nullptr, Guarded<Assign>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"assignSoft", nullptr, Guarded<AssignSoft>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"kmeans", nullptr, Guarded<Kmeans>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"opencvVersion", nullptr, Guarded<Version>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
