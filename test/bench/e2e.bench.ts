@@ -117,6 +117,7 @@ interface HarvestResult {
   embedSeconds: number;
   inferSeconds: number;
   batches: number;
+  encoderIdle?: { beforeFirstSeconds: number; starvedSeconds: number; latencySeconds: number; afterLastSeconds: number };
   meanBatch: number;
   peakRssMb: number;
   cpuSeconds: number;
@@ -159,8 +160,11 @@ async function harvestChild(variant: Variant, dataDir: string, url: string): Pro
   let batched = 0;
   const stage = composed.stage;
   const index = stage.index.bind(stage);
+  const entered: number[] = [];
+  const spans: Array<[number, number]> = [];
   stage.index = async (items) => {
     const s = performance.now();
+    entered.push(s);
     try {
       return await index(items);
     } finally {
@@ -187,6 +191,7 @@ async function harvestChild(variant: Variant, dataDir: string, url: string): Pro
       try {
         return await embed(...args);
       } finally {
+        spans.push([s, performance.now()]);
         embedMs += performance.now() - s;
       }
     };
@@ -201,6 +206,23 @@ async function harvestChild(variant: Variant, dataDir: string, url: string): Pro
     await http.close();
   }
   const runSeconds = (performance.now() - t1) / 1000;
+  // Where the encoder stood idle: before the first batch, between batches (the next batch not
+  // handed over yet: starved; handed over but not started: latency), after the last.
+  let starvedMs = 0;
+  let latencyMs = 0;
+  for (let i = 1; i < spans.length && i < entered.length; i++) {
+    const previousEnd = spans[i - 1]![1];
+    starvedMs += Math.max(0, entered[i]! - previousEnd);
+    latencyMs += Math.max(0, spans[i]![0] - Math.max(entered[i]!, previousEnd));
+  }
+  const encoderIdle = spans.length
+    ? {
+        beforeFirstSeconds: rounded((spans[0]![0] - t1) / 1000),
+        starvedSeconds: rounded(starvedMs / 1000),
+        latencySeconds: rounded(latencyMs / 1000),
+        afterLastSeconds: rounded((t1 + runSeconds * 1000 - spans.at(-1)![1]) / 1000),
+      }
+    : undefined;
   const t2 = performance.now();
   await composed.close();
   const closeSeconds = (performance.now() - t2) / 1000;
@@ -218,6 +240,7 @@ async function harvestChild(variant: Variant, dataDir: string, url: string): Pro
     embedSeconds: rounded(embedMs / 1000),
     inferSeconds: rounded(inferMs / 1000),
     batches,
+    encoderIdle,
     meanBatch: rounded(batched / Math.max(1, batches), 1),
     peakRssMb: peakRssMb(),
     cpuSeconds: rounded((cpu.user + cpu.system) / 1e6),
@@ -440,7 +463,9 @@ async function main(): Promise<void> {
         const r = await child<HarvestResult>(['harvest', variant, dataDir, institution.rootCollectionUrl]);
         const serverCpu = (processCpuSeconds(institution.proc.pid!) ?? NaN) - (serverCpu0 ?? NaN);
         harvests.push({ ...r, round, encoderBefore: encoderRuns.length - 1, dataDir, serverCpuMsPerImage: rounded((1000 * serverCpu) / r.images, 1) });
-        console.log(`  round ${round}, ${variant}${r.features ? ' (with reprint features)' : ''}: ${r.images} images in ${r.runSeconds} s + ${r.closeSeconds} s closing = ${rounded(r.images / (r.runSeconds + r.closeSeconds))} images/s; encoder busy ${rounded((100 * r.embedSeconds) / r.runSeconds, 0)}%, inference ${rounded((100 * r.inferSeconds) / r.runSeconds, 0)}%, stage ${rounded((100 * r.stageSeconds) / r.runSeconds, 0)}%, ${r.cpuSeconds} CPU s`);
+        console.log(`  round ${round}, ${variant}${r.features ? ' (with reprint features)' : ''}: ${r.images} images in ${r.runSeconds} s + ${r.closeSeconds} s closing = ${rounded(r.images / (r.runSeconds + r.closeSeconds))} images/s; encoder busy ${rounded((100 * r.embedSeconds) / r.runSeconds, 0)}%, inference ${rounded((100 * r.inferSeconds) / r.runSeconds, 0)}%, stage ${rounded((100 * r.stageSeconds) / r.runSeconds, 0)}%, ${r.cpuSeconds} CPU s` +
+            (r.encoderIdle ? `; encoder idle ${r.encoderIdle.beforeFirstSeconds} s before the first batch, ${r.encoderIdle.starvedSeconds} s waiting for batches, ${r.encoderIdle.latencySeconds} s with one waiting, ${r.encoderIdle.afterLastSeconds} s after the last` : ''),
+        );
         // The CLI's composition decides the other variant: the one it does not run by default.
         if (round === 1 && variants.length === 1 && featuresAvailable && !ONLY_CLI) variants.push(r.features ? 'embedding' : 'features');
         await encoder();
