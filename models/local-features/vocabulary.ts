@@ -88,6 +88,7 @@ export class Vocabulary {
 
   /** Three words per descriptor (see native assignSoft), for queries: more candidates survive heavy degradation. */
   assignSoft(descriptors: Uint8Array): Uint16Array {
+    if (this.branches < 2 || this.leaves < 2) return this.assign(descriptors);
     return localFeatures().assignSoft(descriptors, this.coarse, this.fine, this.branches, this.leaves);
   }
 

@@ -125,7 +125,7 @@ for (const intensity of INTENSITIES) {
     const t1 = performance.now();
     const hits = service.search(features, { limit: 50, minInliers: 3, shortlist: SHORTLIST });
     const t2 = performance.now();
-    const words = index.vocabulary.assign(features.descriptors);
+    const words = index.vocabulary.assignSoft(features.descriptors);
     const shortlist = index.candidates(words, SHORTLIST).map((c) => index.imageByDoc(c.doc)?.id);
     const accepted = hits.filter((h) => h.inliers >= THRESHOLD);
     const wrong = hits.filter((h) => !correct(id, h.id) && nearDuplicate.get(id) !== h.id);
