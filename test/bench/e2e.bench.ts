@@ -13,15 +13,20 @@
  * from whatever else the machine runs; each end-to-end figure is divided by the mean of the
  * encoder-only runs around it, and the spread over rounds is the noise.
  *
+ * Encoder-only runs embed BENCH_E2E_ENCODER_IMAGES (default 160) photographs each.
+ *
  * When the harvest CLI does not compose reprint features by default, a variant with the
  * feature stage (harvester/feature-stage.ts) is measured too (once, in the first round), and
- * the other way round: the table says which is which. Queries (sequential, after a warm-up): text search, similar by
- * id, reprints of an indexed item and of an uploaded photograph; p50/p95 over BENCH_E2E_QUERIES
- * each (default 60).
+ * the other way round: the table says which is which (BENCH_E2E_VARIANTS=cli skips it). Each
+ * harvest also reports where its time went: CPU per image, the share of the run inside the
+ * encoder, and why the encoder stood idle. Queries (sequential, after a warm-up): text search,
+ * similar by id, reprints of an indexed item and of an uploaded photograph; p50/p95 over
+ * BENCH_E2E_QUERIES each (default 60).
  *
  * Politeness limits are raised for the loopback server (perHostRatePerSecond 1000; the default
  * 10/s would be the bottleneck, by design, against a real institution). Prints a table and
- * writes bench-output/e2e.json.
+ * writes bench-output/e2e.json. About 11 minutes on an idle 2-core machine, most of it the
+ * harvest with reprint features; 4 with BENCH_E2E_VARIANTS=cli.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +41,7 @@ import { fixture } from '../support/fixtures.ts';
 const here = fileURLToPath(import.meta.url);
 const CANVASES = Number(process.env.BENCH_E2E_CANVASES ?? 1040);
 const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 2);
-const ENCODER_IMAGES = Number(process.env.BENCH_E2E_ENCODER_IMAGES ?? 320);
+const ENCODER_IMAGES = Number(process.env.BENCH_E2E_ENCODER_IMAGES ?? 160);
 const QUERIES = Number(process.env.BENCH_E2E_QUERIES ?? 60);
 const TARGET_RATIO = 0.9;
 /** 'cli' alone skips the variant with the other feature composition. */
