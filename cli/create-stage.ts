@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RepriseConfig } from '../config/schema.ts';
+import { withFeatureStage } from '../harvester/feature-stage.ts';
 import { RecordingStage } from '../harvester/recording-stage.ts';
 import type { IndexStage } from '../harvester/stage.ts';
 import type { Encoders } from '../models/index.ts';
@@ -24,18 +25,22 @@ export async function createStage(config: RepriseConfig, warn: (message: string)
         `Run "reprise models pull ${config.models.name}" (or set models.path), then harvest again to embed them from the cache.`,
     );
     const stage = new RecordingStage(path.join(config.dataDir, 'recorded-items.jsonl'));
-    return { stage, close: () => stage.close() };
+    return withFeatureStage({ stage, close: () => stage.close() }, config.dataDir, warn);
   }
   try {
     const store = await openStore(config.store, config.dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
     const stage = new EmbeddingStage(encoders, store);
-    return {
-      stage,
-      close: async () => {
-        await store.close();
-        await encoders.close();
+    return withFeatureStage(
+      {
+        stage,
+        close: async () => {
+          await store.close();
+          await encoders.close();
+        },
       },
-    };
+      config.dataDir,
+      warn,
+    );
   } catch (err) {
     await encoders.close();
     throw err;

@@ -8,6 +8,7 @@ import type { HttpClient } from '../harvester/http/types.ts';
 import Database from 'better-sqlite3';
 import { acquireLock, JournalLockedError } from '../harvester/journal/lock.ts';
 import { EmbeddingStage } from '../harvester/embedding-stage.ts';
+import { withFeatureStage } from '../harvester/feature-stage.ts';
 import type { IndexStage } from '../harvester/stage.ts';
 import type { Encoders } from '../models/index.ts';
 import type { VectorStore } from '../store/types.ts';
@@ -38,9 +39,9 @@ export interface JournalHarvestControllerOptions {
   logger?: HarvestLogger;
 }
 
-/** An EmbeddingStage over a store and encoders that stay open: the stage createStage() builds, minus opening them again. */
+/** An EmbeddingStage over a store and encoders that stay open, with reprint features beside: the stage createStage() builds, minus opening them again. */
 export function sharedStage(encoders: Encoders, store: VectorStore): StageFactory {
-  return async () => ({ stage: new EmbeddingStage(encoders, store), close: async () => {} });
+  return async (config, warn) => withFeatureStage({ stage: new EmbeddingStage(encoders, store), close: async () => {} }, config.dataDir, warn);
 }
 
 interface CurrentRun {
