@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +80,7 @@ describe('reprise start (command line)', function () {
     }
   });
 
-  it('starts without a model (--no-pull): the harvest records the images and text search says how to get a model', async () => {
+  it('starts without a model (--no-pull): reprints work, text search says how to get a model', async () => {
     const photos = photoFolder(2);
     const dataDir = tempDataDir('reprise-start-nomodel-');
     const s = await start(['--images', photos, '-d', dataDir, '--no-pull'], {});
@@ -93,6 +93,15 @@ describe('reprise start (command line)', function () {
       assert.match(problem.detail, /reprise models pull/);
       const health = (await (await fetch(`${s.url}/api/health`)).json()) as { model: { loaded: boolean } };
       assert.equal(health.model.loaded, false);
+      // Reprint detection needs no model: a photograph of the folder, uploaded, finds its canvas.
+      const form = new FormData();
+      const photo = readdirSync(photos)[0]!;
+      form.append('image', new Blob([readFileSync(path.join(photos, photo))], { type: 'image/jpeg' }), photo);
+      const reprints = await fetch(`${s.url}/api/reprints`, { method: 'POST', body: form });
+      assert.equal(reprints.status, 200, await reprints.clone().text());
+      const found = (await reprints.json()) as { hits: Array<{ canvas: { label?: string }; inliers: number }> };
+      assert.ok(found.hits.length >= 1, 'the uploaded photograph is found');
+      assert.ok(found.hits[0]!.inliers >= 10);
     } finally {
       assert.equal(await s.stop(), 0);
     }
