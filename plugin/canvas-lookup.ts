@@ -5,8 +5,11 @@
  * filtered vector query. Without a manifest, the manifests whose ids share the longest prefix with
  * the canvas id are tried (IIIF canvas ids usually extend their manifest's).
  */
+import type { IndexedRecord } from '../harvester/stage.ts';
 import { itemIdOf } from '../harvester/util/hash.ts';
-import type { ItemFields, VectorStore } from '../store/types.ts';
+import type { Box, ItemFields, VectorStore } from '../store/types.ts';
+import { parseXywh, XywhError } from './iiif-requests.ts';
+import { invalidParams, notFound } from './problems.ts';
 
 /** Manifests tried when the caller did not say which one holds the canvas. */
 const CANDIDATE_MANIFESTS = 3;
@@ -56,4 +59,28 @@ async function scanManifest(call: StoreCall, manifest: string, canvasId: string)
     if (hits.length < PAGE) return undefined;
   }
   return undefined;
+}
+
+/**
+ * A box drawn on an indexed canvas, as image and reprint search take it: the item, its record and
+ * the box in canvas coordinates; 404 for an unknown canvas, 400 for a box that does not fit it.
+ */
+export async function canvasBox(
+  call: StoreCall,
+  source: { canvas: string; xywh: string; manifest?: string },
+): Promise<{ item: ItemFields; record: Partial<IndexedRecord>; box: Box }> {
+  const item = await findCanvas(call, source.canvas, source.manifest);
+  if (!item) {
+    throw notFound(
+      `no indexed canvas has the id ${JSON.stringify(source.canvas)}` +
+        (source.manifest === undefined ? '; if it is indexed, give its manifest too ("manifest")' : ` in the manifest ${JSON.stringify(source.manifest)}`),
+    );
+  }
+  const record = item.record as Partial<IndexedRecord>;
+  try {
+    return { item, record, box: parseXywh(source.xywh, { width: record.width, height: record.height }) };
+  } catch (err) {
+    if (err instanceof XywhError) throw invalidParams([{ name: 'xywh', in: 'body', reason: err.message }]);
+    throw err;
+  }
 }

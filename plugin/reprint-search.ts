@@ -5,13 +5,11 @@
  * is on a canvas, so a viewer can outline the match on both images.
  */
 import { openReprintIndex } from '../harvester/feature-stage.ts';
-import type { IndexedRecord } from '../harvester/stage.ts';
 import { extractFeatures, FeatureInputError, LocalFeaturesUnavailableError, type RawPixels } from '../models/local-features/index.ts';
 import { ReprintService, UnknownItemError, type CoordinateSpace, type ReprintHit } from '../reprints/index.ts';
 import type { ReprintIndex } from '../store/reprints/index.ts';
-import { findCanvas, type StoreCall } from './canvas-lookup.ts';
-import { parseXywh, XywhError } from './iiif-requests.ts';
-import { invalidParams, notFound, Problem } from './problems.ts';
+import { canvasBox, type StoreCall } from './canvas-lookup.ts';
+import { notFound, Problem } from './problems.ts';
 import type { QueryImage, QueryImages } from './query-image.ts';
 import type { ImageSource } from './search-service.ts';
 
@@ -122,16 +120,7 @@ export class ReprintSearch {
       case 'iiif':
         return { query: await this.images.fromImageApi(source.url), space: identity };
       case 'canvas': {
-        const item = await findCanvas(this.call, source.canvas, source.manifest);
-        if (!item) throw notFound(`no indexed canvas has the id ${JSON.stringify(source.canvas)}` + (source.manifest === undefined ? '; if it is indexed, give its manifest too ("manifest")' : ''));
-        const record = item.record as Partial<IndexedRecord>;
-        let box;
-        try {
-          box = parseXywh(source.xywh, { width: record.width, height: record.height });
-        } catch (err) {
-          if (err instanceof XywhError) throw invalidParams([{ name: 'xywh', in: 'body', reason: err.message }]);
-          throw err;
-        }
+        const { item, record, box } = await canvasBox(this.call, source);
         const query = await this.images.fromCanvasBox(record, box);
         // The pixels matched are the box: their coordinates map back onto the canvas.
         return {

@@ -3,13 +3,11 @@
  * calls go through two wrappers that time them (metrics) and bound them (api.storeTimeoutMs,
  * api.encoderTimeoutMs), so no request waits longer than configured.
  */
-import type { IndexedRecord } from '../harvester/stage.ts';
 import type { Encoders } from '../models/index.ts';
 import type { FacetField, ItemFilter, SearchHit, SearchResult, VectorStore } from '../store/types.ts';
-import { findCanvas } from './canvas-lookup.ts';
+import { canvasBox } from './canvas-lookup.ts';
 import { CancelledOutError, feedbackQuery } from './feedback.ts';
 import { shapeHit, shapeItemDetails, type ShapedHit, type ShapedItemDetails } from './hits.ts';
-import { parseXywh, XywhError } from './iiif-requests.ts';
 import { itemVectors } from './item-vectors.ts';
 import type { Metrics, Outcome } from './metrics.ts';
 import { encoderTimeout, storeTimeout, withTimeout } from './middleware/timeouts.ts';
@@ -146,21 +144,7 @@ export class SearchService {
       case 'iiif':
         return this.images.fromImageApi(source.url);
       case 'canvas': {
-        const item = await findCanvas(this.call, source.canvas, source.manifest);
-        if (!item) {
-          throw notFound(
-            `no indexed canvas has the id ${JSON.stringify(source.canvas)}` +
-              (source.manifest === undefined ? '; if it is indexed, give its manifest too ("manifest")' : ` in the manifest ${JSON.stringify(source.manifest)}`),
-          );
-        }
-        const record = item.record as Partial<IndexedRecord>;
-        let box;
-        try {
-          box = parseXywh(source.xywh, { width: record.width, height: record.height });
-        } catch (err) {
-          if (err instanceof XywhError) throw invalidParams([{ name: 'xywh', in: 'body', reason: err.message }]);
-          throw err;
-        }
+        const { record, box } = await canvasBox(this.call, source);
         return this.images.fromCanvasBox(record, box);
       }
     }
