@@ -9,7 +9,7 @@
  * harvests, another child measures the same model encoder-only: the pixels the harvester
  * hands the stage (decoded at harvest.imageSize) already in memory, embedded by the call the
  * embedding stage makes (preprocessing + inference, batch models.batchSize). Encoder-only and
- * end-to-end runs alternate, BENCH_E2E_ROUNDS times (default 2), so both see the same load
+ * end-to-end runs alternate, BENCH_E2E_ROUNDS times (default 1; 2 or more to see the noise), so both see the same load
  * from whatever else the machine runs; each end-to-end figure is divided by the mean of the
  * encoder-only runs around it, and the spread over rounds is the noise.
  *
@@ -25,8 +25,8 @@
  *
  * Politeness limits are raised for the loopback server (perHostRatePerSecond 1000; the default
  * 10/s would be the bottleneck, by design, against a real institution). Prints a table and
- * writes bench-output/e2e.json. About 11 minutes on an idle 2-core machine, most of it the
- * harvest with reprint features; 4 with BENCH_E2E_VARIANTS=cli.
+ * writes bench-output/e2e.json. About 9 minutes on a 2-core machine, most of it the harvest
+ * with reprint features (each further round adds about 6).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ import { fixture } from '../support/fixtures.ts';
 
 const here = fileURLToPath(import.meta.url);
 const CANVASES = Number(process.env.BENCH_E2E_CANVASES ?? 1040);
-const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 1);
 const ENCODER_IMAGES = Number(process.env.BENCH_E2E_ENCODER_IMAGES ?? 160);
 const QUERIES = Number(process.env.BENCH_E2E_QUERIES ?? 60);
 const TARGET_RATIO = 0.9;
