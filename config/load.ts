@@ -3,8 +3,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { configSchema, type RepriseConfig } from './schema.ts';
 
-/** Variables that start with REPRISE_ but are not configuration keys: the config file, and test set-up (fixtures, a Chromium binary). */
-const NON_CONFIG_VARIABLES = new Set(['REPRISE_CONFIG', 'REPRISE_FIXTURES', 'REPRISE_CHROMIUM']);
+/**
+ * Variables that start with REPRISE_ but are not configuration keys: the config file, the
+ * install-time switch of the reprint binding's build, and test set-up (fixtures, a Chromium binary).
+ */
+const NON_CONFIG_VARIABLES = new Set(['REPRISE_CONFIG', 'REPRISE_LOCAL_FEATURES', 'REPRISE_FIXTURES', 'REPRISE_CHROMIUM']);
 const DEFAULT_CONFIG_FILE = 'reprise.config.json';
 
 export class ConfigError extends Error {

@@ -32,6 +32,8 @@ describe('config', () => {
         REPRISE_HARVEST__KEEP_IMAGES: 'false',
         REPRISE_DATA_DIR: '/srv/reprise',
         REPRISE_FIXTURES: '/ignored',
+        REPRISE_LOCAL_FEATURES: 'required',
+        REPRISE_CHROMIUM: '/usr/bin/chromium',
       },
     });
     assert.equal(c.harvest.http.concurrency, 3);
