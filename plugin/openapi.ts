@@ -8,11 +8,9 @@ import type { ApiConfig } from '../config/schema.ts';
 import { ADMIN_PROBLEM_TYPES, startHarvestBody } from './admin/index.ts';
 import { contentSearchParams, contentSearchQuery } from './content-search/index.ts';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemKind } from './problems.ts';
-import { ACCEPTED_TYPES } from './image-bytes.ts';
+import { imageRequestBody, inputSchema, outputSchema, parameters } from './openapi-json.ts';
 import { FACET_FIELDS, type Schemas } from './schemas.ts';
 import { reprintPaths } from './routes/reprints.ts';
-
-type JsonSchema = Record<string, unknown>;
 
 const box = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() }).describe('A box in canvas coordinates: x, y from the top left, width, height.');
 
@@ -103,24 +101,6 @@ const problem = z
   })
   .describe('RFC 9457 problem details.');
 
-const out = (schema: z.ZodType): JsonSchema => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'output', target: 'draft-2020-12' }) as JsonSchema;
-  return rest;
-};
-const input = (schema: z.ZodType): JsonSchema => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-};
-
-/** An object schema's properties as OpenAPI parameters (repeatable ones explode, the default form style). */
-function parameters(schema: z.ZodType, where: 'query' | 'path'): JsonSchema[] {
-  const json = input(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, s]) => {
-    const { description, ...rest } = s;
-    return { name, in: where, required: where === 'path' || (json.required ?? []).includes(name), ...(description ? { description } : {}), schema: rest };
-  });
-}
-
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (name: string) => ({ 'application/json': { schema: ref(name) } });
 
@@ -181,21 +161,7 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
           {
             operationId: 'searchImage',
             parameters: parameters(schemas.searchOptions, 'query'),
-            requestBody: {
-              required: true,
-              content: {
-                'multipart/form-data': {
-                  schema: {
-                    type: 'object',
-                    properties: { image: { type: 'string', contentMediaType: 'application/octet-stream', description: `A ${ACCEPTED_TYPES.join(', ')} file of at most ${api.maxUploadBytes} bytes and ${api.maxImagePixels} pixels.` } },
-                    required: ['image'],
-                    additionalProperties: false,
-                  },
-                  encoding: { image: { contentType: 'image/jpeg, image/png, image/webp, image/tiff' } },
-                },
-                'application/json': { schema: input(schemas.imageSource) },
-              },
-            },
+            requestBody: imageRequestBody(api, schemas.imageSource),
           },
           [400, 404, 413, 415, 422, 502, 503, 504],
         ),
@@ -204,7 +170,7 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
         post: search(
           'Search by several examples (relevance feedback)',
           'The query is the normalised mean of the positive examples minus negativeWeight times the mean of the negative ones, renormalised. Examples are item ids or vectors; the examples are left out of the hits. Id examples are read from the index; no model is needed.',
-          { operationId: 'searchExamples', requestBody: { required: true, content: { 'application/json': { schema: input(schemas.examples) } } } },
+          { operationId: 'searchExamples', requestBody: { required: true, content: { 'application/json': { schema: inputSchema(schemas.examples) } } } },
           [400, 404, 413, 415, 422, 502, 503, 504],
         ),
       },
@@ -273,13 +239,13 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
     components: {
       ...(api.adminToken ? { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'api.adminToken' } } } : {}),
       schemas: {
-        SearchPage: out(searchPage),
-        Hit: out(hit),
-        ItemDetails: out(itemDetails),
-        Facets: out(facets),
-        Stats: out(stats),
-        Health: out(health),
-        Problem: out(problem),
+        SearchPage: outputSchema(searchPage),
+        Hit: outputSchema(hit),
+        ItemDetails: outputSchema(itemDetails),
+        Facets: outputSchema(facets),
+        Stats: outputSchema(stats),
+        Health: outputSchema(health),
+        Problem: outputSchema(problem),
       },
     },
   };
@@ -324,7 +290,7 @@ function adminPaths(rateLimited: number[]): Record<string, unknown> {
         summary: 'Start a harvest',
         operationId: 'startHarvest',
         security,
-        requestBody: { required: true, content: { 'application/json': { schema: input(startHarvestBody) } } },
+        requestBody: { required: true, content: { 'application/json': { schema: inputSchema(startHarvestBody) } } },
         responses: { 202: { description: 'Started; the Location header is the status URL.', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors(400, 401, 409, 415, 503, ...rateLimited) },
       },
     },

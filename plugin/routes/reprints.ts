@@ -4,6 +4,7 @@ import type { ApiConfig } from '../../config/schema.ts';
 import { DEFAULT_MIN_INLIERS } from '../../models/local-features/verify.ts';
 import { imageOrJsonBody } from '../middleware/body.ts';
 import { validate } from '../middleware/validate.ts';
+import { imageRequestBody, outputSchema, parameters } from '../openapi-json.ts';
 import { QueryImages } from '../query-image.ts';
 import { ReprintSearch, type ReprintSource } from '../reprint-search.ts';
 import { itemId, type Schemas } from '../schemas.ts';
@@ -96,11 +97,6 @@ export function reprintRoutes(router: Router, ctx: RouteContext): { close: () =>
 
 /** The route's OpenAPI path item, for plugin/openapi.ts. */
 export function reprintPaths(schemas: Schemas, api: ApiConfig, errorStatuses: (...statuses: number[]) => Record<string, unknown>): Record<string, unknown> {
-  const json = (schema: z.ZodType, io: 'input' | 'output') => {
-    const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
-    return rest;
-  };
-  const params = json(reprintOptions, 'input') as { properties: Record<string, Record<string, unknown>> };
   return {
     '/reprints': {
       post: {
@@ -110,26 +106,10 @@ export function reprintPaths(schemas: Schemas, api: ApiConfig, errorStatuses: (.
           'with the matched region in both images and the transform between them. The query is an upload (multipart field "image"), or a JSON body with "item" (an indexed item), ' +
           '"url", "iiif", or "canvas" and "xywh" (a box on an indexed canvas: finds the photograph inside a page). Needs no model; needs the local-features binding (docs/reprints.md).',
         operationId: 'findReprints',
-        parameters: Object.entries(params.properties).map(([name, s]) => {
-          const { description, ...rest } = s;
-          return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
-        }),
-        requestBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                properties: { image: { type: 'string', contentMediaType: 'application/octet-stream', description: `An image file of at most ${api.maxUploadBytes} bytes and ${api.maxImagePixels} pixels.` } },
-                required: ['image'],
-                additionalProperties: false,
-              },
-            },
-            'application/json': { schema: json(reprintBody(schemas), 'input') },
-          },
-        },
+        parameters: parameters(reprintOptions, 'query'),
+        requestBody: imageRequestBody(api, reprintBody(schemas)),
         responses: {
-          200: { description: 'Reprints, most matches first.', content: { 'application/json': { schema: json(reprintPage, 'output') } } },
+          200: { description: 'Reprints, most matches first.', content: { 'application/json': { schema: outputSchema(reprintPage) } } },
           ...errorStatuses(400, 404, 413, 415, 422, 502, 503, 504),
         },
       },
