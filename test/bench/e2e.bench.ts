@@ -340,7 +340,7 @@ function child<T>(args: string[]): Promise<T> {
 }
 
 async function startInstitution(): Promise<{ proc: ChildProcess; rootCollectionUrl: string; canvases: number; photographs: number; modes: string[] }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(here), 'e2e-institution-process.ts'), String(CANVASES)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(here), 'institution-process.ts'), String(CANVASES), 'repeat'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`the institution exited (${code}) before serving`)));
     createInterface({ input: proc.stdout! }).once('line', resolve);
