@@ -7,7 +7,7 @@ import type { LanguageMap } from './iiif/types.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
 
 /** Part of the stage id recorded in the journal: a new feature version re-processes canvases (from the image cache). */
-export const FEATURE_STAGE_ID = 'rootsift6-v1';
+export const FEATURE_STAGE_ID = 'rootsift6-v2';
 
 const firstValue = (map: LanguageMap | undefined): string | undefined =>
   map ? (map.en?.[0] ?? map.none?.[0] ?? Object.values(map).find((v) => v.length)?.[0]) : undefined;

@@ -21,7 +21,7 @@ const load = async () => {
 type Loaded = Awaited<ReturnType<typeof load>>;
 
 /** Defaults repeated here so that --help needs no native code; a test checks they agree. */
-export const HELP_DEFAULTS = { minInliers: 10, branches: 128 };
+export const HELP_DEFAULTS = { minInliers: 9, branches: 128 };
 
 interface ReprintsFlags {
   config?: string;

@@ -12,9 +12,18 @@ export interface ExtractOptions extends PrepareOptions {
   maxKeypoints: number;
   /** Fewer keypoints than this and the image is treated as having no usable texture. */
   minKeypoints: number;
+  /**
+   * SIFT's contrast threshold. The strongest keypoints are kept anyway, so a low threshold only
+   * matters where strong ones are scarce: faded, re-toned and halftone prints (0.04, OpenCV's
+   * default, left them with 20–70 keypoints; 0.01 lifted exhaustive Recall@1 at intensity 0.9
+   * from 91 to 95 %).
+   */
+  contrastThreshold: number;
+  /** Detect at half resolution (descriptors still at full): the same keypoints of size ≥ 6 at a third of the cost. */
+  halfDetection: boolean;
 }
 
-export const DEFAULT_EXTRACT: ExtractOptions = { ...DEFAULT_PREPARE, minKeypointSize: 6, maxKeypoints: 200, minKeypoints: 12 };
+export const DEFAULT_EXTRACT: ExtractOptions = { ...DEFAULT_PREPARE, minKeypointSize: 6, maxKeypoints: 200, minKeypoints: 12, contrastThreshold: 0.01, halfDetection: true };
 
 /** RootSIFT features of an image (encoded bytes or raw pixels); an image without usable content gets none, with the reason. */
 export async function extractFeatures(input: Buffer | RawPixels, options: ExtractOptions = DEFAULT_EXTRACT): Promise<ImageFeatures> {
@@ -24,6 +33,8 @@ export async function extractFeatures(input: Buffer | RawPixels, options: Extrac
   const { keypoints, descriptors } = binding.extract(prepared.gray, prepared.frame.width, prepared.frame.height, {
     maxKeypoints: options.maxKeypoints,
     minSize: options.minKeypointSize,
+    contrastThreshold: options.contrastThreshold,
+    halfDetection: options.halfDetection,
   });
   const count = descriptors.length / DESCRIPTOR_BYTES;
   if (count < options.minKeypoints) {

@@ -10,7 +10,7 @@ export interface LocalFeaturesBinding {
     gray: Uint8Array,
     width: number,
     height: number,
-    options?: { maxKeypoints?: number; minSize?: number; contrastThreshold?: number; edgeThreshold?: number },
+    options?: { maxKeypoints?: number; minSize?: number; contrastThreshold?: number; edgeThreshold?: number; halfDetection?: boolean },
   ): { keypoints: Float32Array; descriptors: Uint8Array };
   verify(
     keypointsA: Float32Array,

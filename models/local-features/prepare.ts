@@ -95,6 +95,11 @@ function stretch(gray: Uint8Array): number {
   return spread;
 }
 
+// The grey image borders are found on is at most this many times the analysis size: enough for a
+// sharp resize of the content, and a harvested image (already at the analysis size) is greyed in
+// one pass and, without borders, used as it is.
+const WORKING_OVERSAMPLING = 2;
+
 /**
  * Grey content at the analysis size: decoded, greyed, uniform borders trimmed, resized so the
  * content's long side is `longSide` (small images enlarged, so keypoint sizes mean the same
@@ -124,34 +129,42 @@ export async function prepareImage(input: Buffer | RawPixels, options: PrepareOp
   if (Math.min(sourceWidth, sourceHeight) < options.minSide) {
     return { gray: new Uint8Array(0), frame: emptyFrame(sourceWidth, sourceHeight), empty: `too small (${sourceWidth}×${sourceHeight}, at least ${options.minSide} px a side)` };
   }
-  // A first pass at the analysis size finds the borders; the content is then cut from the source, so no resolution is lost to padding.
-  const firstScale = Math.min(1, options.longSide / Math.max(sourceWidth, sourceHeight));
-  const w0 = Math.max(1, Math.round(sourceWidth * firstScale));
-  const h0 = Math.max(1, Math.round(sourceHeight * firstScale));
-  let small: Buffer;
+  const workScale = Math.min(1, (WORKING_OVERSAMPLING * options.longSide) / Math.max(sourceWidth, sourceHeight));
+  const ww = Math.max(1, Math.round(sourceWidth * workScale));
+  const wh = Math.max(1, Math.round(sourceHeight * workScale));
+  let work: Buffer;
   try {
-    small = await pipeline.clone().flatten({ background: '#ffffff' }).greyscale().resize(w0, h0, { fit: 'fill' }).raw().toBuffer();
+    work = await pipeline.flatten({ background: '#ffffff' }).greyscale().resize(ww, wh, { fit: 'fill', kernel: 'lanczos3' }).extractChannel(0).raw().toBuffer();
   } catch (err) {
     throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
   }
-  const gray0 = new Uint8Array(small.buffer, small.byteOffset, w0 * h0);
-  const b = contentBounds(gray0, w0, h0);
-  const left = Math.floor(b.left / firstScale);
-  const top = Math.floor(b.top / firstScale);
-  const cw = Math.min(sourceWidth - left, Math.ceil((b.right - b.left) / firstScale));
-  const ch = Math.min(sourceHeight - top, Math.ceil((b.bottom - b.top) / firstScale));
-  const scaleDown = options.longSide / Math.max(cw, ch);
-  const width = Math.max(1, Math.round(cw * scaleDown));
-  const height = Math.max(1, Math.round(ch * scaleDown));
-  const raw = await pipeline
-    .flatten({ background: '#ffffff' })
-    .extract({ left, top, width: cw, height: ch })
-    .greyscale()
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  const gray = new Uint8Array(raw.buffer, raw.byteOffset, width * height);
-  const frame: AnalysisFrame = { sourceWidth, sourceHeight, scale: cw / width, offsetX: left, offsetY: top, width, height };
+  const b = contentBounds(new Uint8Array(work.buffer, work.byteOffset, ww * wh), ww, wh);
+  const cw = b.right - b.left;
+  const ch = b.bottom - b.top;
+  const resize = options.longSide / Math.max(cw, ch);
+  const width = Math.max(1, Math.round(cw * resize));
+  const height = Math.max(1, Math.round(ch * resize));
+  let gray: Uint8Array;
+  if (width === ww && height === wh) {
+    gray = new Uint8Array(work.buffer, work.byteOffset, ww * wh);
+  } else {
+    const content = await sharp(work, { raw: { width: ww, height: wh, channels: 1 } })
+      .extract({ left: b.left, top: b.top, width: cw, height: ch })
+      .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    gray = new Uint8Array(content.buffer, content.byteOffset, width * height);
+  }
+  const frame: AnalysisFrame = {
+    sourceWidth,
+    sourceHeight,
+    scale: cw / workScale / width,
+    offsetX: b.left / workScale,
+    offsetY: b.top / workScale,
+    width,
+    height,
+  };
   const spread = stretch(gray);
   if (spread < MIN_CONTENT_SPREAD) return { gray, frame, empty: 'blank (no contrast)' };
   return { gray, frame };

@@ -143,4 +143,4 @@ export function confidence(inliers: number): number {
   return 1 / (1 + Math.exp(-(inliers - 9) / 0.9));
 }
 
-export const DEFAULT_MIN_INLIERS = 10;
+export const DEFAULT_MIN_INLIERS = 9;

@@ -7,6 +7,7 @@
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/features2d.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <climits>
@@ -51,6 +52,21 @@ double NumberOption(napi_env env, napi_value options, const char* name, double f
   Check(env, napi_typeof(env, value, &valueType), "typeof option");
   if (valueType == napi_undefined) return fallback;
   return NumberArg(env, value, name);
+}
+
+bool BoolOption(napi_env env, napi_value options, const char* name, bool fallback) {
+  if (options == nullptr) return fallback;
+  napi_valuetype type;
+  Check(env, napi_typeof(env, options, &type), "typeof options");
+  if (type != napi_object) return fallback;
+  napi_value value;
+  Check(env, napi_get_named_property(env, options, name, &value), "get option");
+  napi_valuetype valueType;
+  Check(env, napi_typeof(env, value, &valueType), "typeof option");
+  if (valueType == napi_undefined) return fallback;
+  bool out = fallback;
+  if (napi_get_value_bool(env, value, &out) != napi_ok) throw JsError{std::string(name) + " must be a boolean"};
+  return out;
 }
 
 template <typename T>
@@ -136,8 +152,29 @@ napi_value Extract(napi_env env, napi_callback_info info) {
 
   cv::Mat image(height, width, CV_8UC1, gray.data);
   auto sift = cv::SIFT::create(0, 3, contrastThreshold, edgeThreshold, 1.6);
+  // Detection at half resolution: only keypoints of size ≥ minSize are kept, and SIFT finds those in
+  // its octaves at or below half resolution, so the doubled full-size octave it would build first
+  // (three quarters of the detection's work) only feeds keypoints that are thrown away.
+  bool halfDetection = BoolOption(env, options, "halfDetection", false);
   std::vector<cv::KeyPoint> keypoints;
-  sift->detect(image, keypoints);
+  if (halfDetection && width >= 32 && height >= 32) {
+    cv::Mat half;
+    cv::resize(image, half, cv::Size((width + 1) / 2, (height + 1) / 2), 0, 0, cv::INTER_AREA);
+    sift->detect(half, keypoints);
+    const float sx = static_cast<float>(width) / half.cols;
+    const float sy = static_cast<float>(height) / half.rows;
+    for (auto& k : keypoints) {
+      k.pt.x = (k.pt.x + 0.5f) * sx - 0.5f;
+      k.pt.y = (k.pt.y + 0.5f) * sy - 0.5f;
+      k.size *= 0.5f * (sx + sy);
+      // The octave (low byte, signed) says which pyramid level compute() reads: one octave up at full size.
+      int octave = k.octave & 255;
+      octave = octave < 128 ? octave : (-128 | octave);
+      k.octave = (k.octave & ~255) | ((octave + 1) & 255);
+    }
+  } else {
+    sift->detect(image, keypoints);
+  }
   keypoints.erase(std::remove_if(keypoints.begin(), keypoints.end(), [&](const cv::KeyPoint& k) { return k.size < minSize; }),
                   keypoints.end());
   // Strongest first; ties broken by position so that the order never depends on the sort.
