@@ -138,7 +138,8 @@ export async function prepareImage(input: Buffer | RawPixels, options: PrepareOp
   } catch (err) {
     throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
   }
-  const b = contentBounds(new Uint8Array(work.buffer, work.byteOffset, ww * wh), ww, wh);
+  const workGray = new Uint8Array(work.buffer, work.byteOffset, ww * wh);
+  const b = contentBounds(workGray, ww, wh);
   const cw = b.right - b.left;
   const ch = b.bottom - b.top;
   const resize = options.longSide / Math.max(cw, ch);
@@ -146,9 +147,9 @@ export async function prepareImage(input: Buffer | RawPixels, options: PrepareOp
   const height = Math.max(1, Math.round(ch * resize));
   let gray: Uint8Array;
   if (width === ww && height === wh) {
-    gray = new Uint8Array(work.buffer, work.byteOffset, ww * wh);
+    gray = workGray;
   } else {
-    const content = await sharp(work, { raw: { width: ww, height: wh, channels: 1 } })
+    const content = await sharp(workGray, { raw: { width: ww, height: wh, channels: 1 } })
       .extract({ left: b.left, top: b.top, width: cw, height: ch })
       .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
       .extractChannel(0)

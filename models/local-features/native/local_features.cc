@@ -38,32 +38,30 @@ double NumberArg(napi_env env, napi_value value, const char* name) {
   return out;
 }
 
-double NumberOption(napi_env env, napi_value options, const char* name, double fallback) {
-  if (options == nullptr) return fallback;
+// An option's value, or nullptr when options is not an object or leaves it undefined.
+napi_value OptionValue(napi_env env, napi_value options, const char* name) {
+  if (options == nullptr) return nullptr;
   napi_valuetype type;
   Check(env, napi_typeof(env, options, &type), "typeof options");
-  if (type != napi_object) return fallback;
+  if (type != napi_object) return nullptr;
   bool has = false;
   Check(env, napi_has_named_property(env, options, name, &has), "has option");
-  if (!has) return fallback;
+  if (!has) return nullptr;
   napi_value value;
   Check(env, napi_get_named_property(env, options, name, &value), "get option");
   napi_valuetype valueType;
   Check(env, napi_typeof(env, value, &valueType), "typeof option");
-  if (valueType == napi_undefined) return fallback;
-  return NumberArg(env, value, name);
+  return valueType == napi_undefined ? nullptr : value;
+}
+
+double NumberOption(napi_env env, napi_value options, const char* name, double fallback) {
+  napi_value value = OptionValue(env, options, name);
+  return value == nullptr ? fallback : NumberArg(env, value, name);
 }
 
 bool BoolOption(napi_env env, napi_value options, const char* name, bool fallback) {
-  if (options == nullptr) return fallback;
-  napi_valuetype type;
-  Check(env, napi_typeof(env, options, &type), "typeof options");
-  if (type != napi_object) return fallback;
-  napi_value value;
-  Check(env, napi_get_named_property(env, options, name, &value), "get option");
-  napi_valuetype valueType;
-  Check(env, napi_typeof(env, value, &valueType), "typeof option");
-  if (valueType == napi_undefined) return fallback;
+  napi_value value = OptionValue(env, options, name);
+  if (value == nullptr) return fallback;
   bool out = fallback;
   if (napi_get_value_bool(env, value, &out) != napi_ok) throw JsError{std::string(name) + " must be a boolean"};
   return out;
@@ -349,18 +347,28 @@ int Nearest(const uint8_t* d, const uint8_t* centres, int count) {
   return best;
 }
 
+struct VocabularyCall {
+  TypedView<uint8_t> descriptors, coarse, fine;
+  int branches, leaves;
+};
+
+// (descriptors, coarse, fine, branches, leaves) as assign and assignSoft take them, sizes checked.
+VocabularyCall VocabularyArgs(napi_env env, napi_callback_info info, const char* fn, int minimum) {
+  auto argv = Args(env, info, 5);
+  VocabularyCall call{TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "descriptors"), TypedArg<uint8_t>(env, argv[1], napi_uint8_array, "coarse"),
+                      TypedArg<uint8_t>(env, argv[2], napi_uint8_array, "fine"), static_cast<int>(NumberArg(env, argv[3], "branches")),
+                      static_cast<int>(NumberArg(env, argv[4], "leaves"))};
+  if (call.descriptors.length % kDims != 0 || call.coarse.length != static_cast<size_t>(call.branches) * kDims ||
+      call.fine.length != static_cast<size_t>(call.branches) * call.leaves * kDims || call.branches * call.leaves > 65536 ||
+      call.branches < minimum || call.leaves < minimum)
+    throw JsError{std::string(fn) + ": descriptors or vocabulary have the wrong size"};
+  return call;
+}
+
 // assign(descriptors: Uint8Array, coarse: Uint8Array, fine: Uint8Array, branches, leaves) → Uint16Array of words
 // (the two-level vocabulary of vocabulary.ts, same result as its JavaScript assign).
 napi_value Assign(napi_env env, napi_callback_info info) {
-  auto argv = Args(env, info, 5);
-  auto descriptors = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "descriptors");
-  auto coarse = TypedArg<uint8_t>(env, argv[1], napi_uint8_array, "coarse");
-  auto fine = TypedArg<uint8_t>(env, argv[2], napi_uint8_array, "fine");
-  int branches = static_cast<int>(NumberArg(env, argv[3], "branches"));
-  int leaves = static_cast<int>(NumberArg(env, argv[4], "leaves"));
-  if (descriptors.length % kDims != 0 || coarse.length != static_cast<size_t>(branches) * kDims ||
-      fine.length != static_cast<size_t>(branches) * leaves * kDims || branches * leaves > 65536)
-    throw JsError{"assign: descriptors or vocabulary have the wrong size"};
+  auto [descriptors, coarse, fine, branches, leaves] = VocabularyArgs(env, info, "assign", 0);
   size_t n = descriptors.length / kDims;
   std::vector<uint16_t> words(n);
   for (size_t i = 0; i < n; i++) {
@@ -376,15 +384,8 @@ napi_value Assign(napi_env env, napi_callback_info info) {
 // the two nearest leaves of the nearest branch and the nearest leaf of the second branch. For queries
 // only: a degraded descriptor that falls near a cell border still meets its original's word.
 napi_value AssignSoft(napi_env env, napi_callback_info info) {
-  auto argv = Args(env, info, 5);
-  auto descriptors = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "descriptors");
-  auto coarse = TypedArg<uint8_t>(env, argv[1], napi_uint8_array, "coarse");
-  auto fine = TypedArg<uint8_t>(env, argv[2], napi_uint8_array, "fine");
-  int branches = static_cast<int>(NumberArg(env, argv[3], "branches"));
-  int leaves = static_cast<int>(NumberArg(env, argv[4], "leaves"));
-  if (descriptors.length % kDims != 0 || coarse.length != static_cast<size_t>(branches) * kDims ||
-      fine.length != static_cast<size_t>(branches) * leaves * kDims || branches * leaves > 65536 || branches < 2 || leaves < 2)
-    throw JsError{"assignSoft: descriptors or vocabulary have the wrong size"};
+  // Soft assignment takes two branches and two leaves of the first.
+  auto [descriptors, coarse, fine, branches, leaves] = VocabularyArgs(env, info, "assignSoft", 2);
   size_t n = descriptors.length / kDims;
   std::vector<uint16_t> words;
   words.reserve(n * 3);
