@@ -1,4 +1,3 @@
-import * as ort from 'onnxruntime-node';
 import { embeddingOutput, l2Normalise, loadSession, type LoadedSession, type SessionOptions, type TensorInfo } from './session.ts';
 import { preprocessImages, preprocessRegions, type ImageInput } from './preprocess.ts';
 import { ModelFolderError, type ModelConfig, type Region } from './types.ts';
@@ -87,14 +86,13 @@ export class ImageEncoder {
   /** Runs preprocessed [batch, 3, S, S] pixels through the tower. */
   async run(pixels: Float32Array, batch: number): Promise<Float32Array[]> {
     const s = this.config.image.size;
-    const tensor = new ort.Tensor('float32', pixels, [batch, 3, s, s]);
-    const result = await this.loaded.session.run({ [this.input.name]: tensor }, [this.output.name]);
+    const result = await this.loaded.run({ [this.input.name]: { type: 'float32', data: pixels, dims: [batch, 3, s, s] } }, [this.output.name]);
     const embeddings = result[this.output.name]!;
     const dim = embeddings.dims[embeddings.dims.length - 1]!;
     return l2Normalise(embeddings.data as Float32Array, dim);
   }
 
   async close(): Promise<void> {
-    await this.loaded.session.release();
+    await this.loaded.release();
   }
 }

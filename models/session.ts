@@ -1,5 +1,6 @@
 import os from 'node:os';
-import * as ort from 'onnxruntime-node';
+import { Worker } from 'node:worker_threads';
+import type * as ort from 'onnxruntime-node';
 import { ModelFolderError } from './types.ts';
 
 export interface SessionOptions {
@@ -16,23 +17,121 @@ export interface TensorInfo {
   shape: ReadonlyArray<number | string>;
 }
 
-/** An onnxruntime session with what we need to know about its inputs and outputs, read from the model itself. */
-export interface LoadedSession {
-  session: ort.InferenceSession;
-  file: string;
-  inputs: TensorInfo[];
-  outputs: TensorInfo[];
-  /** The execution provider actually in use (CUDA falls back to CPU when unavailable). */
-  provider: 'cpu' | 'cuda';
+/** A tensor handed to or returned by a session: plain data, so it can cross to the session's thread. */
+export interface PlainTensor {
+  type: string;
+  data: Float32Array | Int32Array | BigInt64Array;
+  dims: readonly number[];
 }
 
-function tensorInfos(list: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
-  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
+/** Inference failed or the session's thread is gone; the message says which. */
+export class InferenceError extends Error {
+  override name = 'InferenceError';
+  constructor(message: string, readonly file: string) {
+    super(message);
+  }
+}
+
+type WorkerMessage =
+  | { type: 'ready'; inputs: TensorInfo[]; outputs: TensorInfo[] }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; outputs?: Record<string, PlainTensor>; error?: string };
+
+const WORKER_FILE = new URL('./session-worker.js', import.meta.url);
+
+/**
+ * An onnxruntime session running on its own worker thread, so that inference never blocks
+ * the event loop: a harvest keeps fetching and decoding while a batch is encoded, a server
+ * keeps answering while a query is embedded. Requests are answered in order. If the thread
+ * dies (a native crash, memory), pending runs fail with an InferenceError and the next run
+ * starts a fresh thread.
+ */
+export class LoadedSession {
+  private worker: Worker | undefined;
+  private ready: Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }> | undefined;
+  private readonly pending = new Map<number, { resolve: (out: Record<string, PlainTensor>) => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+  private released = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly options: ort.InferenceSession.SessionOptions,
+    /** The execution provider actually in use (CUDA falls back to CPU when unavailable). */
+    readonly provider: 'cpu' | 'cuda',
+    readonly inputs: TensorInfo[],
+    readonly outputs: TensorInfo[],
+  ) {}
+
+  /** Starts the thread and loads the model in it; rejects with the loader's message. */
+  static async open(file: string, options: ort.InferenceSession.SessionOptions, provider: 'cpu' | 'cuda'): Promise<LoadedSession> {
+    const session = new LoadedSession(file, options, provider, [], []);
+    const { inputs, outputs } = await session.start();
+    session.inputs.push(...inputs);
+    session.outputs.push(...outputs);
+    return session;
+  }
+
+  private start(): Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }> {
+    const worker = new Worker(WORKER_FILE, { workerData: { file: this.file, options: this.options } });
+    this.worker = worker;
+    this.ready = new Promise((resolve, reject) => {
+      worker.on('message', (msg: WorkerMessage) => {
+        if (msg.type === 'ready') resolve(msg);
+        else if (msg.type === 'failed') reject(new InferenceError(msg.message, this.file));
+        else this.settle(msg);
+      });
+      const gone = (reason: string) => {
+        if (this.worker === worker) this.worker = undefined;
+        const err = new InferenceError(`the inference thread of ${this.file} ${reason}`, this.file);
+        reject(err);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      };
+      worker.once('error', (err) => gone(`failed: ${err.message}`));
+      worker.once('exit', (code) => gone(`exited (code ${code})`));
+    });
+    // Only runs wait on the thread; an idle session must not keep the process alive.
+    worker.unref();
+    return this.ready;
+  }
+
+  private settle(msg: Extract<WorkerMessage, { type: 'result' }>): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if (msg.error !== undefined) p.reject(new InferenceError(`${this.file}: inference failed: ${msg.error}`, this.file));
+    else p.resolve(msg.outputs!);
+  }
+
+  /** Runs the model; the inputs are copied to the session's thread, the outputs moved back. */
+  async run(feeds: Record<string, PlainTensor>, outputNames: string[]): Promise<Record<string, PlainTensor>> {
+    if (this.released) throw new InferenceError(`${this.file}: the session was closed`, this.file);
+    if (!this.worker) await this.start();
+    else await this.ready;
+    const worker = this.worker!;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ type: 'run', id, feeds, outputs: outputNames });
+    });
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'release' });
+    await exited;
+  }
 }
 
 /**
- * Opens an ONNX file with every graph optimisation on. CUDA is used only when asked
- * for and present; Reprise never requires it.
+ * Opens an ONNX file with every graph optimisation on, on its own thread. CUDA is used only
+ * when asked for and present; Reprise never requires it.
  */
 export async function loadSession(file: string, opts: SessionOptions): Promise<LoadedSession> {
   const base: ort.InferenceSession.SessionOptions = {
@@ -43,23 +142,18 @@ export async function loadSession(file: string, opts: SessionOptions): Promise<L
     enableCpuMemArena: true,
     ...opts.tuning,
   };
-  const attempt = async (provider: 'cpu' | 'cuda') =>
-    ort.InferenceSession.create(file, { ...base, executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'] });
-  let session: ort.InferenceSession;
-  let provider: 'cpu' | 'cuda' = opts.executionProvider;
+  const attempt = (provider: 'cpu' | 'cuda') =>
+    LoadedSession.open(file, { ...base, executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'] }, provider);
   try {
-    session = await attempt(provider);
+    return await attempt(opts.executionProvider);
   } catch (err) {
-    if (provider === 'cuda') {
-      provider = 'cpu';
-      session = await attempt('cpu').catch((e: unknown) => {
+    if (opts.executionProvider === 'cuda') {
+      return attempt('cpu').catch((e: unknown) => {
         throw new ModelFolderError(`cannot load ${file}: ${(e as Error).message}`, file);
       });
-    } else {
-      throw new ModelFolderError(`cannot load ${file}: ${(err as Error).message}`, file);
     }
+    throw new ModelFolderError(`cannot load ${file}: ${(err as Error).message}`, file);
   }
-  return { session, file, inputs: tensorInfos(session.inputMetadata), outputs: tensorInfos(session.outputMetadata), provider };
 }
 
 /** Picks the output that holds the embedding: a known name, else the only rank-2 output. */

@@ -1,5 +1,4 @@
-import * as ort from 'onnxruntime-node';
-import { embeddingOutput, l2Normalise, loadSession, type LoadedSession, type SessionOptions, type TensorInfo } from './session.ts';
+import { embeddingOutput, l2Normalise, loadSession, type LoadedSession, type PlainTensor, type SessionOptions, type TensorInfo } from './session.ts';
 import { TextTokenizer } from './tokenizer/text-tokenizer.ts';
 import { LruCache } from '../common/lru-cache.ts';
 import { ModelFolderError, type ModelConfig, type TokenizedBatch } from './types.ts';
@@ -92,11 +91,11 @@ export class TextEncoder {
 
   /** Runs token ids through the tower, as given (no cache): for tests and benchmarks of padding. */
   async run(batch: TokenizedBatch): Promise<Float32Array[]> {
-    const feeds: Record<string, ort.Tensor> = {
+    const feeds: Record<string, PlainTensor> = {
       [this.ids.name]: toTensor(batch.ids, this.ids.type, batch.batch, batch.seqLen),
     };
     if (this.mask) feeds[this.mask.name] = toTensor(batch.attentionMask, this.mask.type, batch.batch, batch.seqLen);
-    const result = await this.loaded.session.run(feeds, [this.output.name]);
+    const result = await this.loaded.run(feeds, [this.output.name]);
     const embeddings = result[this.output.name]!;
     return l2Normalise(embeddings.data as Float32Array, embeddings.dims[embeddings.dims.length - 1]!);
   }
@@ -106,11 +105,11 @@ export class TextEncoder {
   }
 
   async close(): Promise<void> {
-    await this.loaded.session.release();
+    await this.loaded.release();
   }
 }
 
-function toTensor(values: Int32Array, type: string, batch: number, seqLen: number): ort.Tensor {
-  if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), [batch, seqLen]);
-  return new ort.Tensor('int32', values, [batch, seqLen]);
+function toTensor(values: Int32Array, type: string, batch: number, seqLen: number): PlainTensor {
+  if (type === 'int64') return { type: 'int64', data: BigInt64Array.from(values, (v) => BigInt(v)), dims: [batch, seqLen] };
+  return { type: 'int32', data: values, dims: [batch, seqLen] };
 }

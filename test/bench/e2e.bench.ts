@@ -83,19 +83,11 @@ function benchConfig(dataDir: string, extra: Record<string, unknown> = {}): Repr
 }
 
 /**
- * Experiments, applied alike to encoder-only and harvest children: BENCH_E2E_SPINNING=0 runs
- * onnxruntime's intra-op threads without spin-waiting (session.intra_op.allow_spinning);
- * BENCH_E2E_VIPS_THREADS=n gives each sharp operation n libvips threads (default: one per core).
+ * Experiment, applied alike to encoder-only and harvest children: BENCH_E2E_VIPS_THREADS=n
+ * gives each sharp operation n libvips threads (default: one per core).
  */
 async function applyExperiments(): Promise<string[]> {
   const applied: string[] = [];
-  if (process.env.BENCH_E2E_SPINNING === '0') {
-    const ort = await import('onnxruntime-node');
-    const create = ort.InferenceSession.create.bind(ort.InferenceSession) as (file: string, options: object) => Promise<unknown>;
-    (ort.InferenceSession as unknown as { create: unknown }).create = (file: string, options: object) =>
-      create(file, { ...options, extra: { session: { intra_op: { allow_spinning: '0' } } } });
-    applied.push('onnxruntime spinning off');
-  }
   if (process.env.BENCH_E2E_VIPS_THREADS) {
     const { default: sharp } = await import('sharp');
     sharp.concurrency(Number(process.env.BENCH_E2E_VIPS_THREADS));
@@ -549,7 +541,7 @@ async function main(): Promise<void> {
     model: 'generated clip-vit-b-32 (huggingface layout, random weights, fp32)',
     canvases: institution.canvases,
     photographs: institution.photographs,
-    experiments: { onnxruntimeSpinning: process.env.BENCH_E2E_SPINNING === '0' ? 'off' : 'default (on)', libvipsThreads: process.env.BENCH_E2E_VIPS_THREADS ?? 'default (one per core)' },
+    experiments: { libvipsThreads: process.env.BENCH_E2E_VIPS_THREADS ?? 'default (one per core)' },
     composedByCli: cliFeatures ? 'embedding + reprint features' : 'embedding',
     e2eImagesPerSecond: cli.e2eImagesPerSecond,
     encoderImagesPerSecond: cli.encoderImagesPerSecond,
