@@ -76,7 +76,11 @@ export class LoadedSession {
     this.worker = worker;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (msg: WorkerMessage) => {
-        if (msg.type === 'ready') resolve(msg);
+        if (msg.type === 'ready') {
+          // Only loading and runs wait on the thread; an idle session must not keep the process alive.
+          if (this.pending.size === 0) worker.unref();
+          resolve(msg);
+        }
         else if (msg.type === 'failed') reject(new InferenceError(msg.message, this.file));
         else this.settle(msg);
       });
@@ -90,8 +94,6 @@ export class LoadedSession {
       worker.once('error', (err) => gone(`failed: ${err.message}`));
       worker.once('exit', (code) => gone(`exited (code ${code})`));
     });
-    // Only runs wait on the thread; an idle session must not keep the process alive.
-    worker.unref();
     return this.ready;
   }
 

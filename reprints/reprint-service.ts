@@ -13,7 +13,13 @@ import type { ReprintIndex, ReprintItem, StoredPair } from '../store/reprints/in
 import { groupPairs } from './grouping.ts';
 import type { ReprintGroup, ReprintHit, ReprintSearchOptions } from './types.ts';
 
-export const DEFAULT_SHORTLIST = 50;
+/** Candidates verified per query: 100 found the original of 99.1 % of the 0.5-intensity queries, 50 of 98.9 %. */
+export const DEFAULT_SHORTLIST = 100;
+/**
+ * Candidates verified per image by the collection-wide scan: fewer, because a pair has two
+ * chances there (each image queries for the other) and the scan runs after every harvest.
+ */
+export const DEFAULT_SCAN_SHORTLIST = 50;
 export const MAX_SHORTLIST = 1000;
 export const MAX_LIMIT = 1000;
 
@@ -124,7 +130,7 @@ export class ReprintService {
    */
   scan(options: { minInliers?: number; shortlist?: number; maxImages?: number; onProgress?: (done: number) => void } = {}): number {
     const minInliers = options.minInliers ?? DEFAULT_MIN_INLIERS;
-    const shortlist = Math.min(options.shortlist ?? DEFAULT_SHORTLIST, MAX_SHORTLIST);
+    const shortlist = Math.min(options.shortlist ?? DEFAULT_SCAN_SHORTLIST, MAX_SHORTLIST);
     let done = 0;
     const max = options.maxImages ?? Infinity;
     while (done < max) {

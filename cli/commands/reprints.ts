@@ -21,7 +21,7 @@ const load = async () => {
 type Loaded = Awaited<ReturnType<typeof load>>;
 
 /** Defaults repeated here so that --help needs no native code; a test checks they agree. */
-export const HELP_DEFAULTS = { minInliers: 9, branches: 128 };
+export const HELP_DEFAULTS = { minInliers: 9, shortlist: 100, scanShortlist: 50, branches: 128 };
 
 interface ReprintsFlags {
   config?: string;
@@ -105,7 +105,7 @@ async function findReprints(m: Loaded, target: string, flags: ReprintsFlags, con
   const options = {
     limit: positive(flags.limit, 'limit', 20, 1000),
     minInliers: positive(flags.minInliers, 'min-inliers', m.DEFAULT_MIN_INLIERS, 10_000),
-    shortlist: positive(flags.shortlist, 'shortlist', 50, 1000),
+    shortlist: positive(flags.shortlist, 'shortlist', m.DEFAULT_SHORTLIST, 1000),
   };
   const index = m.openReprintIndex(config.dataDir);
   try {
@@ -149,7 +149,7 @@ function allGroups(m: Loaded, flags: ReprintsFlags, config: RepriseConfig): void
   try {
     const service = new m.ReprintService(index);
     const minInliers = positive(flags.minInliers, 'min-inliers', m.DEFAULT_MIN_INLIERS, 10_000);
-    const scanned = service.scan({ minInliers, shortlist: positive(flags.shortlist, 'shortlist', 50, 1000) });
+    const scanned = service.scan({ minInliers, shortlist: positive(flags.shortlist, 'shortlist', m.DEFAULT_SCAN_SHORTLIST, 1000) });
     const groups = service.groups().map((g) => ({ ...g, pairs: g.pairs.filter((p) => p.inliers >= minInliers) }));
     if (flags.csv) process.stdout.write(groupsCsv(groups));
     else if (flags.json) process.stdout.write(JSON.stringify({ images: index.size, scanned, groups }, null, 2) + '\n');
@@ -220,7 +220,7 @@ export function registerReprints(program: Command): void {
     .option('--csv', 'print CSV')
     .option('--limit <n>', 'hits at most (default 20)')
     .option('--min-inliers <n>', `geometrically consistent matches a reprint needs (default ${HELP_DEFAULTS.minInliers}, calibrated)`)
-    .option('--shortlist <n>', 'candidates verified per query (default 50)')
+    .option('--shortlist <n>', `candidates verified per query (default ${HELP_DEFAULTS.shortlist}; ${HELP_DEFAULTS.scanShortlist} per image with --all)`)
     .addHelpText('after', `
 Examples:
   reprise reprints photo.jpg

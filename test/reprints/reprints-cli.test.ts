@@ -9,6 +9,7 @@ import { openReprintIndex } from '../../harvester/feature-stage.ts';
 import { DEFAULT_MIN_INLIERS, extractFeatures } from '../../models/local-features/index.ts';
 import { DEFAULT_TRAIN } from '../../models/local-features/train-vocabulary.ts';
 import { HELP_DEFAULTS } from '../../cli/commands/reprints.ts';
+import { DEFAULT_SCAN_SHORTLIST, DEFAULT_SHORTLIST } from '../../reprints/index.ts';
 import { bytesOf, requireLocalFeatures, tempDir } from './support.ts';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/reprise.js');
@@ -95,7 +96,7 @@ describe('reprise reprints (command line)', function () {
   });
 
   it('documents the defaults the code uses', () => {
-    assert.deepEqual(HELP_DEFAULTS, { minInliers: DEFAULT_MIN_INLIERS, branches: DEFAULT_TRAIN.branches });
+    assert.deepEqual(HELP_DEFAULTS, { minInliers: DEFAULT_MIN_INLIERS, shortlist: DEFAULT_SHORTLIST, scanShortlist: DEFAULT_SCAN_SHORTLIST, branches: DEFAULT_TRAIN.branches });
   });
 
   it('says what is wrong with a bad target or option', async () => {
