@@ -126,6 +126,7 @@ export class LoadedSession {
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref();
     worker.postMessage({ type: 'release' });
     await exited;
   }

@@ -104,7 +104,7 @@ describe('loading a session on its thread', function () {
     const script = fileURLToPath(new URL('../support/embed-text-once.ts', import.meta.url));
     // An idle thread must not hold the process open, and a loading one must not let it end early.
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, await tinyModel('huggingface')], { timeout: 30_000 });
-    assert.equal(stdout.trim(), '32');
+    assert.equal(stdout.trim(), '32\nclosed');
   });
 
   it('names the file that cannot be loaded', async () => {
