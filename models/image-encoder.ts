@@ -29,7 +29,21 @@ export class ImageEncoder {
   }
 
   static async load(modelFile: string, config: ModelConfig, opts: ImageEncoderOptions): Promise<ImageEncoder> {
-    const loaded = await loadSession(modelFile, opts);
+    return ImageEncoder.fromSession(await loadSession(modelFile, opts), config, opts);
+  }
+
+  /** The tower on a session already open (released here if the model turns out unusable). */
+  static async fromSession(loaded: LoadedSession, config: ModelConfig, opts: Pick<ImageEncoderOptions, 'batchSize'>): Promise<ImageEncoder> {
+    try {
+      return await ImageEncoder.build(loaded, config, opts.batchSize);
+    } catch (err) {
+      await loaded.release();
+      throw err;
+    }
+  }
+
+  private static async build(loaded: LoadedSession, config: ModelConfig, batchSize: number): Promise<ImageEncoder> {
+    const modelFile = loaded.file;
     const input = loaded.inputs.find((i) => i.shape.length === 4 && i.type.startsWith('float'));
     if (!input) {
       throw new ModelFolderError(
@@ -38,7 +52,7 @@ export class ImageEncoder {
       );
     }
     const output = embeddingOutput(loaded, ['image_embeds', 'embedding', 'embeds', 'image_features']);
-    const encoder = new ImageEncoder(loaded, input, output, config, Math.max(1, opts.batchSize));
+    const encoder = new ImageEncoder(loaded, input, output, config, Math.max(1, batchSize));
     await encoder.warmUp();
     return encoder;
   }

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { ModelsConfig } from '../config/schema.ts';
 import { resolveModelFiles } from './layout.ts';
 import { readModelConfig } from './model-config.ts';
-import { validateModelFolder } from './validate.ts';
+import { checkModelFolder } from './validate.ts';
+import { loadSession } from './session.ts';
 import { ImageEncoder } from './image-encoder.ts';
 import { TextEncoder } from './text-encoder.ts';
 import type { ModelConfig, ModelFiles } from './types.ts';
@@ -24,14 +25,32 @@ export function modelFolder(models: ModelsConfig, dataDir: string): string {
   return path.resolve(models.path ?? path.join(models.cacheDir ?? path.join(dataDir, 'models'), models.name));
 }
 
-/** Resolves, validates and loads both towers of the configured model; a bad folder fails here, naming the file. */
+/** Resolves, loads and validates both towers of the configured model; a bad folder fails here, naming the file. */
 export async function loadEncoders(models: ModelsConfig, dataDir: string): Promise<Encoders> {
   const files = resolveModelFiles(modelFolder(models, dataDir), { variant: models.variant });
   const config = readModelConfig(files);
-  await validateModelFolder(files, config);
   const session = { threads: models.threads, executionProvider: models.executionProvider };
-  const image = await ImageEncoder.load(files.visionModel, config, { ...session, batchSize: models.batchSize });
-  const text = await TextEncoder.load(files.textModel, files.tokenizer, files.tokenizerConfig, config, { ...session, cacheSize: models.textCacheSize });
+  // Each tower is loaded once and checked on the loaded session: a second load just to check
+  // would double start-up time.
+  const visionSession = await loadSession(files.visionModel, session);
+  const textSession = await loadSession(files.textModel, session).catch(async (err: unknown) => {
+    await visionSession.release();
+    throw err;
+  });
+  try {
+    checkModelFolder(files, config, visionSession, textSession);
+  } catch (err) {
+    await Promise.all([visionSession.release(), textSession.release()]);
+    throw err;
+  }
+  const image = await ImageEncoder.fromSession(visionSession, config, { batchSize: models.batchSize }).catch(async (err: unknown) => {
+    await textSession.release();
+    throw err;
+  });
+  const text = await TextEncoder.fromSession(textSession, files.tokenizer, files.tokenizerConfig, config, { cacheSize: models.textCacheSize }).catch(async (err: unknown) => {
+    await image.close();
+    throw err;
+  });
   return {
     files,
     config,

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
@@ -134,9 +135,16 @@ export class LoadedSession {
 
 /**
  * Opens an ONNX file with every graph optimisation on, on its own thread. CUDA is used only
- * when asked for and present; Reprise never requires it.
+ * when asked for and present; Reprise never requires it. A file that cannot be a model is
+ * named, with what to do about it.
  */
 export async function loadSession(file: string, opts: SessionOptions): Promise<LoadedSession> {
+  if (isLfsPointer(file)) {
+    throw new ModelFolderError(
+      `${file} is a Git LFS pointer, not the model: the repository was cloned without git-lfs. Run \`git lfs pull\` in it, or download the file itself (reprise models pull does).`,
+      file,
+    );
+  }
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: opts.threads > 0 ? opts.threads : os.availableParallelism(),
@@ -147,15 +155,32 @@ export async function loadSession(file: string, opts: SessionOptions): Promise<L
   };
   const attempt = (provider: 'cpu' | 'cuda') =>
     LoadedSession.open(file, { ...base, executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'] }, provider);
+  const unreadable = (err: unknown) =>
+    new ModelFolderError(
+      `${file} cannot be opened by onnxruntime (${(err as Error).message.trim()}); the file may be truncated or corrupt: delete it and pull it again`,
+      file,
+    );
   try {
     return await attempt(opts.executionProvider);
   } catch (err) {
-    if (opts.executionProvider === 'cuda') {
-      return attempt('cpu').catch((e: unknown) => {
-        throw new ModelFolderError(`cannot load ${file}: ${(e as Error).message}`, file);
-      });
-    }
-    throw new ModelFolderError(`cannot load ${file}: ${(err as Error).message}`, file);
+    if (opts.executionProvider !== 'cuda') throw unreadable(err);
+    return attempt('cpu').catch((e: unknown) => {
+      throw unreadable(e);
+    });
+  }
+}
+
+function isLfsPointer(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).toString('latin1').startsWith('version https://git-lfs');
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -43,7 +43,27 @@ export class TextEncoder {
     config: ModelConfig,
     opts: TextEncoderOptions,
   ): Promise<TextEncoder> {
-    const loaded = await loadSession(modelFile, opts);
+    return TextEncoder.fromSession(await loadSession(modelFile, opts), tokenizerFile, tokenizerConfigFile, config, opts);
+  }
+
+  /** The tower on a session already open (released here if the model turns out unusable). */
+  static async fromSession(
+    loaded: LoadedSession,
+    tokenizerFile: string,
+    tokenizerConfigFile: string | undefined,
+    config: ModelConfig,
+    opts: Pick<TextEncoderOptions, 'cacheSize'>,
+  ): Promise<TextEncoder> {
+    try {
+      return await TextEncoder.build(loaded, tokenizerFile, tokenizerConfigFile, config, opts.cacheSize);
+    } catch (err) {
+      await loaded.release();
+      throw err;
+    }
+  }
+
+  private static async build(loaded: LoadedSession, tokenizerFile: string, tokenizerConfigFile: string | undefined, config: ModelConfig, cacheSize: number): Promise<TextEncoder> {
+    const modelFile = loaded.file;
     const ints = loaded.inputs.filter((i) => i.shape.length === 2 && /^u?int(32|64)$/.test(i.type));
     const ids = ints.find((i) => /input_ids|text|tokens/.test(i.name)) ?? ints.find((i) => !/mask/.test(i.name));
     if (!ids) {
@@ -58,7 +78,7 @@ export class TextEncoder {
       contextLength: config.text.contextLength,
       padTokenId: config.text.padTokenId,
     });
-    const encoder = new TextEncoder(loaded, ids, mask, output, tokenizer, config, opts.cacheSize);
+    const encoder = new TextEncoder(loaded, ids, mask, output, tokenizer, config, cacheSize);
     const [vector] = await encoder.embed(['warm up']);
     if (vector!.length !== config.projectionDim) {
       throw new ModelFolderError(`${modelFile}: the text embedding has ${vector!.length} dimensions, the model config says ${config.projectionDim}`, modelFile);

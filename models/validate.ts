@@ -1,6 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-// A namespace import: when a CommonJS loader runs this file (mocha with tsx), a default import of this package is undefined.
-import * as ort from 'onnxruntime-node';
+import { loadSession, type TensorInfo } from './session.ts';
 import { ModelFolderError, type ModelConfig, type ModelFiles } from './types.ts';
 
 /** Output names that hold the embedding, best first; otherwise the only rank-2 output is taken (SigLIP's pooler_output). */
@@ -10,16 +8,12 @@ const IMAGE_INPUTS = ['pixel_values', 'image', 'images', 'input'];
 const FLOAT_TYPES = new Set(['float32', 'float16']);
 const INT_TYPES = new Set(['int32', 'int64']);
 
-export interface TensorSummary {
-  name: string;
-  type: string;
-  shape: Array<number | string>;
-}
+export type TensorSummary = TensorInfo;
 
 export interface TowerReport {
   file: string;
-  inputs: TensorSummary[];
-  outputs: TensorSummary[];
+  inputs: readonly TensorSummary[];
+  outputs: readonly TensorSummary[];
   /** The input that takes pixels (vision) or token ids (text). */
   input?: string;
   /** The output read as the embedding. */
@@ -47,6 +41,18 @@ export async function inspectModelFolder(files: ModelFiles, config: ModelConfig)
   // One tower at a time: each session holds its whole model in memory while open.
   const vision = await openTower(files.visionModel);
   const text = await openTower(files.textModel);
+  return checkModelFolder(files, config, vision, text);
+}
+
+/** The inputs and outputs of a tower, as onnxruntime reads them from the file. */
+export interface TowerIO {
+  file: string;
+  inputs: readonly TensorInfo[];
+  outputs: readonly TensorInfo[];
+}
+
+/** Checks both towers' inputs and outputs against the folder's configuration; throws one error naming every problem. */
+export function checkModelFolder(files: ModelFiles, config: ModelConfig, vision: TowerIO, text: TowerIO): ModelFolderReport {
   const problems: Array<{ file: string; message: string }> = [];
   const visionReport = checkVision(vision, config, (message) => problems.push({ file: vision.file, message }));
   const textReport = checkText(text, config, (message) => problems.push({ file: text.file, message }));
@@ -59,44 +65,14 @@ export async function inspectModelFolder(files: ModelFiles, config: ModelConfig)
   return { vision: visionReport, text: textReport };
 }
 
-interface TowerIO {
-  file: string;
-  inputs: TensorSummary[];
-  outputs: TensorSummary[];
-}
-
 async function openTower(file: string): Promise<TowerIO> {
-  if (isLfsPointer(file)) {
-    throw new ModelFolderError(
-      `${file} is a Git LFS pointer, not the model: the repository was cloned without git-lfs. Run \`git lfs pull\` in it, or download the file itself (reprise models pull does).`,
-      file,
-    );
-  }
-  let session: ort.InferenceSession;
+  // No graph optimisation and no arena: this session only answers questions about its inputs and outputs.
+  const session = await loadSession(file, { threads: 1, executionProvider: 'cpu', tuning: { graphOptimizationLevel: 'disabled', enableCpuMemArena: false } });
   try {
-    // No graph optimisation and no arena: this session only answers questions about its inputs and outputs.
-    session = await ort.InferenceSession.create(file, {
-      graphOptimizationLevel: 'disabled',
-      executionProviders: ['cpu'],
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      enableCpuMemArena: false,
-    });
-  } catch (err) {
-    throw new ModelFolderError(
-      `${file} cannot be opened by onnxruntime (${(err as Error).message.trim()}); the file may be truncated or corrupt: delete it and pull it again`,
-      file,
-    );
-  }
-  try {
-    return { file, inputs: summaries(session.inputMetadata), outputs: summaries(session.outputMetadata) };
+    return { file, inputs: session.inputs, outputs: session.outputs };
   } finally {
     await session.release();
   }
-}
-
-function summaries(list: readonly ort.InferenceSession.ValueMetadata[]): TensorSummary[] {
-  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
 
 function checkVision(io: TowerIO, config: ModelConfig, problem: (m: string) => void): TowerReport {
@@ -186,7 +162,7 @@ function checkEmbeddingOutput(io: TowerIO, preferred: string[], dim: number, pro
   return output.name;
 }
 
-function singleRank2(outputs: TensorSummary[]): TensorSummary | undefined {
+function singleRank2(outputs: readonly TensorSummary[]): TensorSummary | undefined {
   const rank2 = outputs.filter((o) => o.shape.length === 2);
   return rank2.length === 1 ? rank2[0] : undefined;
 }
@@ -195,21 +171,8 @@ function shape(t: TensorSummary): string {
   return `[${t.shape.join(', ')}]`;
 }
 
-function describe(list: TensorSummary[]): string {
+function describe(list: readonly TensorSummary[]): string {
   return list.length ? list.map((t) => `${t.name} ${t.type}${shape(t)}`).join(', ') : 'none';
 }
 
 /** A clone without git-lfs leaves ~130-byte text files where the weights should be. */
-function isLfsPointer(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const head = Buffer.alloc(64);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return head.subarray(0, n).toString('latin1').startsWith('version https://git-lfs');
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
