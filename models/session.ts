@@ -77,13 +77,11 @@ export class LoadedSession {
     this.worker = worker;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (msg: WorkerMessage) => {
-        if (msg.type === 'ready') {
-          // Only loading and runs wait on the thread; an idle session must not keep the process alive.
-          if (this.pending.size === 0) worker.unref();
-          resolve(msg);
-        }
-        else if (msg.type === 'failed') reject(new InferenceError(msg.message, this.file));
-        else this.settle(msg);
+        if (msg.type === 'result') return this.settle(msg);
+        if (msg.type === 'failed') return reject(new InferenceError(msg.message, this.file));
+        // Only loading and runs wait on the thread; an idle session must not keep the process alive.
+        if (this.pending.size === 0) worker.unref();
+        resolve(msg);
       });
       const gone = (reason: string) => {
         if (this.worker === worker) this.worker = undefined;
@@ -110,9 +108,11 @@ export class LoadedSession {
   /** Runs the model; the inputs are copied to the session's thread, the outputs moved back. */
   async run(feeds: Record<string, PlainTensor>, outputNames: string[]): Promise<Record<string, PlainTensor>> {
     if (this.released) throw new InferenceError(`${this.file}: the session was closed`, this.file);
-    if (!this.worker) await this.start();
-    else await this.ready;
-    const worker = this.worker!;
+    // Runs that arrive together after the thread died share one new thread.
+    const ready = this.worker ? this.ready! : this.start();
+    await ready;
+    const worker = this.worker;
+    if (!worker) throw new InferenceError(`the inference thread of ${this.file} exited while starting`, this.file);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

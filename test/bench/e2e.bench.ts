@@ -17,7 +17,9 @@
  *
  * When the harvest CLI does not compose reprint features by default, a variant with the
  * feature stage (harvester/feature-stage.ts) is measured too (in every round), and
- * the other way round: the table says which is which (BENCH_E2E_VARIANTS=cli skips it). Each
+ * the other way round: the table says which is which (BENCH_E2E_VARIANTS=cli skips it). The
+ * headline ratio is the harvest without reprint features, what the ≥ 0.9 target is about
+ * (fetching and decoding overlapping with encoding); with features it has its own line. Each
  * harvest also reports where its time went: CPU per image, the share of the run inside the
  * encoder, and why the encoder stood idle. Queries (sequential, after a warm-up): text search,
  * similar by id, reprints of an indexed item and of an uploaded photograph; p50/p95 over
@@ -511,26 +513,30 @@ async function main(): Promise<void> {
     peakRssMb: Math.max(...list.map((r) => r.peakRssMb)),
     runs: list.length,
   });
-  // The headline is the harvest as the CLI composes it now (its last run): should the
-  // composition change while the benchmark runs, earlier runs count under what they measured.
   const cliFeatures = [...rows].reverse().find((r) => r.variant === 'reprise harvest')?.features;
-  const cliRows = rows.filter((r) => r.features === cliFeatures);
-  const cli = summarise(cliRows);
   const withFeatures = rows.filter((r) => r.features);
   const withoutFeatures = rows.filter((r) => !r.features);
-  const encRates = encoderRuns.map((e) => e.imagesPerSecond);
+  // The target is about the embedding pipeline (fetching and decoding overlapping with
+  // encoding), so the headline is the harvest without reprint features when it was measured;
+  // reprint features are a second analysis on the same cores and get their own line.
+  const pipeline = summarise(withoutFeatures.length ? withoutFeatures : rows);
+  const features = withFeatures.length ? summarise(withFeatures) : undefined;
   const machine = { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((x) => rounded(x, 1)) };
+  const verdict = (ratio: number) => (ratio >= TARGET_RATIO ? 'met' : 'MISSED');
 
   console.log(`\ne2e benchmark: ${institution.canvases} canvases from a loopback IIIF server (own process) → generated ViT-B/32 (random weights) → embedded store; ${machine.cores} cores (${machine.cpu}), load average ${machine.loadAverage.join(' / ')} at the end\n`);
   console.table(rows);
+  const encRates = encoderRuns.map((e) => e.imagesPerSecond);
   console.log(`encoder only (${encoderRuns.length} runs interleaved): ${encRates.join(', ')} images/s (spread ${rounded(Math.min(...encRates))}–${rounded(Math.max(...encRates))})`);
   console.table(queries.rows);
   console.log(
-    `reprise harvest: ${cli.e2eImagesPerSecond} images/s end to end, encoder only ${cli.encoderImagesPerSecond} images/s, ratio ${cli.ratio} ` +
-      `(range ${cli.ratioRange.join('–')}; target ≥ ${TARGET_RATIO}: ${cli.ratio >= TARGET_RATIO ? 'met' : 'MISSED'}), peak RSS ${cli.peakRssMb} MB`,
+    `harvest ${withoutFeatures.length ? 'without reprint features' : 'with reprint features (the only composition measured)'}: ${pipeline.e2eImagesPerSecond} images/s end to end, encoder only ${pipeline.encoderImagesPerSecond} images/s, ratio ${pipeline.ratio} ` +
+      `(range ${pipeline.ratioRange.join('–')} over ${pipeline.runs} runs; target ≥ ${TARGET_RATIO}: ${verdict(pipeline.ratio)}), peak RSS ${pipeline.peakRssMb} MB`,
   );
-  if (withFeatures.length && withoutFeatures.length) {
-    console.log(`with reprint features: ratio ${summarise(withFeatures).ratio} (${summarise(withFeatures).e2eImagesPerSecond} images/s); without: ratio ${summarise(withoutFeatures).ratio} (${summarise(withoutFeatures).e2eImagesPerSecond} images/s)`);
+  if (features && withoutFeatures.length) {
+    console.log(
+      `harvest with reprint features${cliFeatures ? ' (what `reprise harvest` composes by default)' : ''}: ${features.e2eImagesPerSecond} images/s, ratio ${features.ratio} (range ${features.ratioRange.join('–')}; ${verdict(features.ratio)}), peak RSS ${features.peakRssMb} MB`,
+    );
   }
 
   const q = (name: string) => queries.rows.find((r) => r.query === name);
@@ -543,13 +549,15 @@ async function main(): Promise<void> {
     photographs: institution.photographs,
     experiments: { libvipsThreads: process.env.BENCH_E2E_VIPS_THREADS ?? 'default (one per core)' },
     composedByCli: cliFeatures ? 'embedding + reprint features' : 'embedding',
-    e2eImagesPerSecond: cli.e2eImagesPerSecond,
-    encoderImagesPerSecond: cli.encoderImagesPerSecond,
-    ratio: cli.ratio,
-    ratioRange: cli.ratioRange,
+    headline: withoutFeatures.length ? 'harvest without reprint features (fetch, decode, encode, store)' : 'harvest with reprint features',
+    e2eImagesPerSecond: pipeline.e2eImagesPerSecond,
+    encoderImagesPerSecond: pipeline.encoderImagesPerSecond,
+    ratio: pipeline.ratio,
+    ratioRange: pipeline.ratioRange,
     targetRatio: TARGET_RATIO,
-    peakRssMb: cli.peakRssMb,
-    withReprintFeatures: withFeatures.length ? summarise(withFeatures) : undefined,
+    targetMet: pipeline.ratio >= TARGET_RATIO,
+    peakRssMb: pipeline.peakRssMb,
+    withReprintFeatures: features && { ...features, targetMet: features.ratio >= TARGET_RATIO },
     withoutReprintFeatures: withoutFeatures.length ? summarise(withoutFeatures) : undefined,
     queries: {
       textP50Ms: q('text search')?.p50Ms,
