@@ -17,7 +17,7 @@
  *
  * When the harvest CLI does not compose reprint features by default, a variant with the
  * feature stage (harvester/feature-stage.ts) is measured too (in every round), and
- * the other way round: the table says which is which (BENCH_E2E_VARIANTS=cli skips it). The
+ * the other way round: the table says which is which (BENCH_E2E_VARIANTS=cli skips it, =embedding runs only that). The
  * headline ratio is the harvest without reprint features, what the ≥ 0.9 target is about
  * (fetching and decoding overlapping with encoding); with features it has its own line. Each
  * harvest also reports where its time went: CPU per image, the share of the run inside the
@@ -46,8 +46,9 @@ const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 1);
 const ENCODER_IMAGES = Number(process.env.BENCH_E2E_ENCODER_IMAGES ?? 160);
 const QUERIES = Number(process.env.BENCH_E2E_QUERIES ?? 60);
 const TARGET_RATIO = 0.9;
-/** 'cli' alone skips the variant with the other feature composition. */
+/** 'cli' alone skips the variant with the other feature composition; 'embedding' runs only the harvest without features (quick experiments). */
 const ONLY_CLI = process.env.BENCH_E2E_VARIANTS === 'cli';
+const ONLY_EMBEDDING = process.env.BENCH_E2E_VARIANTS === 'embedding';
 const modelDir = path.resolve('bench-output/models/clip-vit-b-32-generated');
 const workDir = path.resolve('bench-output/e2e-bench');
 
@@ -444,7 +445,7 @@ async function main(): Promise<void> {
 
   const encoderRuns: EncoderResult[] = [];
   const harvests: Array<HarvestResult & { round: number; encoderBefore: number; dataDir: string; serverCpuMsPerImage: number }> = [];
-  const variants: Variant[] = ['cli'];
+  const variants: Variant[] = ONLY_EMBEDDING ? ['embedding'] : ['cli'];
   const encoder = async () => {
     const r = await child<EncoderResult>(['encoder', String(ENCODER_IMAGES)]);
     encoderRuns.push(r);
@@ -466,7 +467,7 @@ async function main(): Promise<void> {
             (r.encoderIdle ? `; encoder idle ${r.encoderIdle.beforeFirstSeconds} s before the first batch, ${r.encoderIdle.starvedSeconds} s waiting for batches, ${r.encoderIdle.latencySeconds} s with one waiting, ${r.encoderIdle.afterLastSeconds} s after the last` : ''),
         );
         // The CLI's composition decides the other variant: the one it does not run by default.
-        if (round === 1 && variants.length === 1 && featuresAvailable && !ONLY_CLI) variants.push(r.features ? 'embedding' : 'features');
+        if (round === 1 && variants.length === 1 && featuresAvailable && !ONLY_CLI && !ONLY_EMBEDDING) variants.push(r.features ? 'embedding' : 'features');
         await encoder();
       }
     }
