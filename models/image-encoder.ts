@@ -78,7 +78,7 @@ export class ImageEncoder {
     for (let c = 0; c < chunks.length; c++) {
       const pixels = await next!;
       next = c + 1 < chunks.length ? this.prepare(images, regions, chunks[c + 1]!) : undefined;
-      out.push(...(await this.run(pixels, chunks[c]![1] - chunks[c]![0])));
+      out.push(...(await this.infer(pixels, chunks[c]![1] - chunks[c]![0], true)));
     }
     return out;
   }
@@ -88,7 +88,7 @@ export class ImageEncoder {
     const out: Float32Array[] = [];
     for (let start = 0; start < regions.length; start += this.batchSize) {
       const part = regions.slice(start, start + this.batchSize);
-      out.push(...(await this.run(await preprocessRegions(image, this.config.image, part), part.length)));
+      out.push(...(await this.infer(await preprocessRegions(image, this.config.image, part), part.length, true)));
     }
     return out;
   }
@@ -97,10 +97,15 @@ export class ImageEncoder {
     return preprocessImages(images.slice(from, to), this.config.image, regions?.slice(from, to));
   }
 
-  /** Runs preprocessed [batch, 3, S, S] pixels through the tower. */
-  async run(pixels: Float32Array, batch: number): Promise<Float32Array[]> {
+  /** Runs preprocessed [batch, 3, S, S] pixels through the tower; the pixels stay the caller's. */
+  run(pixels: Float32Array, batch: number): Promise<Float32Array[]> {
+    return this.infer(pixels, batch, false);
+  }
+
+  /** `handOver`: the pixels are this encoder's own, so they move to the session's thread instead of being copied. */
+  private async infer(pixels: Float32Array, batch: number, handOver: boolean): Promise<Float32Array[]> {
     const s = this.config.image.size;
-    const result = await this.loaded.run({ [this.input.name]: { type: 'float32', data: pixels, dims: [batch, 3, s, s] } }, [this.output.name]);
+    const result = await this.loaded.run({ [this.input.name]: { type: 'float32', data: pixels, dims: [batch, 3, s, s] } }, [this.output.name], { transfer: handOver });
     const embeddings = result[this.output.name]!;
     const dim = embeddings.dims[embeddings.dims.length - 1]!;
     return l2Normalise(embeddings.data as Float32Array, dim);

@@ -105,8 +105,11 @@ export class LoadedSession {
     else p.resolve(msg.outputs!);
   }
 
-  /** Runs the model; the inputs are copied to the session's thread, the outputs moved back. */
-  async run(feeds: Record<string, PlainTensor>, outputNames: string[]): Promise<Record<string, PlainTensor>> {
+  /**
+   * Runs the model; the outputs are moved back. The inputs are copied to the session's thread,
+   * or with `transfer` moved there (a batch is megabytes; the caller's arrays are then unusable).
+   */
+  async run(feeds: Record<string, PlainTensor>, outputNames: string[], options: { transfer?: boolean } = {}): Promise<Record<string, PlainTensor>> {
     if (this.released) throw new InferenceError(`${this.file}: the session was closed`, this.file);
     // Runs that arrive together after the thread died share one new thread.
     const ready = this.worker ? this.ready! : this.start();
@@ -117,7 +120,8 @@ export class LoadedSession {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ type: 'run', id, feeds, outputs: outputNames });
+      const transfer = options.transfer ? [...new Set(Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer))] : [];
+      worker.postMessage({ type: 'run', id, feeds, outputs: outputNames }, transfer);
     });
   }
 

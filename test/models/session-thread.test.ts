@@ -52,6 +52,20 @@ describe('onnxruntime sessions run on their own thread', function () {
     assert.equal(maxDiff(first[0]!, second[0]!), 0);
   });
 
+  it('moves a batch it is allowed to move, with the same result as a copy', async () => {
+    const session = (enc.image as unknown as { loaded: import('../../models/session.ts').LoadedSession }).loaded;
+    const input = session.inputs[0]!.name;
+    const output = session.outputs.find((o) => o.name === 'image_embeds')?.name ?? session.outputs[0]!.name;
+    const dims = [2, 3, size, size];
+    const copied = randomPixels(2, size, 8);
+    const moved = randomPixels(2, size, 8);
+    const a = await session.run({ [input]: { type: 'float32', data: copied, dims } }, [output]);
+    const b = await session.run({ [input]: { type: 'float32', data: moved, dims } }, [output], { transfer: true });
+    assert.equal(copied.length, 2 * 3 * size * size, 'a copy leaves the array usable');
+    assert.equal(moved.length, 0, 'a moved array is detached here');
+    assert.deepEqual(Array.from(b[output]!.data as Float32Array), Array.from(a[output]!.data as Float32Array));
+  });
+
   it('keeps the event loop free while a batch is encoded', async () => {
     // A batch large enough that a stall of its length could not be mistaken for noise.
     let batch = 32;
