@@ -3,7 +3,7 @@ import type { ModelsConfig } from '../config/schema.ts';
 import { resolveModelFiles } from './layout.ts';
 import { readModelConfig } from './model-config.ts';
 import { checkModelFolder } from './validate.ts';
-import { loadSession } from './session.ts';
+import { loadSession, type LoadedSession } from './session.ts';
 import { ImageEncoder } from './image-encoder.ts';
 import { TextEncoder } from './text-encoder.ts';
 import type { ModelConfig, ModelFiles } from './types.ts';
@@ -33,24 +33,19 @@ export async function loadEncoders(models: ModelsConfig, dataDir: string): Promi
   // Each tower is loaded once and checked on the loaded session: a second load just to check
   // would double start-up time.
   const visionSession = await loadSession(files.visionModel, session);
-  const textSession = await loadSession(files.textModel, session).catch(async (err: unknown) => {
-    await visionSession.release();
-    throw err;
-  });
+  let textSession: LoadedSession | undefined;
+  let image: ImageEncoder;
+  let text: TextEncoder;
   try {
+    textSession = await loadSession(files.textModel, session);
     checkModelFolder(files, config, visionSession, textSession);
+    image = await ImageEncoder.fromSession(visionSession, config, { batchSize: models.batchSize });
+    text = await TextEncoder.fromSession(textSession, files.tokenizer, files.tokenizerConfig, config, { cacheSize: models.textCacheSize });
   } catch (err) {
-    await Promise.all([visionSession.release(), textSession.release()]);
+    // Releasing is idempotent: whatever was opened is closed once.
+    await Promise.all([visionSession.release(), textSession?.release()]);
     throw err;
   }
-  const image = await ImageEncoder.fromSession(visionSession, config, { batchSize: models.batchSize }).catch(async (err: unknown) => {
-    await textSession.release();
-    throw err;
-  });
-  const text = await TextEncoder.fromSession(textSession, files.tokenizer, files.tokenizerConfig, config, { cacheSize: models.textCacheSize }).catch(async (err: unknown) => {
-    await image.close();
-    throw err;
-  });
   return {
     files,
     config,

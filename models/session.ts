@@ -174,6 +174,7 @@ export async function loadSession(file: string, opts: SessionOptions): Promise<L
   }
 }
 
+/** A clone without git-lfs leaves ~130-byte text files where the weights should be. */
 function isLfsPointer(file: string): boolean {
   let fd: number | undefined;
   try {

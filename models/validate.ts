@@ -8,12 +8,10 @@ const IMAGE_INPUTS = ['pixel_values', 'image', 'images', 'input'];
 const FLOAT_TYPES = new Set(['float32', 'float16']);
 const INT_TYPES = new Set(['int32', 'int64']);
 
-export type TensorSummary = TensorInfo;
-
 export interface TowerReport {
   file: string;
-  inputs: readonly TensorSummary[];
-  outputs: readonly TensorSummary[];
+  inputs: readonly TensorInfo[];
+  outputs: readonly TensorInfo[];
   /** The input that takes pixels (vision) or token ids (text). */
   input?: string;
   /** The output read as the embedding. */
@@ -162,17 +160,16 @@ function checkEmbeddingOutput(io: TowerIO, preferred: string[], dim: number, pro
   return output.name;
 }
 
-function singleRank2(outputs: readonly TensorSummary[]): TensorSummary | undefined {
+function singleRank2(outputs: readonly TensorInfo[]): TensorInfo | undefined {
   const rank2 = outputs.filter((o) => o.shape.length === 2);
   return rank2.length === 1 ? rank2[0] : undefined;
 }
 
-function shape(t: TensorSummary): string {
+function shape(t: TensorInfo): string {
   return `[${t.shape.join(', ')}]`;
 }
 
-function describe(list: readonly TensorSummary[]): string {
+function describe(list: readonly TensorInfo[]): string {
   return list.length ? list.map((t) => `${t.name} ${t.type}${shape(t)}`).join(', ') : 'none';
 }
 
-/** A clone without git-lfs leaves ~130-byte text files where the weights should be. */

@@ -559,7 +559,7 @@ async function main(): Promise<void> {
     targetMet: pipeline.ratio >= TARGET_RATIO,
     peakRssMb: pipeline.peakRssMb,
     withReprintFeatures: features && { ...features, targetMet: features.ratio >= TARGET_RATIO },
-    withoutReprintFeatures: withoutFeatures.length ? summarise(withoutFeatures) : undefined,
+    withoutReprintFeatures: withoutFeatures.length ? pipeline : undefined,
     queries: {
       textP50Ms: q('text search')?.p50Ms,
       textP95Ms: q('text search')?.p95Ms,
