@@ -327,7 +327,12 @@ describe('models/pull', function () {
 
   it('refuses a second pull into the same folder while one runs', async () => {
     hub.faults.stallOnce.add('onnx/vision_model.onnx');
-    const first = pullModel(hfEntry(), { cacheDir, hubUrl: hub.url, variant: 'fp32', ...FAST, stallTimeoutMs: 300 });
+    // The second pull starts once the first has said something, i.e. holds the lock: two calls
+    // started together race for it through their async mkdir, and either may win.
+    let started!: () => void;
+    const holding = new Promise<void>((resolve) => (started = resolve));
+    const first = pullModel(hfEntry(), { cacheDir, hubUrl: hub.url, variant: 'fp32', ...FAST, stallTimeoutMs: 300, onProgress: () => started() });
+    await holding;
     await assert.rejects(
       pullModel(hfEntry(), { cacheDir, hubUrl: hub.url, variant: 'fp32', ...FAST }),
       (err: unknown) => err instanceof ModelPullError && err.reason === 'locked' && /another `reprise models pull` \(pid \d+\) is downloading into/.test(err.message),
