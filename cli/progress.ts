@@ -54,20 +54,23 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
   const payload = () => ({ ...counts, rate: ((counts.done + counts.failed) / Math.max(0.001, (Date.now() - startedAt) / 1000)).toFixed(1) });
   return {
     onEvent(event) {
+      // Images start while discovery still reads manifests: until the total is known, one line counts both.
+      const discovering = () => stream.write(`\rdiscovering: ${counts.manifests} manifests, ${counts.canvases} canvases; images ${counts.done} done, ${counts.failed} failed`);
       if (event.type === 'document' && event.kind === 'manifest') {
         counts.manifests++;
         counts.canvases += event.canvases ?? 0;
         if (event.status === 'failed') counts.manifestsFailed++;
-        if (!started) stream.write(`\rdiscovering: ${counts.manifests} manifests, ${counts.canvases} canvases`);
+        if (!started) discovering();
       } else if (event.type === 'images-queued') {
         total = event.total;
         if (!started) stream.write('\n');
-        bar.start(total, 0, payload());
+        bar.start(total, counts.done + counts.failed, payload());
         started = true;
       } else if (event.type === 'image') {
         if (event.status === 'failed') counts.failed++;
         else counts.done++;
-        bar.update(counts.done + counts.failed, payload());
+        if (started) bar.update(counts.done + counts.failed, payload());
+        else discovering();
       }
     },
     stop() {

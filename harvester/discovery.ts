@@ -30,6 +30,8 @@ export interface DiscoveryContext {
   dryRun: boolean;
   since?: Date;
   signal?: AbortSignal;
+  /** Called once a manifest's canvases are in the journal for this run (it is not visited again), so its images may start. */
+  onManifestSettled?: (manifestUrl: string) => void;
 }
 
 const MAX_CHANGE_PAGES = 10_000;
@@ -43,7 +45,8 @@ export function firstLabel(label: LanguageMap | undefined): string {
 /**
  * Walks one source (manifest, collection tree, or change stream), brings the journal's
  * documents and canvases in line with what the source says now, and removes from the
- * index what the source no longer lists. Images are fetched afterwards from the journal.
+ * index what the source no longer lists. Images are fetched from the journal: those of each
+ * manifest as soon as it is settled (onManifestSettled), the rest afterwards.
  */
 export class Discovery {
   private readonly visited = new Set<string>();
@@ -178,6 +181,7 @@ export class Discovery {
       this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
       this.ctx.summary.manifests.unchanged++;
       this.ctx.emit({ type: 'document', url, kind: 'manifest', status: 'unchanged' });
+      this.ctx.onManifestSettled?.(url);
       return 'manifest' as const;
     }
     this.ctx.summary.collections.unchanged++;
@@ -271,6 +275,7 @@ export class Discovery {
     s.canvases.metadataChanged += changes.metadataChanged;
     s.canvases.removed += changes.removed.length;
     this.ctx.emit({ type: 'document', url, kind: 'manifest', status, canvases: doc.canvases.length });
+    this.ctx.onManifestSettled?.(url);
   }
 
   /** The URL to fetch for a canvas; level-0 services that list no sizes need their info.json first. */

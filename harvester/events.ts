@@ -4,6 +4,7 @@ export type HarvestEvent =
   | { type: 'document'; url: string; kind: 'manifest' | 'collection' | 'change-stream'; status: 'new' | 'changed' | 'unchanged' | 'failed'; reason?: string; canvases?: number }
   | { type: 'canvas-skipped'; manifestUrl: string; canvasId: string; reason: string }
   | { type: 'manifest-removed'; url: string; canvases: number }
+  /** Once discovery has ended: the images of this run, those already started while it walked included. */
   | { type: 'images-queued'; total: number }
   | { type: 'image'; itemId: string; url: string; status: 'indexed' | 'unchanged' | 'failed'; reason?: string; downloaded: boolean }
   | { type: 'warning'; url: string; message: string }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { HarvestConfig } from '../config/schema.ts';
 import type { HttpClient } from './http/types.ts';
@@ -31,8 +32,9 @@ export interface HarvestRunOptions {
 export const journalPath = (dataDir: string) => path.join(dataDir, 'harvest.db');
 
 /**
- * One harvest run over a set of sources: discovery (documents → journal), then images
- * (journal → stage). The lock makes a second, overlapping run fail at once.
+ * One harvest run over a set of sources: discovery (documents → journal) and images
+ * (journal → stage), a manifest's images starting once discovery has settled it. The lock
+ * makes a second, overlapping run fail at once.
  */
 export class HarvestService {
   constructor(private readonly deps: HarvestServiceDeps) {}
@@ -42,6 +44,9 @@ export class HarvestService {
     const { config, dataDir, http, stage } = this.deps;
     const emit: HarvestEventListener = this.deps.onEvent ?? (() => {});
     const journalFile = journalPath(dataDir);
+    // Every request in flight listens to the run's signal (host slot, retry, exchange): manifests
+    // and images together are bounded by the slots below, so Node's leak warning at 10 is noise here.
+    if (opts.signal) setMaxListeners(3 * (2 * config.http.concurrency + config.decodeConcurrency) + 10, opts.signal);
     const journal = new Journal(journalFile);
     let release: (() => void) | undefined;
     try {
@@ -52,17 +57,25 @@ export class HarvestService {
       try {
         // A dry run does all its writes inside a transaction it rolls back.
         if (opts.dryRun) journal.db.exec('BEGIN');
-        const discovery = new Discovery({ config, journal, http, stage, runId, summary, emit, dryRun: !!opts.dryRun, since: opts.since, signal: opts.signal });
-        for (const url of urls) {
-          await discovery.harvestSource(journal.ensureSource(url, opts.collection));
+        // Images start while discovery goes on; a dry run fetches none.
+        const pipeline = opts.dryRun ? undefined : new ImagePipeline({ config, journal, http, stage, cache: new ImageCache(path.join(dataDir, 'images')), summary, emit, signal: opts.signal });
+        const onManifestSettled = pipeline && ((url: string) => pipeline.manifestSettled(url));
+        const discovery = new Discovery({ config, journal, http, stage, runId, summary, emit, dryRun: !!opts.dryRun, since: opts.since, signal: opts.signal, onManifestSettled });
+        pipeline?.startFeed();
+        try {
+          for (const url of urls) {
+            await discovery.harvestSource(journal.ensureSource(url, opts.collection));
+          }
+        } catch (err) {
+          await pipeline?.drain();
+          throw err;
         }
-        if (opts.dryRun) {
+        if (!pipeline) {
           summary.journal = journal.counts();
           journal.db.exec('ROLLBACK');
           summary.status = 'dry-run';
         } else {
-          const cache = new ImageCache(path.join(dataDir, 'images'));
-          await new ImagePipeline({ config, journal, http, stage, cache, summary, emit, signal: opts.signal }).run();
+          await pipeline.run();
           summary.journal = journal.counts();
           summary.status = summary.failures.length ? 'completed-with-failures' : 'completed';
         }

@@ -36,6 +36,11 @@ const STAGE_DEPTH = 2;
  * batches in order, up to STAGE_DEPTH at once; each step is committed to the journal as it
  * completes (batches in the order they were handed over), so a killed run resumes where it
  * stopped.
+ *
+ * Images start while discovery still walks the sources: once discovery has settled a manifest
+ * (it is never revisited in the same run), `manifestSettled` lets its canvases in, so the
+ * encoder is not idle while a large collection's manifests are read. `run` then takes the rest
+ * of the journal's work (earlier runs' leftovers, canvases another model indexed) and finishes.
  */
 export class ImagePipeline {
   private readonly fetchSlots: Semaphore;
@@ -43,6 +48,15 @@ export class ImagePipeline {
   private readonly stageSlots = new Semaphore(STAGE_DEPTH);
   private batch: Array<{ item: HarvestedItem; downloaded: boolean }> = [];
   private committed: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Canvases taken this run: one fed during discovery is not taken again, even when it failed. */
+  private readonly taken = new Set<string>();
+  /** Manifests settled by discovery whose canvases have not been taken yet. */
+  private readonly settled: string[] = [];
+  private feedOpen = false;
+  private feeding: Promise<void> = Promise.resolve();
+  private feedError: unknown;
+  private wakeFeed?: () => void;
 
   constructor(private readonly ctx: ImagePipelineContext) {
     // A few more tasks than connections keep the decoder busy while responses arrive.
@@ -50,23 +64,84 @@ export class ImagePipeline {
     this.decodeSlots = new Semaphore(ctx.config.decodeConcurrency);
   }
 
+  /** Starts taking the canvases of the manifests discovery settles from now on. */
+  startFeed(): void {
+    this.feedOpen = true;
+    this.feeding = this.feed().catch((err: unknown) => {
+      this.feedError = err;
+    });
+  }
+
+  /** Discovery is done with this manifest for this run: its canvases that need work may start. */
+  manifestSettled(manifestUrl: string): void {
+    if (!this.feedOpen) return;
+    this.settled.push(manifestUrl);
+    this.wakeFeed?.();
+  }
+
+  /** After discovery: the rest of the journal's work, then every batch committed. */
   async run(): Promise<void> {
-    this.ctx.journal.requeueOtherStages(this.ctx.stage.id);
-    await this.updateMetadata();
-    const total = this.ctx.journal.counts();
-    this.ctx.emit({ type: 'images-queued', total: total.pending + total.fetched + total.failed });
-    const inFlight = new Set<Promise<void>>();
-    for (const row of this.ctx.journal.workQueue(this.ctx.config.maxAttempts)) {
-      this.ctx.signal?.throwIfAborted();
-      const release = await this.fetchSlots.acquire();
-      const task = this.process(row).finally(() => {
-        release();
-        inFlight.delete(task);
-      });
-      inFlight.add(task);
+    await this.closeFeed();
+    try {
+      if (this.feedError) throw this.feedError;
+      this.ctx.journal.requeueOtherStages(this.ctx.stage.id);
+      await this.updateMetadata();
+      this.ctx.emit({ type: 'images-queued', total: this.taken.size + this.ctx.journal.countWork(this.ctx.config.maxAttempts, this.taken) });
+      for (const row of this.ctx.journal.workQueue(this.ctx.config.maxAttempts)) await this.take(row);
+    } catch (err) {
+      await this.settle();
+      throw err;
     }
-    await Promise.all(inFlight);
+    const interrupted = await this.settle();
+    if (interrupted) throw interrupted;
+  }
+
+  /** Discovery failed or was interrupted: take nothing more, and commit what is under way. */
+  async drain(): Promise<void> {
+    await this.closeFeed();
+    await this.settle();
+  }
+
+  private async feed(): Promise<void> {
+    for (;;) {
+      const url = this.settled.shift();
+      if (url !== undefined) {
+        for (const row of this.ctx.journal.manifestWork(url, this.ctx.config.maxAttempts)) await this.take(row);
+      } else if (this.feedOpen) {
+        await new Promise<void>((resolve) => (this.wakeFeed = resolve));
+        this.wakeFeed = undefined;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private async closeFeed(): Promise<void> {
+    this.feedOpen = false;
+    this.wakeFeed?.();
+    await this.feeding;
+  }
+
+  private async take(row: CanvasRow): Promise<void> {
+    if (this.taken.has(row.item_id)) return;
+    this.ctx.signal?.throwIfAborted();
+    this.taken.add(row.item_id);
+    const release = await this.fetchSlots.acquire();
+    const task = this.process(row).finally(() => {
+      release();
+      this.inFlight.delete(task);
+    });
+    this.inFlight.add(task);
+  }
+
+  /**
+   * Waits for every task under way, whatever becomes of it (the journal must not close under
+   * one), and commits the batches. Returns why a task stopped when the run was interrupted.
+   */
+  private async settle(): Promise<unknown> {
+    const outcomes = await Promise.allSettled([...this.inFlight]);
     await this.flush();
+    return outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')?.reason;
   }
 
   /** Canvases whose metadata changed while their image did not: the stage updates them without embedding. */

@@ -57,6 +57,9 @@ export interface CanvasUpsert {
   imageUrl: string;
 }
 
+/** A canvas still to fetch or index: new, fetched but not indexed, or failed with attempts left (one `?`: harvest.maxAttempts). */
+const NEEDS_WORK = `(status IN ('pending', 'fetched') OR (status = 'failed' AND retryable = 1 AND attempts < ?))`;
+
 export interface CanvasChanges {
   added: number;
   imageChanged: number;
@@ -74,6 +77,7 @@ const now = () => new Date().toISOString();
  */
 export class Journal {
   readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(readonly file: string) {
     this.db = openDatabase(file, { version: JOURNAL_VERSION, ddl: JOURNAL_SCHEMA, what: 'journal' });
@@ -81,6 +85,16 @@ export class Journal {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Prepared once per connection: a harvest runs the same few statements for every canvas. */
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   transaction<T>(fn: () => T): T {
@@ -91,7 +105,7 @@ export class Journal {
 
   startRun(args: unknown): number {
     // A run still marked running was killed: say so rather than leave it dangling.
-    this.db.prepare(`UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'`).run(now());
+    this.statement(`UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'`).run(now());
     const info = this.db
       .prepare(`INSERT INTO runs (started_at, status, args) VALUES (?, 'running', ?)`)
       .run(now(), JSON.stringify(args));
@@ -105,7 +119,7 @@ export class Journal {
   }
 
   lastRuns(limit = 10): Array<{ id: number; started_at: string; finished_at: string | null; status: string; summary: string | null }> {
-    return this.db.prepare(`SELECT id, started_at, finished_at, status, summary FROM runs ORDER BY id DESC LIMIT ?`).all(limit) as never;
+    return this.statement(`SELECT id, started_at, finished_at, status, summary FROM runs ORDER BY id DESC LIMIT ?`).all(limit) as never;
   }
 
   // --- sources ------------------------------------------------------------
@@ -114,7 +128,7 @@ export class Journal {
     this.db
       .prepare(`INSERT INTO sources (url, collection, added_at) VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE SET collection = COALESCE(excluded.collection, collection)`)
       .run(url, collection ?? null, now());
-    return this.db.prepare(`SELECT id, url, kind, collection, change_watermark FROM sources WHERE url = ?`).get(url) as SourceRow;
+    return this.statement(`SELECT id, url, kind, collection, change_watermark FROM sources WHERE url = ?`).get(url) as SourceRow;
   }
 
   updateSource(id: number, fields: { kind?: string; changeWatermark?: string; lastRunId?: number }): void {
@@ -128,7 +142,7 @@ export class Journal {
   // --- documents ----------------------------------------------------------
 
   getDocument(url: string): DocumentRow | undefined {
-    return this.db.prepare(`SELECT * FROM documents WHERE url = ?`).get(url) as DocumentRow | undefined;
+    return this.statement(`SELECT * FROM documents WHERE url = ?`).get(url) as DocumentRow | undefined;
   }
 
   saveDocument(doc: {
@@ -189,7 +203,7 @@ export class Journal {
   }
 
   unlinkManifest(sourceId: number, manifestUrl: string): void {
-    this.db.prepare(`DELETE FROM source_manifests WHERE source_id = ? AND manifest_url = ?`).run(sourceId, manifestUrl);
+    this.statement(`DELETE FROM source_manifests WHERE source_id = ? AND manifest_url = ?`).run(sourceId, manifestUrl);
   }
 
   /** Unlinks manifests a fully traversed source no longer lists; returns the manifests no source lists any more. */
@@ -199,19 +213,19 @@ export class Journal {
         .prepare(`SELECT manifest_url FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`)
         .pluck()
         .all(sourceId, runId) as string[];
-      this.db.prepare(`DELETE FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`).run(sourceId, runId);
+      this.statement(`DELETE FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`).run(sourceId, runId);
       return unseen.filter((url) => !this.isLinked(url));
     });
   }
 
   isLinked(manifestUrl: string): boolean {
-    return !!this.db.prepare(`SELECT 1 FROM source_manifests WHERE manifest_url = ? LIMIT 1`).get(manifestUrl);
+    return !!this.statement(`SELECT 1 FROM source_manifests WHERE manifest_url = ? LIMIT 1`).get(manifestUrl);
   }
 
   // --- canvases -----------------------------------------------------------
 
   canvasesOfManifest(manifestUrl: string): CanvasRow[] {
-    return this.db.prepare(`SELECT * FROM canvases WHERE manifest_url = ? ORDER BY idx`).all(manifestUrl) as CanvasRow[];
+    return this.statement(`SELECT * FROM canvases WHERE manifest_url = ? ORDER BY idx`).all(manifestUrl) as CanvasRow[];
   }
 
   /**
@@ -224,25 +238,25 @@ export class Journal {
     return this.transaction(() => {
       const existing = new Map(this.canvasesOfManifest(manifestUrl).map((row) => [row.item_id, row]));
       const changes: CanvasChanges = { added: 0, imageChanged: 0, metadataChanged: 0, unchanged: 0, removed: [] };
-      const insert = this.db.prepare(
+      const insert = this.statement(
         `INSERT INTO canvases (item_id, manifest_url, canvas_id, idx, record, record_hash, image_url, status, updated_at)
          VALUES (@itemId, @manifestUrl, @canvasId, @index, @record, @recordHash, @imageUrl, 'pending', @now)`,
       );
-      const resetImage = this.db.prepare(
+      const resetImage = this.statement(
         `UPDATE canvases SET idx = @index, record = @record, record_hash = @recordHash, image_url = @imageUrl,
            image_etag = NULL, image_last_modified = NULL, status = 'pending', reason = NULL, retryable = 1, attempts = 0, updated_at = @now
          WHERE item_id = @itemId`,
       );
-      const updateRecord = this.db.prepare(
+      const updateRecord = this.statement(
         `UPDATE canvases SET idx = @index, record = @record, record_hash = @recordHash,
            metadata_dirty = CASE WHEN status = 'indexed' THEN 1 ELSE metadata_dirty END, updated_at = @now
          WHERE item_id = @itemId`,
       );
       // A changed manifest may mean changed pixels behind the same URL: ask again, conditionally.
-      const recheck = this.db.prepare(
+      const recheck = this.statement(
         `UPDATE canvases SET status = 'pending', updated_at = @now WHERE item_id = @itemId AND status = 'indexed'`,
       );
-      const retryFailed = this.db.prepare(
+      const retryFailed = this.statement(
         `UPDATE canvases SET status = 'pending', attempts = 0, retryable = 1, updated_at = @now WHERE item_id = @itemId AND status = 'failed'`,
       );
       const t = now();
@@ -267,7 +281,7 @@ export class Journal {
           }
         }
       }
-      const del = this.db.prepare(`DELETE FROM canvases WHERE item_id = ?`);
+      const del = this.statement(`DELETE FROM canvases WHERE item_id = ?`);
       for (const gone of existing.keys()) {
         del.run(gone);
         changes.removed.push(gone);
@@ -278,28 +292,39 @@ export class Journal {
 
   deleteManifestCanvases(manifestUrl: string): string[] {
     return this.transaction(() => {
-      const ids = this.db.prepare(`SELECT item_id FROM canvases WHERE manifest_url = ?`).pluck().all(manifestUrl) as string[];
-      this.db.prepare(`DELETE FROM canvases WHERE manifest_url = ?`).run(manifestUrl);
-      this.db.prepare(`DELETE FROM documents WHERE url = ?`).run(manifestUrl);
+      const ids = this.statement(`SELECT item_id FROM canvases WHERE manifest_url = ?`).pluck().all(manifestUrl) as string[];
+      this.statement(`DELETE FROM canvases WHERE manifest_url = ?`).run(manifestUrl);
+      this.statement(`DELETE FROM documents WHERE url = ?`).run(manifestUrl);
       return ids;
     });
   }
 
   /** Canvases that still need work, oldest first; failed ones only while attempts remain. */
-  *workQueue(maxAttempts: number, manifestUrls?: Set<string>): Generator<CanvasRow> {
-    const stmt = this.db.prepare(
-      `SELECT * FROM canvases WHERE (status IN ('pending', 'fetched')
-         OR (status = 'failed' AND retryable = 1 AND attempts < ?)) AND item_id > ? ORDER BY item_id LIMIT 500`,
-    );
+  *workQueue(maxAttempts: number): Generator<CanvasRow> {
+    const stmt = this.statement(`SELECT * FROM canvases WHERE ${NEEDS_WORK} AND item_id > ? ORDER BY item_id LIMIT 500`);
     let after = '';
     for (;;) {
       const rows = stmt.all(maxAttempts, after) as CanvasRow[];
       if (!rows.length) return;
       for (const row of rows) {
         after = row.item_id;
-        if (!manifestUrls || manifestUrls.has(row.manifest_url)) yield row;
+        yield row;
       }
     }
+  }
+
+  /** The canvases of one manifest that still need work, in canvas order (bounded by harvest.maxCanvasesPerManifest). */
+  manifestWork(manifestUrl: string, maxAttempts: number): CanvasRow[] {
+    return this.statement(`SELECT * FROM canvases WHERE manifest_url = ? AND ${NEEDS_WORK} ORDER BY idx`).all(manifestUrl, maxAttempts) as CanvasRow[];
+  }
+
+  /** How many canvases still need work, leaving out those in `except` (ids only: no records read). */
+  countWork(maxAttempts: number, except: ReadonlySet<string>): number {
+    let n = 0;
+    for (const id of this.statement(`SELECT item_id FROM canvases WHERE ${NEEDS_WORK}`).pluck().iterate(maxAttempts) as IterableIterator<string>) {
+      if (!except.has(id)) n++;
+    }
+    return n;
   }
 
   /**
@@ -316,11 +341,11 @@ export class Journal {
   }
 
   metadataDirty(): CanvasRow[] {
-    return this.db.prepare(`SELECT * FROM canvases WHERE metadata_dirty = 1`).all() as CanvasRow[];
+    return this.statement(`SELECT * FROM canvases WHERE metadata_dirty = 1`).all() as CanvasRow[];
   }
 
   clearMetadataDirty(itemIds: string[]): void {
-    const stmt = this.db.prepare(`UPDATE canvases SET metadata_dirty = 0 WHERE item_id = ?`);
+    const stmt = this.statement(`UPDATE canvases SET metadata_dirty = 0 WHERE item_id = ?`);
     this.transaction(() => itemIds.forEach((id) => stmt.run(id)));
   }
 
@@ -334,11 +359,11 @@ export class Journal {
 
   /** The image did not change since it was indexed (304 or same bytes). */
   markUnchanged(itemId: string): void {
-    this.db.prepare(`UPDATE canvases SET status = 'indexed', reason = NULL, updated_at = ? WHERE item_id = ?`).run(now(), itemId);
+    this.statement(`UPDATE canvases SET status = 'indexed', reason = NULL, updated_at = ? WHERE item_id = ?`).run(now(), itemId);
   }
 
   markIndexed(items: Array<{ itemId: string; width: number; height: number }>, modelId: string): void {
-    const stmt = this.db.prepare(
+    const stmt = this.statement(
       `UPDATE canvases SET status = 'indexed', image_width = ?, image_height = ?, model_id = ?, reason = NULL, metadata_dirty = 0, updated_at = ? WHERE item_id = ?`,
     );
     const t = now();
@@ -354,7 +379,7 @@ export class Journal {
   }
 
   counts(): Record<CanvasStatus, number> {
-    const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM canvases GROUP BY status`).all() as Array<{ status: CanvasStatus; n: number }>;
+    const rows = this.statement(`SELECT status, COUNT(*) AS n FROM canvases GROUP BY status`).all() as Array<{ status: CanvasStatus; n: number }>;
     const out: Record<CanvasStatus, number> = { pending: 0, fetched: 0, indexed: 0, failed: 0 };
     for (const r of rows) out[r.status] = r.n;
     return out;

@@ -51,14 +51,17 @@ export interface HarnessRun {
 export async function harvestOnce<S extends IndexStage = RecordingStage>(
   dataDir: string,
   urls: string[],
-  opts: HarvestRunOptions & { config?: HarvestConfig; stage?: S } = {},
+  opts: HarvestRunOptions & { config?: HarvestConfig; stage?: S; onEvent?: (event: HarvestEvent) => void } = {},
 ): Promise<HarnessRun & { stage: S }> {
   const config = opts.config ?? testHarvestConfig();
   const http = createHttpClient(config.http);
   const stage = opts.stage ?? (new RecordingStage(path.join(dataDir, 'recorded-items.jsonl')) as unknown as S);
   const events: HarvestEvent[] = [];
   try {
-    const summary = await new HarvestService({ config, dataDir, http, stage, onEvent: (e) => events.push(e) }).run(urls, opts);
+    const summary = await new HarvestService({ config, dataDir, http, stage, onEvent: (e) => {
+      events.push(e);
+      opts.onEvent?.(e);
+    } }).run(urls, opts);
     return { summary, events, stage };
   } finally {
     await http.close();
