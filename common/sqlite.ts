@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { LruCache } from './lru-cache.ts';
 
 /**
  * Opens a SQLite file the way every part of Reprise keeps its state: WAL (readers never block
@@ -34,5 +35,30 @@ export function openDatabase(
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * Prepared statements compiled once per connection: preparing costs more than running the small
+ * statements a harvest makes per canvas or a search per query. Bounded, because filter clauses
+ * make SQL that varies.
+ */
+export class StatementCache {
+  private readonly statements: LruCache<string, Database.Statement>;
+
+  constructor(
+    private readonly db: Database.Database,
+    size = 256,
+  ) {
+    this.statements = new LruCache(size);
+  }
+
+  get(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openDatabase } from '../../common/sqlite.ts';
+import { openDatabase, StatementCache } from '../../common/sqlite.ts';
 import { JOURNAL_SCHEMA, JOURNAL_VERSION } from './schema.ts';
 
 export type CanvasStatus = 'pending' | 'fetched' | 'indexed' | 'failed';
@@ -77,24 +77,19 @@ const now = () => new Date().toISOString();
  */
 export class Journal {
   readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: StatementCache;
 
   constructor(readonly file: string) {
     this.db = openDatabase(file, { version: JOURNAL_VERSION, ddl: JOURNAL_SCHEMA, what: 'journal' });
+    this.statements = new StatementCache(this.db);
   }
 
   close(): void {
     this.db.close();
   }
 
-  /** Prepared once per connection: a harvest runs the same few statements for every canvas. */
   private statement(sql: string): Database.Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    return stmt;
+    return this.statements.get(sql);
   }
 
   transaction<T>(fn: () => T): T {

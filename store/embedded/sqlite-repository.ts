@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { openDatabase } from '../../common/sqlite.ts';
-import { LruCache } from '../../common/lru-cache.ts';
+import { openDatabase, StatementCache } from '../../common/sqlite.ts';
 import { StoreSchemaError } from '../errors.ts';
 import type { Box, FacetField, ItemFields, StoreSchema } from '../types.ts';
 import type { SqlFilter } from './filters.ts';
@@ -78,7 +77,7 @@ const sameBox = (a: Box | undefined, b: Box | undefined) =>
  */
 export class SqliteRepository {
   readonly db: Database.Database;
-  private readonly statements = new LruCache<string, Database.Statement>(256);
+  private readonly statements: StatementCache;
 
   constructor(readonly file: string) {
     this.db = openDatabase(file, {
@@ -92,19 +91,11 @@ export class SqliteRepository {
         set.run('generation', '0');
       },
     });
+    this.statements = new StatementCache(this.db);
   }
 
-  /**
-   * Prepared statements are compiled once: preparing costs more than running the small lookups
-   * a search makes. Filter clauses vary, so the cache is bounded.
-   */
   private statement(sql: string): Database.Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    return stmt;
+    return this.statements.get(sql);
   }
 
   close(): void {
