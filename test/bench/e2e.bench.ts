@@ -28,7 +28,7 @@
  *
  * Politeness limits are raised for the loopback server (perHostRatePerSecond 1000; the default
  * 10/s would be the bottleneck, by design, against a real institution). Prints a table and
- * writes bench-output/e2e.json. About 6 minutes on a 2-core machine, most of it the harvest
+ * writes bench-output/e2e.json. About 7 minutes on a 2-core machine, most of it the harvest
  * with reprint features (each further round adds about 5).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
