@@ -30,7 +30,7 @@ export async function extractFeatures(input: Buffer | RawPixels, options: Extrac
   const binding = localFeatures();
   const prepared = await prepareImage(input, options);
   if (prepared.empty) return { frame: prepared.frame, keypoints: new Float32Array(0), descriptors: new Uint8Array(0), empty: prepared.empty };
-  const { keypoints, descriptors } = binding.extract(prepared.gray, prepared.frame.width, prepared.frame.height, {
+  const { keypoints, descriptors } = await binding.extract(prepared.gray, prepared.frame.width, prepared.frame.height, {
     maxKeypoints: options.maxKeypoints,
     minSize: options.minKeypointSize,
     contrastThreshold: options.contrastThreshold,

@@ -4,14 +4,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalFeaturesUnavailableError } from './errors.ts';
 
-/** The binding's interface (native/local_features.cc). Keypoints: [x, y, size, angle] per row; descriptors: RootSIFT ×512 as bytes. */
+/**
+ * The binding's interface (native/local_features.cc). Keypoints: [x, y, size, angle] per row;
+ * descriptors: RootSIFT ×512 as bytes. `extract` runs on the libuv thread pool (tens of ms an image).
+ */
 export interface LocalFeaturesBinding {
   extract(
     gray: Uint8Array,
     width: number,
     height: number,
     options?: { maxKeypoints?: number; minSize?: number; contrastThreshold?: number; edgeThreshold?: number; halfDetection?: boolean },
-  ): { keypoints: Float32Array; descriptors: Uint8Array };
+  ): Promise<{ keypoints: Float32Array; descriptors: Uint8Array }>;
   verify(
     keypointsA: Float32Array,
     descriptorsA: Uint8Array,

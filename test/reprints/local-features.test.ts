@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { DEFAULT_MIN_INLIERS, extractFeatures, INSTALL_HINT, LocalFeaturesUnavailableError, verifyPair, confidence, keypointCount, type ImageFeatures } from '../../models/local-features/index.ts';
 import { contentBounds } from '../../models/local-features/prepare.ts';
+import { localFeatures } from '../../models/local-features/native.ts';
 import { degrade, rng } from '../bench/reprints-degrade.ts';
 import { bytesOf, featuresOf, iou, requireLocalFeatures } from './support.ts';
 
@@ -110,6 +111,39 @@ describe('reprints: local features and verification on real photographs', functi
 
   it('rejects an unreadable image with a clear error', async () => {
     await assert.rejects(extractFeatures(Buffer.from('not an image')), /not a readable image/);
+  });
+
+  it("extracts off the main thread (the event loop keeps turning meanwhile) from a copy of the caller's pixels", async () => {
+    // Large enough that SIFT takes well over 100 ms on the slowest machine.
+    const side = 2000;
+    const gray = new Uint8Array(await sharp(bytesOf(...PHOTO)).resize(side, side, { fit: 'fill' }).greyscale().raw().toBuffer());
+    const options = { maxKeypoints: 200, minSize: 6, contrastThreshold: 0.01 };
+    let longestStall = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestStall = Math.max(longestStall, now - last);
+      last = now;
+    }, 2);
+    const started = performance.now();
+    let one, again;
+    try {
+      one = await localFeatures().extract(gray, side, side, options);
+      const extractMs = performance.now() - started;
+      assert.ok(extractMs > 100, `extraction took ${extractMs.toFixed(0)} ms, too little to tell`);
+      assert.ok(longestStall < extractMs / 3, `the event loop stood still for ${longestStall.toFixed(0)} ms of a ${extractMs.toFixed(0)} ms extraction`);
+      // The caller's pixels are copied: changing them at once does not change what is analysed.
+      const pending = localFeatures().extract(gray, side, side, options);
+      gray.fill(0);
+      again = await pending;
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.ok(one.descriptors.length > 0);
+    assert.deepEqual(again.keypoints, one.keypoints);
+    assert.deepEqual(again.descriptors, one.descriptors);
+    // Bad arguments are refused at the call, before anything is queued.
+    assert.throws(() => localFeatures().extract(gray, side, side - 1, options), /width × height/);
   });
 
   it('says how to install OpenCV when the binding is missing', () => {

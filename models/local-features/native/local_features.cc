@@ -133,29 +133,29 @@ napi_value Guarded(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// extract(gray: Uint8Array, width, height, options) → { keypoints: Float32Array [x, y, size, angle]*n,
-// descriptors: Uint8Array [128]*n (RootSIFT ×512) }
-napi_value Extract(napi_env env, napi_callback_info info) {
-  auto argv = Args(env, info, 3);
-  auto gray = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "gray");
-  int width = static_cast<int>(NumberArg(env, argv[1], "width"));
-  int height = static_cast<int>(NumberArg(env, argv[2], "height"));
-  if (width <= 0 || height <= 0 || static_cast<size_t>(width) * height != gray.length)
-    throw JsError{"gray must hold width × height bytes"};
-  napi_value options = argv[3];
-  int maxKeypoints = static_cast<int>(NumberOption(env, options, "maxKeypoints", 200));
-  double minSize = NumberOption(env, options, "minSize", 6);
-  double contrastThreshold = NumberOption(env, options, "contrastThreshold", 0.04);
-  double edgeThreshold = NumberOption(env, options, "edgeThreshold", 10);
+struct ExtractParams {
+  int maxKeypoints = 200;
+  double minSize = 6;
+  double contrastThreshold = 0.04;
+  double edgeThreshold = 10;
+  bool halfDetection = false;
+};
 
-  cv::Mat image(height, width, CV_8UC1, gray.data);
-  auto sift = cv::SIFT::create(0, 3, contrastThreshold, edgeThreshold, 1.6);
+struct ExtractOutput {
+  std::vector<float> geometry;    // [x, y, size, angle] per keypoint
+  std::vector<uint8_t> quantised; // RootSIFT ×512, 128 bytes per keypoint
+};
+
+// Pure C++ (no napi_env): runs on a thread-pool thread.
+ExtractOutput RunExtract(const cv::Mat& image, const ExtractParams& p) {
+  const int width = image.cols;
+  const int height = image.rows;
+  auto sift = cv::SIFT::create(0, 3, p.contrastThreshold, p.edgeThreshold, 1.6);
   // Detection at half resolution: only keypoints of size ≥ minSize are kept, and SIFT finds those in
   // its octaves at or below half resolution, so the doubled full-size octave it would build first
   // (three quarters of the detection's work) only feeds keypoints that are thrown away.
-  bool halfDetection = BoolOption(env, options, "halfDetection", false);
   std::vector<cv::KeyPoint> keypoints;
-  if (halfDetection && width >= 32 && height >= 32) {
+  if (p.halfDetection && width >= 32 && height >= 32) {
     cv::Mat half;
     cv::resize(image, half, cv::Size((width + 1) / 2, (height + 1) / 2), 0, 0, cv::INTER_AREA);
     sift->detect(half, keypoints);
@@ -173,35 +173,116 @@ napi_value Extract(napi_env env, napi_callback_info info) {
   } else {
     sift->detect(image, keypoints);
   }
-  keypoints.erase(std::remove_if(keypoints.begin(), keypoints.end(), [&](const cv::KeyPoint& k) { return k.size < minSize; }),
+  keypoints.erase(std::remove_if(keypoints.begin(), keypoints.end(), [&](const cv::KeyPoint& k) { return k.size < p.minSize; }),
                   keypoints.end());
   // Strongest first; ties broken by position so that the order never depends on the sort.
   std::stable_sort(keypoints.begin(), keypoints.end(), [](const cv::KeyPoint& a, const cv::KeyPoint& b) { return a.response > b.response; });
-  if (maxKeypoints > 0 && static_cast<int>(keypoints.size()) > maxKeypoints) keypoints.resize(maxKeypoints);
+  if (p.maxKeypoints > 0 && static_cast<int>(keypoints.size()) > p.maxKeypoints) keypoints.resize(p.maxKeypoints);
 
   cv::Mat descriptors;
   if (!keypoints.empty()) sift->compute(image, keypoints, descriptors);
   const int n = static_cast<int>(keypoints.size());
-  std::vector<float> geometry(static_cast<size_t>(n) * 4);
-  std::vector<uint8_t> quantised(static_cast<size_t>(n) * kDims);
+  ExtractOutput out;
+  out.geometry.resize(static_cast<size_t>(n) * 4);
+  out.quantised.resize(static_cast<size_t>(n) * kDims);
   for (int i = 0; i < n; i++) {
-    geometry[i * 4 + 0] = keypoints[i].pt.x;
-    geometry[i * 4 + 1] = keypoints[i].pt.y;
-    geometry[i * 4 + 2] = keypoints[i].size;
-    geometry[i * 4 + 3] = keypoints[i].angle;
+    out.geometry[i * 4 + 0] = keypoints[i].pt.x;
+    out.geometry[i * 4 + 1] = keypoints[i].pt.y;
+    out.geometry[i * 4 + 2] = keypoints[i].size;
+    out.geometry[i * 4 + 3] = keypoints[i].angle;
     const float* row = descriptors.ptr<float>(i);
     double l1 = 0;
     for (int d = 0; d < kDims; d++) l1 += std::fabs(row[d]);
     for (int d = 0; d < kDims; d++) {
       float root = l1 > 0 ? std::sqrt(std::fabs(row[d]) / static_cast<float>(l1)) : 0.0f;
-      quantised[static_cast<size_t>(i) * kDims + d] = static_cast<uint8_t>(std::min(255.0f, std::round(root * kRootSiftScale)));
+      out.quantised[static_cast<size_t>(i) * kDims + d] = static_cast<uint8_t>(std::min(255.0f, std::round(root * kRootSiftScale)));
     }
   }
-  napi_value result;
-  Check(env, napi_create_object(env, &result), "object");
-  SetNamed(env, result, "keypoints", NewTyped(env, napi_float32_array, geometry.data(), geometry.size()));
-  SetNamed(env, result, "descriptors", NewTyped(env, napi_uint8_array, quantised.data(), quantised.size()));
-  return result;
+  return out;
+}
+
+// One extraction on the libuv thread pool: SIFT takes tens of milliseconds an image, which on the
+// main thread would stop a server answering anyone else. The pixels are copied, so the caller's
+// array may change or go while the thread reads.
+struct ExtractJob {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  cv::Mat image;
+  ExtractParams params;
+  ExtractOutput output;
+  std::string error;
+  const char* errorCode = "ERR_LOCAL_FEATURES";
+};
+
+void ExecuteExtract(napi_env, void* data) {
+  auto* job = static_cast<ExtractJob*>(data);
+  try {
+    job->output = RunExtract(job->image, job->params);
+  } catch (const cv::Exception& e) {
+    job->error = e.what();
+    job->errorCode = "ERR_OPENCV";
+  } catch (const std::exception& e) {
+    job->error = e.what();
+  }
+}
+
+void CompleteExtract(napi_env env, napi_status status, void* data) {
+  auto* job = static_cast<ExtractJob*>(data);
+  if (status != napi_ok && job->error.empty()) job->error = "local-features: extraction cancelled";
+  if (job->error.empty()) {
+    try {
+      napi_value result;
+      Check(env, napi_create_object(env, &result), "object");
+      SetNamed(env, result, "keypoints", NewTyped(env, napi_float32_array, job->output.geometry.data(), job->output.geometry.size()));
+      SetNamed(env, result, "descriptors", NewTyped(env, napi_uint8_array, job->output.quantised.data(), job->output.quantised.size()));
+      napi_resolve_deferred(env, job->deferred, result);
+    } catch (const JsError& e) {
+      job->error = e.message;
+    }
+  }
+  if (!job->error.empty()) {
+    napi_value code, message, error;
+    napi_create_string_utf8(env, job->errorCode, NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, job->error.c_str(), NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, code, message, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  delete job;
+}
+
+// extract(gray: Uint8Array, width, height, options) → Promise<{ keypoints: Float32Array
+// [x, y, size, angle]*n, descriptors: Uint8Array [128]*n (RootSIFT ×512) }>, computed off the main thread.
+napi_value Extract(napi_env env, napi_callback_info info) {
+  auto argv = Args(env, info, 3);
+  auto gray = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "gray");
+  int width = static_cast<int>(NumberArg(env, argv[1], "width"));
+  int height = static_cast<int>(NumberArg(env, argv[2], "height"));
+  if (width <= 0 || height <= 0 || static_cast<size_t>(width) * height != gray.length)
+    throw JsError{"gray must hold width × height bytes"};
+  napi_value options = argv[3];
+  ExtractParams params;
+  params.maxKeypoints = static_cast<int>(NumberOption(env, options, "maxKeypoints", 200));
+  params.minSize = NumberOption(env, options, "minSize", 6);
+  params.contrastThreshold = NumberOption(env, options, "contrastThreshold", 0.04);
+  params.edgeThreshold = NumberOption(env, options, "edgeThreshold", 10);
+  params.halfDetection = BoolOption(env, options, "halfDetection", false);
+
+  auto* job = new ExtractJob();
+  job->image = cv::Mat(height, width, CV_8UC1, gray.data).clone();
+  job->params = params;
+  napi_value promise, name;
+  try {
+    Check(env, napi_create_promise(env, &job->deferred, &promise), "promise");
+    Check(env, napi_create_string_utf8(env, "reprise:extract", NAPI_AUTO_LENGTH, &name), "string");
+    Check(env, napi_create_async_work(env, nullptr, name, ExecuteExtract, CompleteExtract, job, &job->work), "async work");
+    Check(env, napi_queue_async_work(env, job->work), "queue");
+  } catch (...) {
+    if (job->work) napi_delete_async_work(env, job->work);
+    delete job;
+    throw;
+  }
+  return promise;
 }
 
 cv::Mat DescriptorMat(const TypedView<uint8_t>& bytes, const char* name) {
