@@ -98,6 +98,7 @@ export class ImagePipeline {
 
   /** Discovery failed or was interrupted: take nothing more, and commit what is under way. */
   async drain(): Promise<void> {
+    this.settled.length = 0;
     await this.closeFeed();
     await this.settle();
   }

@@ -101,15 +101,15 @@ export class Journal {
   startRun(args: unknown): number {
     // A run still marked running was killed: say so rather than leave it dangling.
     this.statement(`UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'`).run(now());
-    const info = this.db
-      .prepare(`INSERT INTO runs (started_at, status, args) VALUES (?, 'running', ?)`)
+    const info = this
+      .statement(`INSERT INTO runs (started_at, status, args) VALUES (?, 'running', ?)`)
       .run(now(), JSON.stringify(args));
     return Number(info.lastInsertRowid);
   }
 
   finishRun(runId: number, status: string, summary: unknown): void {
-    this.db
-      .prepare(`UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?`)
+    this
+      .statement(`UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?`)
       .run(now(), status, JSON.stringify(summary), runId);
   }
 
@@ -120,15 +120,15 @@ export class Journal {
   // --- sources ------------------------------------------------------------
 
   ensureSource(url: string, collection?: string): SourceRow {
-    this.db
-      .prepare(`INSERT INTO sources (url, collection, added_at) VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE SET collection = COALESCE(excluded.collection, collection)`)
+    this
+      .statement(`INSERT INTO sources (url, collection, added_at) VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE SET collection = COALESCE(excluded.collection, collection)`)
       .run(url, collection ?? null, now());
     return this.statement(`SELECT id, url, kind, collection, change_watermark FROM sources WHERE url = ?`).get(url) as SourceRow;
   }
 
   updateSource(id: number, fields: { kind?: string; changeWatermark?: string; lastRunId?: number }): void {
-    this.db
-      .prepare(
+    this
+      .statement(
         `UPDATE sources SET kind = COALESCE(?, kind), change_watermark = COALESCE(?, change_watermark), last_run_id = COALESCE(?, last_run_id) WHERE id = ?`,
       )
       .run(fields.kind ?? null, fields.changeWatermark ?? null, fields.lastRunId ?? null, id);
@@ -155,8 +155,8 @@ export class Journal {
   }): void {
     // A failed fetch keeps the validators and hash of the last good version, so that
     // the next run can still ask conditionally and nothing already indexed is dropped.
-    this.db
-      .prepare(
+    this
+      .statement(
         `INSERT INTO documents (url, kind, doc_id, label, etag, last_modified, content_hash, children, status, error, fetched_at, seen_run_id)
          VALUES (@url, @kind, @docId, @label, @etag, @lastModified, @contentHash, @children, @status, @error, @fetchedAt, @runId)
          ON CONFLICT(url) DO UPDATE SET
@@ -189,8 +189,8 @@ export class Journal {
   // --- manifests reached from sources -------------------------------------
 
   linkManifest(sourceId: number, manifestUrl: string, collectionPath: string[], runId: number): void {
-    this.db
-      .prepare(
+    this
+      .statement(
         `INSERT INTO source_manifests (source_id, manifest_url, collection_path, seen_run_id) VALUES (?, ?, ?, ?)
          ON CONFLICT(source_id, manifest_url) DO UPDATE SET collection_path = excluded.collection_path, seen_run_id = excluded.seen_run_id`,
       )
@@ -204,8 +204,8 @@ export class Journal {
   /** Unlinks manifests a fully traversed source no longer lists; returns the manifests no source lists any more. */
   unlinkUnseen(sourceId: number, runId: number): string[] {
     return this.transaction(() => {
-      const unseen = this.db
-        .prepare(`SELECT manifest_url FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`)
+      const unseen = this
+        .statement(`SELECT manifest_url FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`)
         .pluck()
         .all(sourceId, runId) as string[];
       this.statement(`DELETE FROM source_manifests WHERE source_id = ? AND seen_run_id <> ?`).run(sourceId, runId);
@@ -327,8 +327,8 @@ export class Journal {
    * to work; their cached images are used, so nothing is downloaded again.
    */
   requeueOtherStages(stageId: string): number {
-    return this.db
-      .prepare(
+    return this
+      .statement(
         `UPDATE canvases SET status = CASE WHEN image_hash IS NOT NULL THEN 'fetched' ELSE 'pending' END, updated_at = ?
          WHERE status = 'indexed' AND (model_id IS NULL OR model_id <> ?)`,
       )
@@ -345,8 +345,8 @@ export class Journal {
   }
 
   markFetched(itemId: string, f: { etag?: string; lastModified?: string; hash: string }): void {
-    this.db
-      .prepare(
+    this
+      .statement(
         `UPDATE canvases SET status = 'fetched', image_etag = ?, image_last_modified = ?, image_hash = ?, reason = NULL, updated_at = ? WHERE item_id = ?`,
       )
       .run(f.etag ?? null, f.lastModified ?? null, f.hash, now(), itemId);
@@ -366,8 +366,8 @@ export class Journal {
   }
 
   markFailed(itemId: string, reason: string, retryable: boolean): void {
-    this.db
-      .prepare(
+    this
+      .statement(
         `UPDATE canvases SET status = 'failed', reason = ?, retryable = ?, attempts = attempts + 1, updated_at = ? WHERE item_id = ?`,
       )
       .run(reason, retryable ? 1 : 0, now(), itemId);
@@ -381,8 +381,8 @@ export class Journal {
   }
 
   failures(limit = 1000): Array<{ item_id: string; canvas_id: string; manifest_url: string; image_url: string; reason: string }> {
-    return this.db
-      .prepare(`SELECT item_id, canvas_id, manifest_url, image_url, reason FROM canvases WHERE status = 'failed' ORDER BY manifest_url, idx LIMIT ?`)
+    return this
+      .statement(`SELECT item_id, canvas_id, manifest_url, image_url, reason FROM canvases WHERE status = 'failed' ORDER BY manifest_url, idx LIMIT ?`)
       .all(limit) as never;
   }
 }
