@@ -1,6 +1,7 @@
-import { embeddingOutput, l2Normalise, loadSession, type LoadedSession, type SessionOptions, type TensorInfo } from './session.ts';
+import { embeddingOutput, l2Normalise, loadSession, releaseOnFailure, type LoadedSession, type SessionOptions, type TensorInfo } from './session.ts';
 import { preprocessImages, preprocessRegions, type ImageInput } from './preprocess.ts';
 import { ModelFolderError, type ModelConfig, type Region } from './types.ts';
+import { IMAGE_EMBEDDING_OUTPUTS } from './validate.ts';
 
 export interface ImageEncoderOptions extends SessionOptions {
   /** Images per onnxruntime call. */
@@ -33,13 +34,8 @@ export class ImageEncoder {
   }
 
   /** The tower on a session already open (released here if the model turns out unusable). */
-  static async fromSession(loaded: LoadedSession, config: ModelConfig, opts: Pick<ImageEncoderOptions, 'batchSize'>): Promise<ImageEncoder> {
-    try {
-      return await ImageEncoder.build(loaded, config, opts.batchSize);
-    } catch (err) {
-      await loaded.release();
-      throw err;
-    }
+  static fromSession(loaded: LoadedSession, config: ModelConfig, opts: Pick<ImageEncoderOptions, 'batchSize'>): Promise<ImageEncoder> {
+    return releaseOnFailure(loaded, () => ImageEncoder.build(loaded, config, opts.batchSize));
   }
 
   private static async build(loaded: LoadedSession, config: ModelConfig, batchSize: number): Promise<ImageEncoder> {
@@ -51,7 +47,7 @@ export class ImageEncoder {
         modelFile,
       );
     }
-    const output = embeddingOutput(loaded, ['image_embeds', 'embedding', 'embeds', 'image_features']);
+    const output = embeddingOutput(loaded, IMAGE_EMBEDDING_OUTPUTS);
     const encoder = new ImageEncoder(loaded, input, output, config, Math.max(1, batchSize));
     await encoder.warmUp();
     return encoder;

@@ -189,6 +189,16 @@ function isLfsPointer(file: string): boolean {
   }
 }
 
+/** Builds an encoder on a session already open; the session is released if the model turns out unusable. */
+export async function releaseOnFailure<T>(session: LoadedSession, build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+}
+
 /** Picks the output that holds the embedding: a known name, else the only rank-2 output. */
 export function embeddingOutput(s: LoadedSession, preferred: string[]): TensorInfo {
   const byName = s.outputs.find((o) => preferred.includes(o.name));

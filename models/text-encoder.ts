@@ -1,7 +1,8 @@
-import { embeddingOutput, l2Normalise, loadSession, type LoadedSession, type PlainTensor, type SessionOptions, type TensorInfo } from './session.ts';
+import { embeddingOutput, l2Normalise, loadSession, releaseOnFailure, type LoadedSession, type PlainTensor, type SessionOptions, type TensorInfo } from './session.ts';
 import { TextTokenizer } from './tokenizer/text-tokenizer.ts';
 import { LruCache } from '../common/lru-cache.ts';
 import { ModelFolderError, type ModelConfig, type TokenizedBatch } from './types.ts';
+import { TEXT_EMBEDDING_OUTPUTS } from './validate.ts';
 
 export interface TextEncoderOptions extends SessionOptions {
   /** Query embeddings kept in memory. */
@@ -47,19 +48,14 @@ export class TextEncoder {
   }
 
   /** The tower on a session already open (released here if the model turns out unusable). */
-  static async fromSession(
+  static fromSession(
     loaded: LoadedSession,
     tokenizerFile: string,
     tokenizerConfigFile: string | undefined,
     config: ModelConfig,
     opts: Pick<TextEncoderOptions, 'cacheSize'>,
   ): Promise<TextEncoder> {
-    try {
-      return await TextEncoder.build(loaded, tokenizerFile, tokenizerConfigFile, config, opts.cacheSize);
-    } catch (err) {
-      await loaded.release();
-      throw err;
-    }
+    return releaseOnFailure(loaded, () => TextEncoder.build(loaded, tokenizerFile, tokenizerConfigFile, config, opts.cacheSize));
   }
 
   private static async build(loaded: LoadedSession, tokenizerFile: string, tokenizerConfigFile: string | undefined, config: ModelConfig, cacheSize: number): Promise<TextEncoder> {
@@ -73,7 +69,7 @@ export class TextEncoder {
       );
     }
     const mask = ints.find((i) => i !== ids && /mask/.test(i.name));
-    const output = embeddingOutput(loaded, ['text_embeds', 'embedding', 'embeds', 'text_features']);
+    const output = embeddingOutput(loaded, TEXT_EMBEDDING_OUTPUTS);
     const tokenizer = await TextTokenizer.fromFiles(tokenizerFile, tokenizerConfigFile, {
       contextLength: config.text.contextLength,
       padTokenId: config.text.padTokenId,

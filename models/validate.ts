@@ -8,10 +8,7 @@ const IMAGE_INPUTS = ['pixel_values', 'image', 'images', 'input'];
 const FLOAT_TYPES = new Set(['float32', 'float16']);
 const INT_TYPES = new Set(['int32', 'int64']);
 
-export interface TowerReport {
-  file: string;
-  inputs: readonly TensorInfo[];
-  outputs: readonly TensorInfo[];
+export interface TowerReport extends TowerIO {
   /** The input that takes pixels (vision) or token ids (text). */
   input?: string;
   /** The output read as the embedding. */
@@ -27,14 +24,10 @@ export interface ModelFolderReport {
 
 /**
  * Opens both ONNX towers and checks their inputs and outputs against the folder's
- * configuration, so that a wrong or broken file is named at start rather than failing
- * (or, worse, giving meaningless vectors) on the first batch.
+ * configuration, so that a wrong or broken file is named rather than failing (or, worse,
+ * giving meaningless vectors) on the first batch; the report is what `reprise models check`
+ * prints. loadEncoders checks the sessions it opens with checkModelFolder instead.
  */
-export async function validateModelFolder(files: ModelFiles, config: ModelConfig): Promise<void> {
-  await inspectModelFolder(files, config);
-}
-
-/** What validateModelFolder checks, returned for `reprise models check` to print. */
 export async function inspectModelFolder(files: ModelFiles, config: ModelConfig): Promise<ModelFolderReport> {
   // One tower at a time: each session holds its whole model in memory while open.
   const vision = await openTower(files.visionModel);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { resolveModelFiles } from '../../models/layout.ts';
 import { readModelConfig } from '../../models/model-config.ts';
-import { inspectModelFolder, validateModelFolder } from '../../models/validate.ts';
+import { inspectModelFolder } from '../../models/validate.ts';
 import { ModelFolderError } from '../../models/types.ts';
 
 // onnx-proto is CommonJS whose exports Node cannot name statically: take the namespace from the default export.
@@ -461,7 +461,7 @@ describe('model folders', () => {
     }
   });
 
-  describe('models/validate: validateModelFolder', () => {
+  describe('models/validate: inspectModelFolder', () => {
     it('accepts a Hugging Face CLIP folder and reports its inputs and outputs', async () => {
       const files = resolveModelFiles(hfFolder());
       const report = await inspectModelFolder(files, readModelConfig(files));
@@ -485,7 +485,7 @@ describe('model folders', () => {
     it('accepts M-CLIP text towers with an attention mask', async () => {
       const dir = openClipFolder({ 'textual/model.onnx': textTower({ dims: [1, 77], elemType: INT32, output: 'embedding', mask: true }) });
       const files = resolveModelFiles(dir);
-      await validateModelFolder(files, readModelConfig(files));
+      await inspectModelFolder(files, readModelConfig(files));
     });
 
     it('takes SigLIP\'s pooler_output beside a rank-3 hidden state', async () => {
@@ -507,7 +507,7 @@ describe('model folders', () => {
       const dir = hfFolder({ 'onnx/vision_model.onnx': visionTower({ dims: ['batch', 3, 256, 256] }) });
       const files = resolveModelFiles(dir);
       await assert.rejects(
-        validateModelFolder(files, readModelConfig(files)),
+        inspectModelFolder(files, readModelConfig(files)),
         rejectsWith([new RegExp(`${escape(files.visionModel)}: image input pixel_values has height 256 \\[batch, 3, 256, 256\\] but the preprocessing config gives 224`)], files.visionModel),
       );
     });
@@ -516,7 +516,7 @@ describe('model folders', () => {
       const dir = hfFolder({ 'onnx/vision_model.onnx': visionTower({ dim: 256 }), 'onnx/text_model.onnx': textTower({ dim: 256 }) });
       const files = resolveModelFiles(dir);
       await assert.rejects(
-        validateModelFolder(files, readModelConfig(files)),
+        inspectModelFolder(files, readModelConfig(files)),
         rejectsWith([
           /vision_model\.onnx: embedding output image_embeds has 256 dimensions \[batch_size, 256\] but config\.json gives an embedding dimension of 512/,
           /text_model\.onnx: embedding output text_embeds has 256 dimensions/,
@@ -527,22 +527,22 @@ describe('model folders', () => {
     it('rejects channels-last images, float text input, and a static token count other than the context length', async () => {
       const nhwc = hfFolder({ 'onnx/vision_model.onnx': visionTower({ dims: ['batch', 224, 224, 3], nhwc: true }) });
       let files = resolveModelFiles(nhwc);
-      await assert.rejects(validateModelFolder(files, readModelConfig(files)), rejectsWith([/image input pixel_values is \[batch, 224, 224, 3\], channels last/]));
+      await assert.rejects(inspectModelFolder(files, readModelConfig(files)), rejectsWith([/image input pixel_values is \[batch, 224, 224, 3\], channels last/]));
 
       const floatText = hfFolder({ 'onnx/text_model.onnx': textTower({ elemType: FLOAT }) });
       files = resolveModelFiles(floatText);
-      await assert.rejects(validateModelFolder(files, readModelConfig(files)), rejectsWith([/text_model\.onnx: text input input_ids is float32; expected int32 or int64 token ids/]));
+      await assert.rejects(inspectModelFolder(files, readModelConfig(files)), rejectsWith([/text_model\.onnx: text input input_ids is float32; expected int32 or int64 token ids/]));
 
       const short = hfFolder({ 'onnx/text_model.onnx': textTower({ dims: ['batch', 64] }) });
       files = resolveModelFiles(short);
-      await assert.rejects(validateModelFolder(files, readModelConfig(files)), rejectsWith([/text input input_ids takes exactly 64 tokens \[batch, 64\] but the config gives a context length of 77/]));
+      await assert.rejects(inspectModelFolder(files, readModelConfig(files)), rejectsWith([/text input input_ids takes exactly 64 tokens \[batch, 64\] but the config gives a context length of 77/]));
     });
 
     it('says when the towers are swapped', async () => {
       const dir = hfFolder({ 'onnx/vision_model.onnx': textTower(), 'onnx/text_model.onnx': visionTower() });
       const files = resolveModelFiles(dir);
       await assert.rejects(
-        validateModelFolder(files, readModelConfig(files)),
+        inspectModelFolder(files, readModelConfig(files)),
         rejectsWith([/vision_model\.onnx: no image input .*It takes token ids: is this the text tower/, /text_model\.onnx: no token-id input .*It takes images: is this the image tower/]),
       );
     });
@@ -551,14 +551,14 @@ describe('model folders', () => {
       const good = visionTower();
       const dir = hfFolder({ 'onnx/vision_model.onnx': good.subarray(0, good.length >> 1) });
       const files = resolveModelFiles(dir);
-      await assert.rejects(validateModelFolder(files, readModelConfig(files)), rejectsWith([/vision_model\.onnx cannot be opened by onnxruntime/, /truncated or corrupt/], files.visionModel));
+      await assert.rejects(inspectModelFolder(files, readModelConfig(files)), rejectsWith([/vision_model\.onnx cannot be opened by onnxruntime/, /truncated or corrupt/], files.visionModel));
     });
 
     it('recognises a Git LFS pointer left by a clone without git-lfs', async () => {
       const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2144\nsize 87996800\n';
       const dir = hfFolder({ 'onnx/text_model.onnx': pointer });
       const files = resolveModelFiles(dir);
-      await assert.rejects(validateModelFolder(files, readModelConfig(files)), rejectsWith([/text_model\.onnx is a Git LFS pointer, not the model/, /git lfs pull/], files.textModel));
+      await assert.rejects(inspectModelFolder(files, readModelConfig(files)), rejectsWith([/text_model\.onnx is a Git LFS pointer, not the model/, /git lfs pull/], files.textModel));
     });
   });
 });
