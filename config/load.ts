@@ -44,7 +44,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): RepriseConfig {
     const keyPath = name.slice('REPRISE_'.length).split('__').map(snakeToCamel);
     const leaf = leafSchema(configSchema, keyPath);
     if (!leaf) {
-      problems.push(`${name}: no configuration key ${keyPath.join('.')}; known keys: ${allKeys(configSchema).join(', ')}`);
+      problems.push(`${name}: no configuration key ${keyPath.join('.')}; remove the variable or correct its name; known keys: ${allKeys(configSchema).join(', ')}`);
       continue;
     }
     setPath(raw, keyPath, coerce(value, leaf));
@@ -101,10 +101,19 @@ function shapeOf(schema: AnySchema): Record<string, AnySchema> | undefined {
   return s._zod.def.type === 'object' ? (s as unknown as { shape: Record<string, AnySchema> }).shape : undefined;
 }
 
+/**
+ * The schema of one key of an object schema. Own keys only: a variable such as REPRISE_TO_STRING
+ * must not reach Object.prototype.toString (or constructor, __proto__) through the shape object.
+ */
+function fieldOf(schema: AnySchema, key: string): AnySchema | undefined {
+  const shape = shapeOf(schema);
+  return shape && Object.hasOwn(shape, key) ? shape[key] : undefined;
+}
+
 function leafSchema(schema: AnySchema, keyPath: string[]): AnySchema | undefined {
   let s: AnySchema | undefined = schema;
   for (const key of keyPath) {
-    s = s && shapeOf(s)?.[key];
+    s = s && fieldOf(s, key);
   }
   return s && !shapeOf(s) ? unwrap(s) : undefined;
 }
@@ -117,7 +126,7 @@ function allKeys(schema: AnySchema, prefix = ''): string[] {
 
 function allowedAt(keyPath: PropertyKey[]): string {
   let s: AnySchema | undefined = configSchema as unknown as AnySchema;
-  for (const key of keyPath) s = s && shapeOf(s)?.[String(key)];
+  for (const key of keyPath) s = s && fieldOf(s, String(key));
   return Object.keys((s && shapeOf(s)) ?? {}).join(', ');
 }
 

@@ -13,14 +13,17 @@ export interface InvalidParam {
 
 export const PROBLEM_TYPES = {
   'invalid-parameters': { status: 400, title: 'Some parameters are not valid' },
+  'malformed-request': { status: 400, title: 'The request is not valid HTTP' },
   'invalid-query': { status: 400, title: 'The query cannot be run as given' },
   'url-refused': { status: 400, title: 'The image URL may not be fetched' },
   'not-found': { status: 404, title: 'Not found' },
+  'request-timeout': { status: 408, title: 'The request took too long to arrive' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'unprocessable-image': { status: 422, title: 'The image cannot be used' },
   'examples-cancel-out': { status: 422, title: 'The examples cancel each other out' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Internal error' },
   'upstream-failed': { status: 502, title: 'The image could not be fetched' },
   'model-unavailable': { status: 503, title: 'No model is loaded' },

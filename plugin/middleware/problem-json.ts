@@ -14,7 +14,7 @@ export interface ProblemJsonOptions {
 const BODY_ERRORS: Record<string, (err: { limit?: number }) => Problem> = {
   'entity.too.large': (err) => new Problem('payload-too-large', `the JSON body is larger than ${err.limit ?? 'the'} bytes; send fewer or shorter values`),
   'entity.parse.failed': () => invalidParams([{ name: 'body', in: 'body', reason: 'not valid JSON' }]),
-  'encoding.unsupported': () => new Problem('unsupported-media-type', 'the body uses a content encoding this API does not read; send it uncompressed, gzip or deflate'),
+  'encoding.unsupported': () => new Problem('unsupported-media-type', 'the body uses a content encoding this API does not read; send it uncompressed, or as gzip, deflate or br'),
   'charset.unsupported': () => new Problem('unsupported-media-type', 'the body must be UTF-8 JSON'),
   'request.aborted': () => invalidParams([{ name: 'body', in: 'body', reason: 'the request was aborted before its body was read' }]),
   'request.size.invalid': () => invalidParams([{ name: 'body', in: 'body', reason: 'the body is shorter than its Content-Length' }]),
@@ -27,9 +27,17 @@ export function toProblem(err: unknown, opts: ProblemJsonOptions = {}): Problem 
   if (err instanceof StoreUnavailableError) return new Problem('store-unavailable', `the index cannot be reached: ${err.message}`);
   if (err instanceof StoreSchemaError) return new Problem('store-unavailable', err.message);
   if (err instanceof multer.MulterError) return multerProblem(err, opts.uploadField ?? 'image');
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) return pathDecodingProblem(err);
   const bodyError = err as { type?: unknown; status?: unknown; limit?: number };
   if (typeof bodyError?.type === 'string' && BODY_ERRORS[bodyError.type]) return BODY_ERRORS[bodyError.type]!(bodyError);
   return undefined;
+}
+
+/** Express's router fails to decode a path parameter such as `/items/%` before any route runs; its message quotes the raw value. */
+function pathDecodingProblem(err: URIError): Problem {
+  const raw = /'(.*)'$/s.exec(err.message)?.[1];
+  const value = raw === undefined ? 'a path segment' : JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+  return invalidParams([{ name: 'path', in: 'path', reason: `${value} is not valid percent-encoding; write a literal "%" as %25` }]);
 }
 
 function multerProblem(err: multer.MulterError, field: string): Problem {

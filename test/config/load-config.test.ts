@@ -66,6 +66,16 @@ describe('config', () => {
     assert.match(problem!, /harvest\.imageSize/);
   });
 
+  it('names variables that spell built-in object properties as unknown keys instead of crashing', () => {
+    const names = ['REPRISE_TO_STRING', 'REPRISE_CONSTRUCTOR__PROTOTYPE__X', 'REPRISE_API__HAS_OWN_PROPERTY', 'REPRISE_HARVEST__VALUE_OF', 'REPRISE_API__CONSTRUCTOR__NAME'];
+    for (const name of names) {
+      const problems = problemsOf(() => loadConfig({ env: { [name]: '1' } }));
+      assert.equal(problems.length, 1, `${name}: ${problems.join('; ')}`);
+      assert.match(problems[0]!, new RegExp(`^${name}: no configuration key .*; remove the variable or correct its name; known keys: .*harvest\\.imageSize`));
+    }
+    assert.equal(({} as Record<string, unknown>).x, undefined, 'Object.prototype untouched');
+  });
+
   it('reads a JSON file, lets variables override it, and rejects unknown keys in it', () => {
     const file = path.join(tmp, 'reprise.config.json');
     writeFileSync(file, JSON.stringify({ harvest: { imageSize: 512, http: { retries: 2 } } }));
