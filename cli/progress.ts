@@ -24,7 +24,7 @@ export function jsonLogReporter(logger: Logger): ProgressReporter {
           logger.warn(event, event.message);
           break;
         case 'run-end':
-          logger.info({ type: 'summary', ...event.summary }, 'harvest finished');
+          logger.info({ type: 'summary', ...event.summary }, event.summary.status === 'interrupted' ? 'harvest interrupted' : 'harvest finished');
           break;
         default:
           logger.info(event, event.type);
@@ -71,6 +71,11 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
         else counts.done++;
         if (started) bar.update(counts.done + counts.failed, payload());
         else discovering();
+      } else if (event.type === 'reprint-scan' && event.status === 'started') {
+        // After the last image: the bar is complete, and the comparison can take a while on a large collection.
+        if (started) bar.stop();
+        started = false;
+        stream.write(`comparing ${event.images} images with the collection for reprints…\n`);
       }
     },
     stop() {
@@ -83,10 +88,32 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { app: 'reprise' } });
 }
 
+/**
+ * For people at a terminal: each log entry as its message, on stderr beside the progress bar,
+ * instead of JSON lines. The bar's line is cleared first; it is drawn again on its next update.
+ */
+export function createTerminalLogger(level: string, stream: NodeJS.WriteStream = process.stderr): Logger {
+  const clear = stream.isTTY ? '\r\x1b[K' : '';
+  return pino(
+    { level, base: undefined, timestamp: false },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { level: number; msg?: string; err?: { message?: string } };
+        const prefix = entry.level >= 50 ? 'error: ' : entry.level >= 40 ? 'warning: ' : '';
+        const cause = entry.err?.message && !entry.msg?.includes(entry.err.message) ? ` (${entry.err.message})` : '';
+        stream.write(`${clear}${prefix}${entry.msg ?? ''}${cause}\n`);
+      },
+    },
+  );
+}
+
 export function formatSummary(s: HarvestSummary): string {
   const lines = [
     `harvest ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s (run ${s.runId})`,
-    `  manifests: ${s.manifests.new} new, ${s.manifests.changed} changed, ${s.manifests.unchanged} unchanged, ${s.manifests.failed} failed, ${s.manifests.removed} removed`,
+    `  manifests: ${s.manifests.new} new, ${s.manifests.changed} changed, ${s.manifests.unchanged} unchanged, ${s.manifests.failed} failed, ${s.manifests.removed} removed` +
+      (s.manifests.moved ? `, ${s.manifests.moved} moved to a new address` : '') +
+      (s.manifests.duplicates ? `, ${s.manifests.duplicates} duplicate URLs (indexed once)` : ''),
+    `  collections: ${s.collections.fetched} read, ${s.collections.unchanged} unchanged, ${s.collections.failed} failed`,
     `  canvases:  ${s.canvases.added} added, ${s.canvases.imageChanged} with a new image, ${s.canvases.metadataChanged} with new metadata, ${s.canvases.removed} removed, ${s.canvases.skipped} skipped (no image)`,
     `  images:    ${s.images.indexed} indexed, ${s.images.unchanged} unchanged, ${s.images.failed} failed; ${s.images.downloaded} downloaded (${(s.images.bytes / 1e6).toFixed(1)} MB), ${s.images.notModified} not modified`,
     `  journal:   ${s.journal.indexed} indexed, ${s.journal.pending + s.journal.fetched} waiting, ${s.journal.failed} failed`,

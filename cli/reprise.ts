@@ -7,9 +7,11 @@ import { registerHarvestStatus } from './commands/harvest-status.ts';
 import { registerModels } from './commands/models.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerReprints } from './commands/reprints.ts';
+import { registerSearch } from './commands/search.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
 import { CliError, EXIT } from './exit.ts';
+import { refuseUnknownCommand } from './unknown-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('reprise')
@@ -22,6 +24,7 @@ export function buildProgram(): Command {
   registerHarvestStatus(program);
   registerModels(program);
   registerServe(program);
+  registerSearch(program);
   registerPublish(program);
   registerReprints(program);
   program.addHelpText('after', `
@@ -31,6 +34,7 @@ Examples:
   reprise harvest-status --failures
   reprise models list
   reprise models pull clip-vit-base-patch32
+  reprise search "a horse and cart"
   reprise serve --port 3000
 
 Configuration: ./reprise.config.json, $REPRISE_CONFIG, or REPRISE_* variables
@@ -40,7 +44,9 @@ Configuration: ./reprise.config.json, $REPRISE_CONFIG, or REPRISE_* variables
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    const program = buildProgram();
+    refuseUnknownCommand(program, argv.slice(2));
+    await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.FATAL;

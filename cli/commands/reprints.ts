@@ -9,16 +9,26 @@ import { CliError } from '../exit.ts';
 
 // Loaded when a reprints command runs, not at start-up: OpenCV, SQLite and the vocabulary should not slow `reprise --help`.
 const load = async () => {
-  const [stage, features, training, reprints, http] = await Promise.all([
+  const [stage, features, training, reprints, http, store] = await Promise.all([
     import('../../harvester/feature-stage.ts'),
     import('../../models/local-features/index.ts'),
     import('../../models/local-features/train-vocabulary.ts'),
     import('../../reprints/index.ts'),
     import('../../harvester/http/index.ts'),
+    import('../../store/reprints/index.ts'),
   ]);
-  return { ...stage, ...features, ...training, ...reprints, ...http };
+  return { ...stage, ...features, ...training, ...reprints, ...http, ReprintIndex: store.ReprintIndex };
 };
 type Loaded = Awaited<ReturnType<typeof load>>;
+
+/** The index a harvest wrote; opening it where none was harvested would create an empty one and answer "no reprints". */
+function openHarvestedIndex(m: Loaded, config: RepriseConfig) {
+  const dir = m.reprintIndexDir(config.dataDir);
+  if (!existsSync(m.ReprintIndex.fileIn(dir))) {
+    throw new CliError(`no reprint index at ${dir}: harvest first ("reprise harvest <url>" or "reprise start"), which extracts the features of every image, then look for reprints`);
+  }
+  return m.openReprintIndex(config.dataDir);
+}
 
 /** Defaults repeated here so that --help needs no native code; a test checks they agree. */
 export const HELP_DEFAULTS = { minInliers: 9, shortlist: 100, scanShortlist: 50, branches: 128 };
@@ -107,7 +117,7 @@ async function findReprints(m: Loaded, target: string, flags: ReprintsFlags, con
     minInliers: positive(flags.minInliers, 'min-inliers', m.DEFAULT_MIN_INLIERS, 10_000),
     shortlist: positive(flags.shortlist, 'shortlist', m.DEFAULT_SHORTLIST, 1000),
   };
-  const index = m.openReprintIndex(config.dataDir);
+  const index = openHarvestedIndex(m, config);
   try {
     const service = new m.ReprintService(index);
     let hits: ReprintHit[];
@@ -145,7 +155,7 @@ async function findReprints(m: Loaded, target: string, flags: ReprintsFlags, con
 }
 
 function allGroups(m: Loaded, flags: ReprintsFlags, config: RepriseConfig): void {
-  const index = m.openReprintIndex(config.dataDir);
+  const index = openHarvestedIndex(m, config);
   try {
     const service = new m.ReprintService(index);
     const minInliers = positive(flags.minInliers, 'min-inliers', m.DEFAULT_MIN_INLIERS, 10_000);
@@ -188,7 +198,7 @@ async function train(m: Loaded, flags: TrainFlags, config: RepriseConfig): Promi
       if (f && !f.empty) sets.push(f.descriptors);
     }
   } else {
-    const index = m.openReprintIndex(config.dataDir);
+    const index = openHarvestedIndex(m, config);
     try {
       for (const d of index.allDescriptors()) sets.push(d);
     } finally {

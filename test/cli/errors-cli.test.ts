@@ -23,4 +23,20 @@ describe('reprise errors on the command line', function () {
     assert.match(run.stderr, /^reprise: .*broken-model/m);
     assert.doesNotMatch(run.stderr, /fatal|\n\s+at /);
   });
+
+  it('an unknown command is an error with --help too, not the general help and exit 0', () => {
+    for (const args of [['nosuchcommand', '--help'], ['nosuchcommand'], ['models', 'nosuch', '--help']]) {
+      const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+      assert.equal(run.status, 1, `reprise ${args.join(' ')}`);
+      assert.match(run.stderr, /^error: unknown command '(nosuchcommand|nosuch)'/m, `reprise ${args.join(' ')}`);
+      assert.equal(run.stdout, '', 'no help on stdout');
+    }
+    // Known commands still answer --help with their own help, and so does the help command.
+    for (const args of [['search', '--help'], ['help', 'search'], ['models', 'pull', '--help'], ['reprints', 'photo.jpg', '--help']]) {
+      const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+      assert.equal(run.status, 0, `reprise ${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, new RegExp(`^Usage: reprise ${args[0] === 'help' ? args[1] : args[0]}`), `reprise ${args.join(' ')}`);
+    }
+    assert.match(spawnSync(process.execPath, [CLI, 'search', '--help'], { encoding: 'utf8' }).stdout, /Examples:\n\s+reprise search /);
+  });
 });

@@ -109,4 +109,19 @@ describe('reprise reprints (command line)', function () {
     assert.match((await reprise(['reprints', 'kids', '--limit', '0'], dataDir)).stderr, /--limit must be a whole number from 1 to 1000/);
     assert.match((await reprise(['reprints'], dataDir)).stderr, /give an item id, an image file or an image URL, or --all/);
   });
+
+  it('pointed at a folder where nothing was harvested, says so and exits 1 instead of "no reprints among 0 images"', async () => {
+    const empty = tempDir('reprise-reprints-noindex-');
+    try {
+      for (const args of [['reprints', cropFile], ['reprints', 'kids'], ['reprints', '--all'], ['reprints', 'train']]) {
+        const res = await reprise(args, empty);
+        assert.equal(res.code, 1, args.join(' '));
+        assert.match(res.stderr, /no reprint index at .*reprints: harvest first/, args.join(' '));
+        assert.doesNotMatch(res.stdout, /no reprints/);
+      }
+      assert.equal(existsSync(path.join(empty, 'reprints')), false, 'no empty index is created');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });
