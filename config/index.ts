@@ -1,2 +1,2 @@
 export { loadConfig, ConfigError, type LoadConfigOptions } from './load.ts';
-export { configSchema, type RepriseConfig, type HarvestConfig, type HttpConfig, type ModelsConfig, type StoreConfig, type ApiConfig } from './schema.ts';
+export { configSchema, type RepriseConfig, type HarvestConfig, type HttpConfig, type ModelsConfig, type StoreConfig, type ApiConfig, type PublishConfig } from './schema.ts';

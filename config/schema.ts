@@ -95,6 +95,24 @@ export const storeSchema = z.strictObject({
     .default({ url: 'http://127.0.0.1:7700', timeoutMs: 10_000, batchSize: 500, taskTimeoutMs: 300_000 }),
 });
 
+/** IIIF Content Search (plugin/content-search): what viewers' "search within" finds, and who may read it. */
+export const contentSearchSchema = z.strictObject({
+  /**
+   * Origins whose pages may read Content Search answers (viewers such as Mirador or Universal
+   * Viewer on portal pages). Any by default: the service is public and read-only. [] allows none.
+   */
+  corsOrigins: z.array(z.string().min(1)).default(['*']),
+  /**
+   * Cosine similarity a canvas (or region) needs to be a hit: below it, it is neither listed nor
+   * counted. Model-dependent; 0.2 suits the CLIP models (SigLIP scores lower: about 0.1).
+   */
+  minScore: z.number().min(-1).max(1).default(0.2),
+  /** Hits per page when the request gives no `limit`. */
+  pageSize: positiveInt.max(1000).default(20),
+  /** Most hits one query finds, over all its pages (a bound on the work of every page). */
+  maxHits: positiveInt.max(1000).default(500),
+});
+
 export const apiSchema = z.strictObject({
   /** `reprise serve` listens here. */
   host: z.string().min(1).default('127.0.0.1'),
@@ -120,6 +138,20 @@ export const apiSchema = z.strictObject({
    * `reprise serve` applies it; a portal mounting the router sets it on its own app.
    */
   trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1), z.array(z.string().min(1))]).optional(),
+  contentSearch: contentSearchSchema.default(() => contentSearchSchema.parse({})),
+});
+
+/** The IIIF publisher (`reprise publish`, and `serve`/`start --images`): where it says it lives. */
+export const publishSchema = z.strictObject({
+  /** Public URL of the published images (origin and path): every id in info.json and the manifests starts with it. */
+  baseUrl: z.string().url().optional(),
+  /**
+   * Without baseUrl, Host header values (`host` or `host:port`) that may name the server in ids;
+   * any other Host gets the address the request came in on, never the client's choice.
+   */
+  allowedHosts: z
+    .array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?$/, 'a host name or host:port (no scheme, no path)'))
+    .default([]),
 });
 
 export const configSchema = z.strictObject({
@@ -134,6 +166,7 @@ export const configSchema = z.strictObject({
   models: modelsSchema.default(() => modelsSchema.parse({})),
   store: storeSchema.default(() => storeSchema.parse({})),
   api: apiSchema.default(() => apiSchema.parse({})),
+  publish: publishSchema.default(() => publishSchema.parse({})),
 });
 
 export type RepriseConfigInput = z.input<typeof configSchema>;
@@ -143,3 +176,5 @@ export type HttpConfig = HarvestConfig['http'];
 export type ModelsConfig = RepriseConfig['models'];
 export type StoreConfig = RepriseConfig['store'];
 export type ApiConfig = RepriseConfig['api'];
+export type ContentSearchConfig = ApiConfig['contentSearch'];
+export type PublishConfig = RepriseConfig['publish'];

@@ -27,6 +27,18 @@ export class NotFoundError extends PublisherError {
   }
 }
 
+/**
+ * 422: a valid request for an image whose file cannot be decoded (truncated or damaged since
+ * its header was read at the scan). Not a 500: the server works, the file is what is wrong, and
+ * asking again will not help until it is replaced.
+ */
+export class UnreadableImageError extends PublisherError {
+  override name = 'UnreadableImageError';
+  constructor(message: string) {
+    super(message, 422);
+  }
+}
+
 /** 501: a valid Image API request for a feature this server is configured not to offer. */
 export class NotImplementedError extends PublisherError {
   override name = 'NotImplementedError';

@@ -3,7 +3,7 @@
  * against one image: which pixels, at what size, turned how, in which quality and format.
  * iiif-processor renders the result; the arithmetic lives here so that every answer follows
  * the specification (v3 `!w,h` never upscales without `^`, `max` respects the limits, sizes
- * over the limits are refused) and every refusal says which parameter is wrong and why.
+ * over the limits are refused; the limits bound the returned image, rotation included) and every refusal says which parameter is wrong and why.
  */
 import { BadRequestError, NotImplementedError } from './errors.ts';
 import type { PublisherLimits } from './limits.ts';
@@ -114,19 +114,49 @@ export function parseRegion(value: string, image: PixelSize): PixelRegion & { fu
   return { x, y, width: w, height: h, full: x === 0 && y === 0 && w === image.width && h === image.height };
 }
 
-/** The largest size of `region` within the output limits, never above `region` unless `upscale`. */
-export function maxSize(region: PixelSize, limits: PublisherLimits, upscale: boolean): PixelSize {
-  let scale = Math.min(
-    limits.maxWidth / region.width,
-    limits.maxHeight / region.height,
-    Math.sqrt(limits.maxArea / (region.width * region.height)),
-  );
+/** |cos| and |sin| of a clockwise turn, exact at multiples of 90° (where floating point leaves 6e-17). */
+function turnFactors(degrees: number): { cos: number; sin: number } {
+  const d = degrees % 360;
+  if (d % 180 === 0) return { cos: 1, sin: 0 };
+  if (d % 90 === 0) return { cos: 0, sin: 1 };
+  const radians = (d * Math.PI) / 180;
+  return { cos: Math.abs(Math.cos(radians)), sin: Math.abs(Math.sin(radians)) };
+}
+
+/**
+ * The size of the image returned for `size` turned by `degrees`: an arbitrary angle returns
+ * the bounding box of the turned image, rounded to whole pixels as libvips does; 90° and 270°
+ * swap width and height. This, not `size`, is what the output limits bound.
+ */
+export function rotatedSize(size: PixelSize, degrees: number): PixelSize {
+  const { cos, sin } = turnFactors(degrees);
+  if (sin === 0) return { width: size.width, height: size.height };
+  if (cos === 0) return { width: size.height, height: size.width };
+  // Halves, and what floating point leaves a hair under them, round up: never under what libvips gives.
+  return {
+    width: Math.round(size.width * cos + size.height * sin + 1e-6),
+    height: Math.round(size.width * sin + size.height * cos + 1e-6),
+  };
+}
+
+/**
+ * The largest size of `region` whose output, turned by `degrees`, is within the output limits;
+ * never above `region` unless `upscale`.
+ */
+export function maxSize(region: PixelSize, limits: PublisherLimits, upscale: boolean, degrees = 0): PixelSize {
+  // The turned bounding box grows linearly with the scale, so one division per limit finds it.
+  const { cos, sin } = turnFactors(degrees);
+  const boxWidth = region.width * cos + region.height * sin;
+  const boxHeight = region.width * sin + region.height * cos;
+  let scale = Math.min(limits.maxWidth / boxWidth, limits.maxHeight / boxHeight, Math.sqrt(limits.maxArea / (boxWidth * boxHeight)));
   if (!upscale) scale = Math.min(1, scale);
   // The epsilon keeps 300/451·451 from flooring to 299.
   let width = Math.max(1, Math.floor(region.width * scale + 1e-6));
   let height = Math.max(1, Math.floor(region.height * scale + 1e-6));
-  while (width * height > limits.maxArea && width > 1 && height > 1) {
-    if (width >= height) width--;
+  // Rounding (and the bounding box rounding up) can leave a pixel over: shave the side that keeps the aspect closest.
+  // (A sliver kept at one pixel high can only lose width.) A 1×1 output fits any limits, so this ends.
+  while (!withinLimits(rotatedSize({ width, height }, degrees), limits) && (width > 1 || height > 1)) {
+    if (height === 1 || (width > 1 && width * region.height >= height * region.width)) width--;
     else height--;
   }
   return { width, height };
@@ -141,7 +171,8 @@ interface SizeResult extends PixelSize {
   kind: 'max' | 'full' | 'w' | 'h' | 'pct' | 'wh' | 'confined';
 }
 
-export function parseSize(value: string, version: ImageApiVersion, region: PixelSize, limits: PublisherLimits): SizeResult & { upscaled: boolean } {
+/** `degrees`: the rotation asked for, since the limits bound the turned output. */
+export function parseSize(value: string, version: ImageApiVersion, region: PixelSize, limits: PublisherLimits, degrees = 0): SizeResult & { upscaled: boolean } {
   let body = value;
   const caret = body.startsWith('^');
   if (caret) {
@@ -159,7 +190,7 @@ export function parseSize(value: string, version: ImageApiVersion, region: Pixel
     if (version === 3) throw new BadRequestError(`size "full" is Image API 2; in version 3 ask for "max"`);
     result = { ...region, kind: 'full' };
   } else if (body === 'max') {
-    result = { ...maxSize(region, limits, caret && limits.allowUpscaling), kind: 'max' };
+    result = { ...maxSize(region, limits, caret && limits.allowUpscaling, degrees), kind: 'max' };
   } else if (body.startsWith('pct:')) {
     const n = decimal(body.slice(4), `size "${value}"`);
     if (n === 0) throw new BadRequestError(`size "${value}" is zero`);
@@ -178,7 +209,7 @@ export function parseSize(value: string, version: ImageApiVersion, region: Pixel
       height: Math.max(1, Math.min(h, Math.round(region.height * scale))),
       kind: 'confined',
     };
-    if (!withinLimits(result, limits)) result = { ...maxSize(region, limits, true), kind: 'confined' };
+    if (!withinLimits(rotatedSize(result, degrees), limits)) result = { ...maxSize(region, limits, true, degrees), kind: 'confined' };
   } else {
     const parts = body.split(',');
     if (parts.length !== 2 || (parts[0] === '' && parts[1] === '')) throw new BadRequestError(`${syntax}, got "${value}"`);
@@ -205,9 +236,11 @@ export function parseSize(value: string, version: ImageApiVersion, region: Pixel
   if (upscaled && !limits.allowUpscaling) {
     throw new NotImplementedError(`size "${value}" would upscale the ${region.width}×${region.height} region, and this server does not upscale`);
   }
-  if (!withinLimits(result, limits)) {
+  const returned = rotatedSize(result, degrees);
+  if (!withinLimits(returned, limits)) {
+    const turned = returned.width !== result.width || returned.height !== result.height ? `; ${returned.width}×${returned.height} once rotated ${formatNumber(degrees)}°` : '';
     throw new BadRequestError(
-      `size "${value}" (${result.width}×${result.height}) is over this server's limits ` +
+      `size "${value}" (${result.width}×${result.height}${turned}) is over this server's limits ` +
         `(maxWidth ${limits.maxWidth}, maxHeight ${limits.maxHeight}, maxArea ${limits.maxArea}, as info.json says): ask for "max" or a smaller size`,
     );
   }
@@ -246,9 +279,9 @@ export function splitQualityFormat(segment: string): { quality: string; format: 
   return { quality: segment.slice(0, dot), format: segment.slice(dot + 1) };
 }
 
-function canonicalSize(version: ImageApiVersion, size: SizeResult & { upscaled: boolean }, region: PixelSize, limits: PublisherLimits): string {
+function canonicalSize(version: ImageApiVersion, size: SizeResult & { upscaled: boolean }, region: PixelSize, limits: PublisherLimits, degrees: number): string {
   if (version === 3) {
-    const max = maxSize(region, limits, false);
+    const max = maxSize(region, limits, false, degrees);
     if (!size.upscaled && size.width === max.width && size.height === max.height) return 'max';
     return `${size.upscaled ? '^' : ''}${size.width},${size.height}`;
   }
@@ -270,10 +303,10 @@ export function resolveImageRequest(
   const format = parseFormat(params.format);
   const region = parseRegion(params.region, image);
   const rotation = parseRotation(params.rotation);
-  const size = parseSize(params.size, version, region, limits);
+  const size = parseSize(params.size, version, region, limits, rotation.degrees);
   const { x, y, width, height } = region;
   const regionText = region.full ? 'full' : `${x},${y},${width},${height}`;
-  const canonical = `${regionText}/${canonicalSize(version, size, region, limits)}/${rotation.canonical}/${quality}.${format}`;
+  const canonical = `${regionText}/${canonicalSize(version, size, region, limits, rotation.degrees)}/${rotation.canonical}/${quality}.${format}`;
   const explicitSize = `${version === 3 && size.upscaled ? '^' : ''}${size.width},${size.height}`;
   return {
     version,

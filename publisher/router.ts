@@ -3,13 +3,15 @@
  * (`/iiif/2/{id}/…`, `/iiif/3/{id}/…`) with Presentation 3 manifests and collections
  * (`/iiif/collection.json` at the root). Mount it anywhere: `app.use(createImageServer({ dir }))`
  * serves `/iiif/…`, `app.use('/images', …)` serves `/images/iiif/…`; URLs in the documents
- * follow the mount path unless `baseUrl` fixes them. Paths it does not know go to `next()`.
+ * follow the mount path under `baseUrl`, or, without one, under the server's own address (or a
+ * Host header that `allowedHosts` lists): never under whatever Host a client sends. Paths it does
+ * not know go to `next()`.
  */
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ImageCatalog } from './catalog.ts';
 import { answerPreflight, setCors } from './cors.ts';
-import { BadRequestError, NotFoundError, PublisherError } from './errors.ts';
+import { BadRequestError, NotFoundError, PublisherError, UnreadableImageError } from './errors.ts';
 import { resolveImageRequest, splitQualityFormat, type ImageApiVersion } from './image-request.ts';
 import { IMAGE_CONTEXT, PROFILE_URI, infoJson } from './info-json.ts';
 import { resolveLimits, type PublisherLimits } from './limits.ts';
@@ -17,19 +19,34 @@ import { findFolder, folderCollection, folderManifest, hasCollection, imageManif
 import { renderImage } from './render.ts';
 import { RenderQueue } from './render-queue.ts';
 import type { ScanResult } from './scan.ts';
+import { publicBase } from './public-base.ts';
 import { PublisherUrls } from './urls.ts';
 
 export interface ImageServerOptions {
   /** The folder of images to publish. */
   dir: string;
-  /** The public URL the router is reached at (origin and mount path), when it differs from what requests say (behind a proxy). */
+  /** The public URL the router is reached at (origin and mount path): every id in info.json and the manifests starts with it. */
   baseUrl?: string;
+  /**
+   * Without `baseUrl`, the Host header values (`host` or `host:port`) that may name the server in
+   * ids; any other Host gets the address the request came in on, so that a client cannot plant
+   * its own host in documents a shared cache keeps. Default: none.
+   */
+  allowedHosts?: readonly string[];
   /** Overrides of DEFAULT_LIMITS. */
   limits?: Partial<PublisherLimits>;
   /** What the collections list: a manifest per folder (default) or per image. Both kinds of manifest are served either way. */
   manifestPer?: ManifestPer;
   /** Told about unexpected errors (answered 500 without details). Default: one line on stderr. */
   onError?: (err: unknown, req: Request) => void;
+  /** Told about images whose file cannot be decoded (answered 422, saying so). Default: one line on stderr. */
+  onWarning?: (message: string, req: Request) => void;
+  /**
+   * Service blocks every manifest lists in `service`, given its id and the publisher's base URL:
+   * `reprise serve --images` adds its IIIF Content Search (SearchService1 and SearchService2) so
+   * that viewers offer "search within" on the published manifests. Default: none.
+   */
+  manifestServices?: (manifestId: string, base: string) => Array<Record<string, unknown>>;
 }
 
 export type ImageServer = Router & {
@@ -45,6 +62,10 @@ const defaultOnError = (err: unknown, req: Request) => {
   console.error(`reprise publish: ${req.method} ${req.originalUrl.split('?')[0]} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`);
 };
 
+const defaultOnWarning = (message: string, req: Request) => {
+  console.error(`reprise publish: ${req.method} ${req.originalUrl.split('?')[0]}: ${message}`);
+};
+
 function etagOf(...parts: Array<string | number>): string {
   return `"${createHash('sha1').update(parts.join('\u0000')).digest('base64url').slice(0, 27)}"`;
 }
@@ -57,17 +78,6 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function normaliseBaseUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new RangeError(`baseUrl "${baseUrl}" is not a URL: give the public address, e.g. https://images.example.org`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`baseUrl "${baseUrl}" must be http or https`);
-  return url.toString().replace(/\/+$/, '');
-}
-
 /** The JSON media type, or JSON-LD with its context as profile when the client asks for it. */
 function jsonType(req: Request, context: string): string {
   return /application\/ld\+json/i.test(req.get('Accept') ?? '') ? `application/ld+json;profile="${context}"` : 'application/json';
@@ -75,16 +85,18 @@ function jsonType(req: Request, context: string): string {
 
 export function createImageServer(options: ImageServerOptions): ImageServer {
   const limits = resolveLimits(options.limits);
-  const fixedBase = options.baseUrl === undefined ? undefined : normaliseBaseUrl(options.baseUrl);
+  const baseOf = publicBase(options);
   const catalog = new ImageCatalog(options.dir, limits);
   const queue = new RenderQueue(limits.maxConcurrentRenders, limits.maxQueuedRenders);
   const onError = options.onError ?? defaultOnError;
+  const onWarning = options.onWarning ?? defaultOnWarning;
   const manifestPer = options.manifestPer ?? 'folder';
   if (manifestPer !== 'folder' && manifestPer !== 'image') throw new RangeError(`manifestPer must be "folder" or "image", got "${String(manifestPer)}"`);
   const cacheControl = `public, max-age=${limits.cacheMaxAgeSeconds}`;
   const router = express.Router() as ImageServer;
 
-  const urlsFor = (req: Request) => new PublisherUrls(fixedBase ?? `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`);
+  const urlsFor = (req: Request) => new PublisherUrls(baseOf(req));
+  const servicesOf = (manifestId: string, urls: PublisherUrls) => options.manifestServices?.(manifestId, urls.base) ?? [];
 
   /** Sets the validators and answers 304 when the client's copy is current; returns whether it did. */
   function notModified(req: Request, res: Response, etag: string, mtimeMs?: number): boolean {
@@ -163,14 +175,14 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
     const urls = urlsFor(req);
     if (want === 'image-manifest') {
       const image = folderPath === undefined ? undefined : scan.images.get(folderPath);
-      if (image) return sendJson(req, res, imageManifest(image, urls, limits, manifestPer), PRESENTATION_CONTEXT);
+      if (image) return sendJson(req, res, imageManifest(image, urls, limits, manifestPer, servicesOf(urls.imageManifest(image.id), urls)), PRESENTATION_CONTEXT);
       throw new NotFoundError(`no image "${folderPath ?? file}" here: ${urls.collection('')} lists what is published`);
     }
     // Manifests and collections go without Last-Modified: an image removed leaves every remaining
     // modification time as it was, so only the ETag (a hash of the document) tells that they changed.
     const folder = folderPath === undefined ? undefined : findFolder(scan.tree, folderPath);
     if (folder && want === 'manifest' && folder.images.length) {
-      return sendJson(req, res, folderManifest(folder, urls, limits, manifestPer), PRESENTATION_CONTEXT);
+      return sendJson(req, res, folderManifest(folder, urls, limits, manifestPer, servicesOf(urls.manifest(folder.path), urls)), PRESENTATION_CONTEXT);
     }
     // The root collection exists even for an empty folder, so a harvest says "no manifests" rather than 404.
     if (folder && want === 'collection' && hasCollection(folder, manifestPer)) {
@@ -195,6 +207,7 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
     handled.catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (err instanceof PublisherError) {
+        if (err instanceof UnreadableImageError) onWarning(err.message, req);
         for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
         res.removeHeader('ETag');
         res.removeHeader('Cache-Control');

@@ -2,8 +2,8 @@
  * Walks a folder once and lists the images it may serve. Ids are the images' paths relative
  * to the folder; requests are answered only for ids found here, so nothing a client sends is
  * ever joined onto the filesystem. Symbolic links are followed only when they stay inside
- * the folder; hidden files, files over the pixel limit and unreadable images are left out
- * with their reason. Every count is bounded (images, directory entries, depth).
+ * the folder; hidden files are left out silently, SVG files, files over the pixel limit and
+ * unreadable images with their reason. Every count is bounded (images, directory entries, depth).
  */
 import { opendir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +13,15 @@ import type { PublisherLimits } from './limits.ts';
 
 /** Extensions worth opening; sharp's own reading of the header decides what is an image. */
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.jp2']);
+
+/**
+ * Files that people keep as images but that are not published, with the reason the scan
+ * reports for them (other extensions are not images and are passed over without a word).
+ */
+export const UNPUBLISHED_EXTENSIONS = new Map([
+  ['.svg', 'vector images (SVG) are not published: export it as PNG to publish it'],
+  ['.svgz', 'vector images (SVG) are not published: export it as PNG to publish it'],
+]);
 
 /** How many image headers are read at the same time. */
 const PROBE_CONCURRENCY = 4;
@@ -108,7 +117,7 @@ export async function probeImage(file: string, limits: PublisherLimits): Promise
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) return { reason: 'not a readable image: no width or height in its header' };
-  if (meta.format === 'svg') return { reason: 'vector images (SVG) are not published' };
+  if (meta.format === 'svg') return { reason: UNPUBLISHED_EXTENSIONS.get('.svg')! };
   if (width * height > limits.maxInputPixels) {
     return { reason: `${width}×${height} pixels is over the limit of ${limits.maxInputPixels} (maxInputPixels): not decoded, to keep the server safe` };
   }
@@ -190,6 +199,8 @@ export async function scanFolder(dir: string, limits: PublisherLimits, previous?
         queue.push({ rel: childRel, real: target, depth: depth + 1 });
       } else if (info.isFile() && IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) {
         candidates.push({ id: childRel, folder: rel, name, path: linked, realPath: target, mtimeMs: info.mtimeMs, bytes: info.size });
+      } else if (info.isFile() && UNPUBLISHED_EXTENSIONS.has(path.extname(name).toLowerCase())) {
+        skipped.push({ path: childRel, reason: UNPUBLISHED_EXTENSIONS.get(path.extname(name).toLowerCase())! });
       }
     }
     if (truncated) break;

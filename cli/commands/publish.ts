@@ -5,9 +5,11 @@ import type { ManifestPer, PublisherLimits, ScanResult } from '../../publisher/i
 import { CliError, EXIT } from '../exit.ts';
 
 interface PublishFlags {
+  config?: string;
   host?: string;
   port?: string;
   baseUrl?: string;
+  allowedHost?: string[];
   manifestPer?: string;
 }
 
@@ -55,7 +57,7 @@ function countDocuments(scan: ScanResult, manifestPer: ManifestPer): { manifests
 /** Scans `dir` and serves it on host:port; exported for tests and for embedding in other commands. */
 export async function startPublisher(
   dir: string,
-  opts: { host: string; port: number; baseUrl?: string; manifestPer?: ManifestPer; limits?: Partial<PublisherLimits> },
+  opts: { host: string; port: number; baseUrl?: string; allowedHosts?: readonly string[]; manifestPer?: ManifestPer; limits?: Partial<PublisherLimits> },
 ): Promise<RunningPublisher> {
   // Loaded here so that --help and argument errors do not wait for express and sharp.
   const { default: express } = await import('express');
@@ -65,12 +67,14 @@ export async function startPublisher(
     images = createImageServer({
       dir,
       baseUrl: opts.baseUrl,
+      allowedHosts: opts.allowedHosts,
       manifestPer: opts.manifestPer,
       limits: opts.limits,
       onError: (err, req) => process.stderr.write(`reprise publish: ${req.method} ${req.originalUrl.split('?')[0]} failed: ${(err as Error)?.stack ?? String(err)}\n`),
     });
   } catch (err) {
-    throw new CliError(`--base-url: ${(err as Error).message}`, EXIT.FATAL);
+    const message = (err as Error).message;
+    throw new CliError(`${message.startsWith('allowedHosts') ? '--allowed-host' : '--base-url'}: ${message}`, EXIT.FATAL);
   }
   let scan: ScanResult;
   try {
@@ -124,7 +128,16 @@ export async function runPublish(dir: string, flags: PublishFlags): Promise<numb
   }
   const manifestPer = (flags.manifestPer ?? 'folder') as ManifestPer;
   if (manifestPer !== 'folder' && manifestPer !== 'image') throw new CliError(`--manifest-per must be "folder" or "image", got "${flags.manifestPer}"`, EXIT.FATAL);
-  const running = await startPublisher(dir, { host, port, baseUrl: flags.baseUrl, manifestPer });
+  // publish.baseUrl / publish.allowedHosts from the configuration, the flags winning.
+  const { loadConfig } = await import('../../config/index.ts');
+  const { publish } = loadConfig({ file: flags.config });
+  const running = await startPublisher(dir, {
+    host,
+    port,
+    baseUrl: flags.baseUrl ?? publish.baseUrl,
+    allowedHosts: flags.allowedHost ?? publish.allowedHosts,
+    manifestPer,
+  });
   const { scan } = running;
   const { manifests, collections } = countDocuments(scan, manifestPer);
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -161,7 +174,9 @@ export function registerPublish(program: Command): void {
     .description('serve a folder of images as IIIF Image API 2.1 and 3.0 with generated Presentation 3 manifests, so it can be harvested and viewed')
     .option('--host <address>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--port <n>', `port to listen on (default ${DEFAULT_PUBLISH_PORT}; 0 for any free port)`)
-    .option('--base-url <url>', 'public URL the server is reached at, when behind a proxy (ids in info.json and manifests use it)')
+    .option('--base-url <url>', 'public URL the server is reached at (publish.baseUrl): every id in info.json and the manifests starts with it; default: the address it listens on')
+    .option('--allowed-host <host>', 'without --base-url, a Host header (host or host:port) that may name the server in ids (publish.allowedHosts); repeat for more', (value: string, previous: string[] = []) => [...previous, value])
+    .option('-c, --config <file>', 'configuration file (default: $REPRISE_CONFIG or ./reprise.config.json)')
     .option('--manifest-per <folder|image>', 'one manifest per folder of images (default: pages of one object) or per image (unrelated photographs)')
     .addHelpText(
       'after',
@@ -170,8 +185,10 @@ Each folder with images becomes a manifest (one canvas per image, natural order:
 each folder with sub-folders a collection, and the top folder the root collection at
 /iiif/collection.json. With --manifest-per image, every image is a manifest of its own and every
 folder a collection. Images: /iiif/3/{id}/info.json and /iiif/2/{id}/info.json, where {id} is
-the path inside the folder with "/" written %2F. Links out of the folder, hidden files and images
-over 100 million pixels are left out; returned images are at most 4096×4096.
+the path inside the folder with "/" written %2F. Links out of the folder, hidden files, SVG files
+and images over 100 million pixels are left out (each with its reason, hidden files excepted);
+returned images are at most 4096×4096, rotation included. Ids start with --base-url, else with
+the address the server listens on (a Host header only when --allowed-host names it).
 
 The harvester refuses loopback and private addresses unless allowed, so harvest a local
 publisher with the host allowed:

@@ -9,7 +9,7 @@ import { fixture } from '../support/fixtures.ts';
  * A small archive laid out the way people keep one, copied from the shared fixtures into a
  * temporary folder: images at the top, a folder of pages numbered without leading zeros,
  * a nested sub-folder, and the things a publisher must leave out (a decompression bomb,
- * a corrupt file, a hidden file, links out of the folder). Beside it, outside the published
+ * a corrupt file, an SVG, a hidden file, links out of the folder). Beside it, outside the published
  * folder, a "secret" image that no request may reach.
  */
 export interface Archive {
@@ -47,6 +47,7 @@ export function makeArchive(): Archive {
   copy(['decoder-edge-cases', '65536-uint32-limit.png'], 'bomb.png');
   copy(['decoder-edge-cases', 'corrupt-header.jpg'], 'corrupt.jpg');
   copy(['skimage', 'rocket.jpg'], '.hidden.jpg');
+  copy(['decoder-edge-cases', 'circle.svg'], 'circle.svg');
   writeFileSync(path.join(dir, 'notes.txt'), 'not an image\n');
   writeFileSync(path.join(dir, 'empty', 'readme.txt'), 'no images here\n');
   copyFileSync(fixture('images', 'skimage', 'astronaut.png'), path.join(outside, 'secret.png'));

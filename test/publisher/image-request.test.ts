@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { BadRequestError, NotImplementedError } from '../../publisher/errors.ts';
-import { maxSize, parseRegion, parseRotation, parseSize, resolveImageRequest } from '../../publisher/image-request.ts';
+import { maxSize, parseRegion, parseRotation, parseSize, resolveImageRequest, rotatedSize } from '../../publisher/image-request.ts';
 import { listedSizes, tileInfo } from '../../publisher/info-json.ts';
 import { resolveLimits } from '../../publisher/limits.ts';
 
@@ -16,6 +16,32 @@ describe('publisher: Image API request arithmetic', () => {
     assert.ok(size.width * size.height <= 1_000_000);
     assert.ok(Math.abs(size.width / size.height - 1.5) < 0.01);
     assert.deepEqual(maxSize({ width: 100, height: 50 }, limits, false), { width: 100, height: 50 });
+  });
+
+  it('the limits bound the returned image, rotation included: max and !w,h shrink to fit, explicit sizes over are refused', () => {
+    const fits = (size: { width: number; height: number }, l = limits) => size.width <= l.maxWidth && size.height <= l.maxHeight && size.width * size.height <= l.maxArea;
+    // The issue's case: ^max of a square image turned 45° was 4096×4096, returned as 5793×5793.
+    const square = { width: 5000, height: 5000 };
+    const turned = resolveImageRequest(3, params('full', '^max', '45'), square, limits);
+    const returned = rotatedSize(turned.size, 45);
+    assert.ok(fits(returned), `${returned.width}×${returned.height}`);
+    assert.ok(returned.width >= 4090, 'as large as the limits allow, not smaller');
+    assert.equal(turned.canonical, 'full/max/45/default.jpg', 'still the max size for this rotation');
+    assert.ok(fits(rotatedSize(resolveImageRequest(3, params('full', '!4096,4096', '30'), image, limits).size, 30)));
+    assert.ok(fits(rotatedSize(resolveImageRequest(2, params('full', 'max', '!135'), image, limits).size, 135)));
+    assert.throws(
+      () => resolveImageRequest(3, params('full', '4096,', '45'), image, limits),
+      (e: unknown) => e instanceof BadRequestError && /size "4096,".*once rotated 45°.*over this server's limits/.test(e.message),
+    );
+    // 90° swaps the sides: a wide max under a low maxHeight must be turned within it.
+    const wide = resolveLimits({ maxWidth: 400, maxHeight: 200, maxArea: 400 * 200 });
+    const upright = resolveImageRequest(3, params('full', 'max', '90'), { width: 451, height: 300 }, wide);
+    assert.ok(fits(rotatedSize(upright.size, 90), wide), JSON.stringify(upright.size));
+    assert.deepEqual(rotatedSize({ width: 300, height: 200 }, 90), { width: 200, height: 300 });
+    assert.deepEqual(rotatedSize({ width: 300, height: 200 }, 180), { width: 300, height: 200 });
+    // A one-pixel sliver turned 45° still fits: the loop shaves its length.
+    const sliver = maxSize({ width: 100_000, height: 1 }, limits, true, 45);
+    assert.ok(fits(rotatedSize(sliver, 45)), JSON.stringify(sliver));
   });
 
   it('pct regions round to whole pixels and keep slivers of at least one pixel', () => {

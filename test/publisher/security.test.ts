@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Express } from 'express';
 import { request } from '../plugin/supertest.ts';
-import { requireFixtures } from '../support/fixtures.ts';
+import { fixture, requireFixtures } from '../support/fixtures.ts';
 import { enc, makeArchive, publisherApp, type Archive } from './archive.ts';
 import { resolveLimits } from '../../publisher/index.ts';
 
@@ -95,6 +96,38 @@ describe('publisher: what it refuses', function () {
       assert.match(corrupt!.reason, /not a readable image/);
     });
 
+    it('a truncated JPEG or PNG (header fine, pixels missing) is a 422 saying so, logged in one line, not a 500', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'reprise-publish-truncated-'));
+      try {
+        for (const name of ['truncated.jpg', 'truncated.png']) copyFileSync(fixture('images', 'decoder-edge-cases', name), path.join(dir, name));
+        const errors: unknown[] = [];
+        const warnings: string[] = [];
+        const { app: damaged, server } = publisherApp({ dir, onError: (err) => errors.push(err), onWarning: (message) => warnings.push(message) });
+        // The scan reads headers only: both are listed, and their info.json answers.
+        assert.deepEqual([...(await server.ready()).images.keys()].sort(), ['truncated.jpg', 'truncated.png']);
+        await request(damaged).get('/iiif/3/truncated.jpg/info.json').expect(200);
+        for (const url of ['/iiif/3/truncated.jpg/full/max/0/default.jpg', '/iiif/2/truncated.png/full/full/0/default.png']) {
+          const res = await request(damaged).get(url);
+          assert.equal(res.status, 422, `${url}: ${res.status} ${res.text}`);
+          assert.match(res.headers['content-type']!, /^text\/plain/);
+          assert.match(res.text, /image "truncated\.(jpg|png)" cannot be rendered: its file could not be decoded \(.+\); it is probably truncated or damaged/);
+          assert.equal(res.headers['cache-control'], undefined, 'an error is not cached as the image');
+        }
+        assert.deepEqual(errors, [], 'not reported as an internal error');
+        assert.equal(warnings.length, 2);
+        for (const w of warnings) assert.ok(!w.includes('\n'), `one line: ${w}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('SVG files are left out with the reason, as the docs say, not silently', async () => {
+      const { server } = publisherApp({ dir: archive.dir });
+      const svg = (await server.ready()).skipped.find((s) => s.path === 'circle.svg');
+      assert.match(svg?.reason ?? 'not reported', /vector images \(SVG\) are not published/);
+      assert.equal((await request(app).get('/iiif/3/circle.svg/info.json')).status, 404);
+    });
+
     it('maxInputPixels is configurable: a lower one leaves out images above it', async () => {
       const { app: strict, server } = publisherApp({ dir: archive.dir, limits: { maxInputPixels: 200_000 } });
       const scan = await server.ready();
@@ -146,6 +179,35 @@ describe('publisher: what it refuses', function () {
       }
     });
 
+    it('rotation: the turned image is what the limits bound (max and !w,h shrink, explicit sizes over are 400)', async () => {
+      for (const url of ['/iiif/3/chelsea.png/full/max/45/default.jpg', '/iiif/3/chelsea.png/full/^!1000,1000/30/default.jpg', '/iiif/2/chelsea.png/full/max/!135/default.jpg']) {
+        const [w, h] = await sizeOf(url);
+        assert.ok(w! <= 300 && h! <= 300 && w! * h! <= 60_000, `${url}: ${w}×${h}`);
+      }
+      // 250×166 is within 300×300 and 60,000 pixels; turned 45° it is 294×294, over 60,000.
+      await request(small).get('/iiif/3/chelsea.png/full/250,/0/default.jpg').expect(200);
+      const res = await request(small).get('/iiif/3/chelsea.png/full/250,/45/default.jpg');
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.text, /size "250," \(250×166; 294×294 once rotated 45°\) is over this server's limits/);
+      // 90° swaps the sides: a low maxHeight bounds what was the width.
+      const wide = publisherApp({ dir: archive.dir, limits: { maxWidth: 400, maxHeight: 200, maxArea: 400 * 200 } }).app;
+      const turned = await request(wide).get('/iiif/3/chelsea.png/full/max/90/default.jpg').expect(200);
+      const meta = await sharp(turned.body as Buffer).metadata();
+      assert.ok(meta.height! <= 200 && meta.width! <= 400, `${meta.width}×${meta.height}`);
+    });
+
+    it('rotation at the default limits: ^max turned 45° stays within 4096×4096 (it was 4822×4822)', async () => {
+      const res = await request(app).get('/iiif/3/chelsea.png/full/^max/45/default.jpg').expect(200);
+      const meta = await sharp(res.body as Buffer).metadata();
+      assert.ok(meta.width! <= 4096 && meta.height! <= 4096, `${meta.width}×${meta.height}`);
+      assert.ok(meta.width! >= 4090, `as large as the limits allow: ${meta.width}`);
+      // The canonical form names the size that was returned before turning, which asks for the same image.
+      const canonical = /\/full\/\^(\d+),(\d+)\/45\/default\.jpg>;rel="canonical"/.exec(res.headers['link']!);
+      assert.ok(canonical, res.headers['link']);
+      const again = await request(app).get(`/iiif/3/chelsea.png/full/^${canonical[1]},${canonical[2]}/45/default.jpg`).expect(200);
+      assert.deepEqual([(await sharp(again.body as Buffer).metadata()).width, (await sharp(again.body as Buffer).metadata()).height], [meta.width, meta.height]);
+    });
+
     it('with upscaling switched off, upscaling requests are 501 and the feature is not advertised', async () => {
       const noUp = publisherApp({ dir: archive.dir, limits: { allowUpscaling: false } }).app;
       for (const url of ['/iiif/3/chelsea.png/full/^pct:150/0/default.jpg', '/iiif/2/chelsea.png/full/600,/0/default.jpg']) {
@@ -182,6 +244,45 @@ describe('publisher: what it refuses', function () {
       assert.throws(() => resolveLimits({ maxWidth: 0 }), /maxWidth must be a positive integer/);
       assert.throws(() => resolveLimits({ maxWidth: 10 }), /at least 64/);
       assert.throws(() => resolveLimits({ maxDepth: -1 }), /maxDepth/);
+    });
+  });
+
+  describe('ids in the documents (what shared caches keep)', () => {
+    /** Every URL in the documents a client is served, with `Host` sent as given. */
+    async function idsSeenWith(target: Express, host: string): Promise<string[]> {
+      const send = (url: string) => request(target).get(url).set('Host', host).set('X-Forwarded-Host', host);
+      const info3 = await send('/iiif/3/chelsea.png/info.json').expect(200);
+      const info2 = await send('/iiif/2/chelsea.png/info.json').expect(200);
+      const collection = await send('/iiif/collection.json').expect(200);
+      const manifest = await send('/iiif/manifest.json').expect(200);
+      const redirect = await send('/iiif/3/chelsea.png').expect(303);
+      const image = await send('/iiif/3/chelsea.png/full/50,/0/default.jpg').expect(200);
+      return [info3.body.id, info2.body['@id'], collection.body.id, ...JSON.stringify(manifest.body).match(/https?:\/\/(?!iiif\.io\/)[^"]+/g)!, redirect.headers['location']!, image.headers['link']!];
+    }
+
+    it("without a base URL, a client's Host header never becomes the ids: they name the address the server listens on", async () => {
+      const seen = await idsSeenWith(app, 'attacker.example');
+      for (const url of seen) {
+        assert.ok(!url.includes('attacker.example'), `the Host header leaked into ${url}`);
+        assert.match(url, /(^|<)http:\/\/127\.0\.0\.1:\d+/, url);
+      }
+    });
+
+    it('a Host header that allowedHosts lists names the server (with or without a port); others get its own address', async () => {
+      const allowing = publisherApp({ dir: archive.dir, allowedHosts: ['images.example.org', 'Photos.Example.org:8443'] }).app;
+      for (const url of await idsSeenWith(allowing, 'images.example.org:8182')) assert.match(url, /(^|<)http:\/\/images\.example\.org:8182\//, url);
+      for (const url of await idsSeenWith(allowing, 'photos.example.org:8443')) assert.match(url, /(^|<)http:\/\/photos\.example\.org:8443\//, url);
+      for (const host of ['photos.example.org:9000', 'attacker.example', 'images.example.org.attacker.example', 'images.example.org@attacker.example']) {
+        for (const url of await idsSeenWith(allowing, host)) assert.match(url, /(^|<)http:\/\/127\.0\.0\.1:\d+\//, `${host}: ${url}`);
+      }
+    });
+
+    it('a configured baseUrl wins over any Host; malformed allowedHosts entries are refused when the router is created', async () => {
+      const fixed = publisherApp({ dir: archive.dir, baseUrl: 'https://images.example.org/archive', allowedHosts: ['other.example'] }).app;
+      for (const url of await idsSeenWith(fixed, 'other.example')) assert.match(url, /(^|<)https:\/\/images\.example\.org\/archive\/iiif\//, url);
+      for (const entry of ['https://images.example.org', 'images.example.org/path', '', 'a b', 'host:99999']) {
+        assert.throws(() => publisherApp({ dir: archive.dir, allowedHosts: [entry] }), /allowedHosts entry .* is not a host name or host:port/, entry);
+      }
     });
   });
 
