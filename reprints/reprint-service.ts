@@ -1,14 +1,7 @@
-import {
-  confidence,
-  DEFAULT_MIN_INLIERS,
-  DEFAULT_VERIFY,
-  verifyPair,
-  type ImageFeatures,
-  type PairMatch,
-  type Rect,
-  type Similarity,
-  type VerifyOptions,
-} from '../models/local-features/index.ts';
+// From the modules themselves, not the package index: the scan's worker thread (scan-worker.js) loads
+// this file and must not load sharp, which extraction needs and verification does not.
+import type { ImageFeatures, Rect } from '../models/local-features/types.ts';
+import { confidence, DEFAULT_MIN_INLIERS, DEFAULT_VERIFY, verifyPair, type PairMatch, type Similarity, type VerifyOptions } from '../models/local-features/verify.ts';
 import type { ReprintIndex, ReprintItem, StoredPair } from '../store/reprints/index.ts';
 import { groupPairs } from './grouping.ts';
 import type { ReprintGroup, ReprintHit, ReprintSearchOptions } from './types.ts';
@@ -127,8 +120,10 @@ export class ReprintService {
   /**
    * Compares every image not yet scanned with the index and records the verified pairs; returns
    * how many images were scanned. Bounded by `maxImages` per call; call again to continue.
+   * `stop` is asked before each image: once it says so, the scan ends there, every image it
+   * recorded complete and the others left for the next scan.
    */
-  scan(options: { minInliers?: number; shortlist?: number; maxImages?: number; onProgress?: (done: number) => void } = {}): number {
+  scan(options: { minInliers?: number; shortlist?: number; maxImages?: number; onProgress?: (done: number) => void; stop?: () => boolean } = {}): number {
     const minInliers = options.minInliers ?? DEFAULT_MIN_INLIERS;
     const shortlist = Math.min(options.shortlist ?? DEFAULT_SCAN_SHORTLIST, MAX_SHORTLIST);
     let done = 0;
@@ -137,6 +132,7 @@ export class ReprintService {
       const batch = this.index.unscanned(Math.min(256, max - done));
       if (!batch.length) break;
       for (const doc of batch) {
+        if (options.stop?.()) return done;
         const features = this.index.features(doc);
         const pairs: StoredPair[] = [];
         if (features) {

@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
 import { createHttpClient } from '../../harvester/http/index.ts';
-import { HarvestService } from '../../harvester/harvest-service.ts';
+import { HarvestInterruptedError, HarvestService } from '../../harvester/harvest-service.ts';
 import { createStage } from '../create-stage.ts';
 import { JournalLockedError } from '../../harvester/journal/lock.ts';
 import { createLogger, formatSummary, jsonLogReporter, terminalReporter } from '../progress.ts';
-import { EXIT, CliError } from '../exit.ts';
+import { EXIT, EXIT_ON_SIGNAL, CliError, type StopSignal } from '../exit.ts';
 
 interface HarvestFlags {
   collection?: string;
@@ -60,34 +60,57 @@ export async function runHarvest(inputs: string[], flags: HarvestFlags): Promise
   const interactive = process.stderr.isTTY && !flags.json;
   const logger = createLogger(config.log.level);
   const reporter = interactive ? terminalReporter() : jsonLogReporter(logger);
-  const http = createHttpClient(config.harvest.http);
-  const { stage, close: closeStage } = await createStage(config, (message) =>
-    interactive ? process.stderr.write(`reprise: ${message}\n`) : logger.warn({ type: 'warning' }, message),
-  );
 
+  // Listening from the start: a signal while the model loads stops the run before it fetches anything.
   const controller = new AbortController();
-  const stop = (signal: string) => {
-    if (controller.signal.aborted) process.exit(EXIT.FATAL);
-    process.stderr.write(`\n${signal}: stopping after the work in flight; run the same command again to continue\n`);
+  let stoppedBy: StopSignal | undefined;
+  const stop = (signal: StopSignal) => {
+    if (stoppedBy) {
+      // A second signal does not wait. On the way out the run is still recorded as interrupted and
+      // the lock removed (HarvestService does both on exit); what was in flight is done again next run.
+      process.stderr.write(`\n${signal} again: stopping at once\n`);
+      process.exit(EXIT_ON_SIGNAL[signal]);
+    }
+    stoppedBy = signal;
+    process.stderr.write(`\n${signal}: finishing the work in flight, then stopping (${signal} again stops at once); run the same command again to continue\n`);
     controller.abort(new Error(`interrupted by ${signal}`));
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  const onSigint = () => stop('SIGINT');
+  const onSigterm = () => stop('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
 
-  const service = new HarvestService({ config: config.harvest, dataDir: config.dataDir, http, stage, onEvent: (e) => reporter.onEvent(e) });
   try {
-    const summary = await service.run(urls, { since, dryRun: flags.dryRun, collection: flags.collection, signal: controller.signal });
-    reporter.stop();
-    if (interactive) process.stdout.write(formatSummary(summary) + '\n');
-    return summary.failures.length ? EXIT.SOME_FAILED : EXIT.OK;
-  } catch (err) {
-    reporter.stop();
-    if (err instanceof JournalLockedError) throw new CliError(err.message, EXIT.FATAL);
-    if (controller.signal.aborted) throw new CliError('harvest interrupted; what was finished is kept, run the same command again to continue', EXIT.FATAL);
-    throw err;
+    const http = createHttpClient(config.harvest.http);
+    try {
+      const { stage, close: closeStage } = await createStage(config, (message) =>
+        interactive ? process.stderr.write(`reprise: ${message}\n`) : logger.warn({ type: 'warning' }, message),
+      );
+      const service = new HarvestService({ config: config.harvest, dataDir: config.dataDir, http, stage, onEvent: (e) => reporter.onEvent(e) });
+      try {
+        const summary = await service.run(urls, { since, dryRun: flags.dryRun, collection: flags.collection, signal: controller.signal });
+        reporter.stop();
+        if (interactive) process.stdout.write(formatSummary(summary) + '\n');
+        return summary.failures.length ? EXIT.SOME_FAILED : EXIT.OK;
+      } catch (err) {
+        reporter.stop();
+        if (err instanceof JournalLockedError) throw new CliError(err.message, EXIT.FATAL);
+        if (err instanceof HarvestInterruptedError) {
+          // The summary is on stdout (JSON lines: the run-end event, status "interrupted").
+          if (interactive) process.stdout.write(formatSummary(err.summary) + '\n');
+          const signal = stoppedBy ?? 'SIGINT';
+          throw new CliError(`harvest interrupted by ${signal}; what was finished is kept, run the same command again to continue`, EXIT_ON_SIGNAL[signal]);
+        }
+        throw err;
+      } finally {
+        await closeStage();
+      }
+    } finally {
+      await http.close();
+    }
   } finally {
-    await closeStage();
-    await http.close();
+    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigterm);
   }
 }
 
@@ -111,7 +134,13 @@ Examples:
   # from cron, every night at 02:15 (JSON logs, exit 0 ok / 2 some items failed / 1 fatal):
   15 2 * * * cd /srv/reprise && npx reprise harvest urls.txt >> harvest.log 2>&1
 
-Exit codes: 0 all went well, 2 some items failed (listed in the summary), 1 fatal error.`,
+Exit codes: 0 all went well, 2 some items failed (listed in the summary), 1 fatal error,
+130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.
+
+Ctrl-C or SIGTERM stops the run cleanly: the images in flight are finished (the end-of-run
+reprint comparison stops after the image in hand), the summary is written, the run is recorded
+as "interrupted" and the lock is released; the same command continues where it stopped.
+A second signal stops at once (the run is still recorded as interrupted and the lock released).`,
     )
     .action(async (urls: string[], flags: HarvestFlags) => {
       process.exitCode = await runHarvest(urls, flags);

@@ -72,7 +72,8 @@ interface ImageRow {
  */
 export class ReprintIndex {
   private readonly db: Database.Database;
-  private inverted: InvertedFile;
+  /** Loaded when first needed (candidates, searchable) unless open() loads it at once. */
+  private inverted: InvertedFile | undefined;
   /** SQLite's data_version when the inverted file was loaded: it changes when another connection commits. */
   private loadedVersion = -1;
   private closed = false;
@@ -93,15 +94,25 @@ export class ReprintIndex {
     }
     this.db.exec(REPRINT_SCHEMA);
     this.db.pragma(`user_version = ${REPRINT_SCHEMA_VERSION}`);
-    this.inverted = new InvertedFile(vocabulary.size);
   }
 
-  /** Opens (or creates) the index under `dir`; images whose words come from another vocabulary are re-assigned from their descriptors. */
-  static open(dir: string, vocabulary: Vocabulary): ReprintIndex {
-    const index = new ReprintIndex(path.join(dir, 'features.db'), vocabulary);
+  /** The index's SQLite file under `dir`: until a harvest creates it, there is no index to search. */
+  static fileIn(dir: string): string {
+    return path.join(dir, 'features.db');
+  }
+
+  /**
+   * Opens (or creates) the index under `dir`; images whose words come from another vocabulary are
+   * re-assigned from their descriptors. The inverted file is loaded at once (a server's first
+   * search does not wait for it), or with `{ candidates: 'lazily' }` when first asked for: a
+   * harvest only writes, and loading it (seconds for a large collection) would stop a server's
+   * event loop at the start of every admin harvest for nothing.
+   */
+  static open(dir: string, vocabulary: Vocabulary, options: { candidates?: 'at-once' | 'lazily' } = {}): ReprintIndex {
+    const index = new ReprintIndex(ReprintIndex.fileIn(dir), vocabulary);
     try {
       index.reassignStale();
-      index.loadInvertedFile();
+      if (options.candidates !== 'lazily') index.loadInvertedFile();
     } catch (err) {
       index.close();
       throw err;
@@ -121,11 +132,17 @@ export class ReprintIndex {
     })();
   }
 
-  private loadInvertedFile(): void {
-    this.inverted = new InvertedFile(this.vocabulary.size);
+  private loadInvertedFile(): InvertedFile {
+    const inverted = new InvertedFile(this.vocabulary.size);
     this.loadedVersion = this.dataVersion();
     const rows = this.db.prepare('SELECT doc, words FROM images WHERE empty IS NULL').iterate() as Iterable<{ doc: number; words: Buffer }>;
-    for (const row of rows) this.inverted.add(row.doc, decodeWords(row.words));
+    for (const row of rows) inverted.add(row.doc, decodeWords(row.words));
+    this.inverted = inverted;
+    return inverted;
+  }
+
+  private invertedFile(): InvertedFile {
+    return this.inverted ?? this.loadInvertedFile();
   }
 
   get size(): number {
@@ -134,7 +151,7 @@ export class ReprintIndex {
 
   /** Images with features (the inverted file's documents). */
   get searchable(): number {
-    return this.inverted.size;
+    return this.invertedFile().size;
   }
 
   /** Replaces each entry's features by id, in one transaction. */
@@ -174,8 +191,9 @@ export class ReprintIndex {
         }
       }
     })();
-    for (const r of removed) this.inverted.remove(r.doc, r.words);
-    for (const a of added) this.inverted.add(a.doc, a.words);
+    // Not loaded yet: it will be read from the tables, these changes included.
+    for (const r of removed) this.inverted?.remove(r.doc, r.words);
+    for (const a of added) this.inverted?.add(a.doc, a.words);
   }
 
   /** Updates what hits say about items (labels, manifest), keeping their features. */
@@ -200,7 +218,7 @@ export class ReprintIndex {
         removed.push({ doc: row.doc, words: decodeWords(row.words) });
       }
     })();
-    for (const r of removed) this.inverted.remove(r.doc, r.words);
+    for (const r of removed) this.inverted?.remove(r.doc, r.words);
   }
 
   has(id: string): boolean {
@@ -239,7 +257,7 @@ export class ReprintIndex {
   candidates(words: Uint16Array, limit: number, excludeDoc?: number): Candidate[] {
     this.assertOpen();
     this.refreshIfChanged();
-    return this.inverted.query(words, limit, excludeDoc);
+    return this.invertedFile().query(words, limit, excludeDoc);
   }
 
   private dataVersion(): number {
@@ -251,12 +269,17 @@ export class ReprintIndex {
    * inverted file, so that search never returns a deleted item or misses a new one.
    */
   refreshIfChanged(): void {
-    if (this.dataVersion() !== this.loadedVersion) this.loadInvertedFile();
+    if (this.inverted && this.dataVersion() !== this.loadedVersion) this.loadInvertedFile();
   }
 
   /** All descriptors, image by image (training a vocabulary on the collection). */
   *allDescriptors(): Generator<Uint8Array> {
     for (const row of this.db.prepare('SELECT data FROM descriptors').iterate() as Iterable<{ data: Buffer }>) yield new Uint8Array(row.data);
+  }
+
+  /** How many images the collection-wide scan has yet to compare (cheap: a partial index holds exactly them). */
+  unscannedCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM images WHERE scanned = 0 AND empty IS NULL').get() as { n: number }).n;
   }
 
   unscanned(limit: number): number[] {

@@ -42,4 +42,8 @@ CREATE TABLE IF NOT EXISTS pairs (
   PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
+
+-- The images the collection-wide scan has yet to compare: found without reading every row (and its
+-- blobs) when a harvest ends, on the server's thread. Older files get it when next opened.
+CREATE INDEX IF NOT EXISTS images_unscanned ON images(scanned) WHERE scanned = 0 AND empty IS NULL;
 `;
