@@ -94,7 +94,7 @@ function parentFolder(folder: string): string {
 }
 
 /** The Manifest of the images directly inside `folder`. */
-export function folderManifest(folder: FolderNode, urls: PublisherUrls, limits: PublisherLimits, manifestPer: ManifestPer = 'folder'): Json {
+export function folderManifest(folder: FolderNode, urls: PublisherUrls, limits: PublisherLimits, manifestPer: ManifestPer = 'folder', service: Json[] = []): Json {
   const first = folder.images[0];
   return {
     '@context': PRESENTATION_CONTEXT,
@@ -109,12 +109,14 @@ export function folderManifest(folder: FolderNode, urls: PublisherUrls, limits: 
     ...(manifestPer === 'folder'
       ? { partOf: [{ id: urls.collection(folder.folders.length ? folder.path : parentFolder(folder.path)), type: 'Collection' }] }
       : {}),
+    // Services of the manifest as a whole, e.g. IIIF Content Search (ImageServerOptions.manifestServices).
+    ...(service.length ? { service } : {}),
     items: folder.images.map((image) => canvas(image, urls, limits)),
   };
 }
 
 /** The Manifest of one image: one canvas, labelled like it. */
-export function imageManifest(image: ImageEntry, urls: PublisherUrls, limits: PublisherLimits, manifestPer: ManifestPer): Json {
+export function imageManifest(image: ImageEntry, urls: PublisherUrls, limits: PublisherLimits, manifestPer: ManifestPer, service: Json[] = []): Json {
   return {
     '@context': PRESENTATION_CONTEXT,
     id: urls.imageManifest(image.id),
@@ -124,6 +126,7 @@ export function imageManifest(image: ImageEntry, urls: PublisherUrls, limits: Pu
     thumbnail: [thumbnail(image, urls, limits)],
     // Only when collections list image manifests does one belong to its folder's collection.
     ...(manifestPer === 'image' ? { partOf: [{ id: urls.collection(image.folder), type: 'Collection' }] } : {}),
+    ...(service.length ? { service } : {}),
     items: [canvas(image, urls, limits)],
   };
 }

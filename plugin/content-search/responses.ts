@@ -1,16 +1,50 @@
-import type { Box, SearchHit } from '../../store/types.ts';
+import type { LanguageMap } from '../../harvester/iiif/types.ts';
+import type { IndexedRecord } from '../../harvester/stage.ts';
+import type { Box, ItemFields } from '../../store/types.ts';
+import { displayText } from '../hits.ts';
 import { PRESENTATION2_CONTEXT, SEARCH1_CONTEXT, SEARCH2_CONTEXT } from './services.ts';
 
-/** What both response versions are built from: one query's hits within one manifest. */
+/** One hit: an indexed canvas, the region that matched (else the whole canvas), and how well (none when there was no query). */
+export interface ContentSearchHit {
+  item: ItemFields;
+  region?: Box;
+  score?: number;
+}
+
+/** The URLs of one result set: the page asked for, the set as a whole, and any of its pages. */
+export interface ResultUrls {
+  /** The URL of this request (public base, path, its query string less ignored parameters). */
+  request: string;
+  /** The result set: the service URL with the parameters that shaped it (q, motivation, limit), no page. */
+  collection: string;
+  page(n: number): string;
+}
+
+/** What both response versions are built from: one page of one query's hits within one manifest. */
 export interface ContentSearchResult {
-  manifestId: string;
-  query: string;
-  /** The URL of this result set: the service URL with its canonical query (q, motivation, limit). */
-  searchUrl: string;
-  hits: SearchHit[];
-  /** Request parameters defined by the Content Search spec that this service does not implement. */
+  manifest: { id: string; label?: LanguageMap };
+  /** The query text; undefined when the request had none (every canvas is a hit, in canvas order). */
+  query?: string;
+  /** This page's hits. */
+  hits: ContentSearchHit[];
+  /** Hits over all pages. */
+  total: number;
+  /** 1-based number of this page, and of the last (1 when there are no hits). */
+  page: number;
+  lastPage: number;
+  /** Position of this page's first hit in the whole result set (0-based). */
+  startIndex: number;
+  urls: ResultUrls;
+  /** Request parameters defined by the Content Search specs that this service does not implement. */
   ignored: string[];
 }
+
+/**
+ * The motivation of every hit annotation, in both versions: the body describes what matched and
+ * how well. (2.0 keeps `highlighting` and `contextualizing` for the annotations that point at other
+ * annotations, §4.2.5–4.2.6; 1.0 takes Open Annotation's motivations, oa:describing among them.)
+ */
+export const HIT_MOTIVATION = { v1: 'oa:describing', v2: 'describing' } as const;
 
 /** A region as a Media Fragments `xywh` value in integer canvas pixels. */
 export function xywh(box: Box): string {
@@ -21,93 +55,125 @@ export function xywh(box: Box): string {
   return `xywh=${x},${y},${w},${h}`;
 }
 
-/** The annotation's text: a visual hit has no words, so it says what matched and how well. */
-export function hitText(hit: SearchHit, query: string): string {
-  const where = hit.region ? `region ${xywh(hit.region).slice(5)} of ` : '';
-  const label = hit.item.label ? ` "${hit.item.label}"` : '';
-  return `Visual match for "${query}": ${where}canvas${label}, similarity ${hit.score.toFixed(3)}`;
+const record = (item: ItemFields) => (item.record ?? {}) as Partial<IndexedRecord>;
+
+/** The canvas's own size, else its image's; undefined when the index knows neither. */
+function canvasSize(item: ItemFields): { w: number; h: number } | undefined {
+  const r = record(item);
+  const w = r.width ?? r.image?.width;
+  const h = r.height ?? r.image?.height;
+  return w && h && w > 0 && h > 0 ? { w, h } : undefined;
 }
 
-/** Annotation ids: unique within the result set and never confused with the canvas they target. */
-const annotationId = (result: ContentSearchResult, hit: SearchHit) => `${result.searchUrl}#hit-${hit.item.id}`;
+/**
+ * What a hit targets: the canvas with an `xywh` fragment, the matching region or else the whole
+ * canvas. Viewers need the fragment: Universal Viewer fails on a bare canvas id and Mirador draws
+ * no highlight without one. Only a canvas of unknown size (none seen so far) is targeted bare.
+ */
+export function hitTarget(hit: ContentSearchHit): string {
+  const canvas = hit.item.canvasId;
+  const size = canvasSize(hit.item);
+  const box = hit.region ?? (size ? { x: 0, y: 0, w: size.w, h: size.h } : undefined);
+  return box ? `${canvas}#${xywh(box)}` : canvas;
+}
+
+const canvasLabel = (item: ItemFields) => displayText(record(item).label) ?? (item.label || undefined);
 
 /**
- * Content Search 1.0 (§3.3, §3.4): an sc:AnnotationList holding every hit (a simple list, §3.3.1),
- * `within` an sc:Layer with the total (§3.3.2) and the ignored parameters (§3.4.1), and `hits`
- * (search:Hit) pointing at the annotations by id (§3.4), which is what Mirador and Universal Viewer
- * list. The context is an array, Presentation first, because `hits` is Search-specific (§3.4).
+ * The annotation's text, in parts so that 1.0's hit can mark the query within it (`before`,
+ * `match`, `after`): a visual hit has no words, so it says where, how well, and what it looks
+ * like. The query comes last and `after` stays empty because Mirador cuts `before` to the length
+ * of a non-empty `after` (its TruncatedHit) and would show only the end of it.
+ */
+export function hitText(hit: ContentSearchHit, query: string | undefined): { before: string; match: string; after: string } {
+  const label = canvasLabel(hit.item);
+  const canvas = `canvas${label ? ` "${label}"` : ''}`;
+  if (query === undefined) return { before: '', match: '', after: `Whole image of ${canvas} (no query: every canvas)` };
+  const where = hit.region ? `Region ${xywh(hit.region).slice(5)} of ${canvas}` : `Whole image of ${canvas}`;
+  return { before: `${where} (similarity ${(hit.score ?? 0).toFixed(3)}) looks like `, match: query, after: '' };
+}
+
+const fullText = (hit: ContentSearchHit, query: string | undefined) => Object.values(hitText(hit, query)).join('');
+
+/** Annotation ids: the result set's URL and the item, so one hit keeps its id on every page and in both versions' links. */
+const annotationId = (result: ContentSearchResult, hit: ContentSearchHit) => `${result.urls.collection}#hit-${hit.item.id}`;
+
+/**
+ * Content Search 1.0 (§3.3, §3.4): an sc:AnnotationList whose `@id` is the request's URI (§3.3.1;
+ * ignored parameters dropped), `within` an sc:Layer with `total`, `first`, `last` and `ignored`
+ * (§3.3.2, §3.4.1), `next`/`prev` between pages, `startIndex`, the annotations in `resources`
+ * (targets `on` canvas#xywh=…) and `hits` (search:Hit, §3.4) referencing them by id, with the query
+ * as `match` and the text around it as `before` and `after` (§3.4.2). The context is an array,
+ * Presentation first, because `hits` is Search-specific.
  */
 export function searchResponseV1(result: ContentSearchResult): Record<string, unknown> {
-  const resources = result.hits.map((hit) => {
-    const canvas = hit.item.canvasId;
-    const annotation: Record<string, unknown> = {
-      '@id': annotationId(result, hit),
-      '@type': 'oa:Annotation',
-      // Open Annotation's motivation for marking a segment out; the canvas is not painted by it.
-      motivation: 'oa:highlighting',
-      resource: { '@type': 'cnt:ContentAsText', chars: hitText(hit, result.query) },
-      on: hit.region ? `${canvas}#${xywh(hit.region)}` : canvas,
-    };
-    if (hit.item.label) annotation.label = hit.item.label;
-    return annotation;
-  });
-  const within: Record<string, unknown> = { '@type': 'sc:Layer', total: resources.length };
+  const resources = result.hits.map((hit) => ({
+    '@id': annotationId(result, hit),
+    '@type': 'oa:Annotation',
+    motivation: HIT_MOTIVATION.v1,
+    resource: { '@type': 'cnt:ContentAsText', chars: fullText(hit, result.query) },
+    on: hitTarget(hit),
+  }));
+  const within: Record<string, unknown> = {
+    '@type': 'sc:Layer',
+    total: result.total,
+    first: result.urls.page(1),
+    last: result.urls.page(result.lastPage),
+  };
   if (result.ignored.length) within.ignored = result.ignored;
-  return {
+  const list: Record<string, unknown> = {
     '@context': [PRESENTATION2_CONTEXT, SEARCH1_CONTEXT],
-    '@id': result.searchUrl,
+    '@id': result.urls.request,
     '@type': 'sc:AnnotationList',
     within,
-    startIndex: 0,
-    resources,
-    hits: result.hits.map((hit, i) => ({
-      '@type': 'search:Hit',
-      annotations: [resources[i]!['@id']],
-      match: (resources[i]!.resource as { chars: string }).chars,
-    })),
   };
+  if (result.page < result.lastPage) list.next = result.urls.page(result.page + 1);
+  if (result.page > 1) list.prev = result.urls.page(result.page - 1);
+  list.startIndex = result.startIndex;
+  list.resources = resources;
+  list.hits = result.hits.map((hit, i) => {
+    const text = hitText(hit, result.query);
+    const entry: Record<string, unknown> = { '@type': 'search:Hit', annotations: [resources[i]!['@id']] };
+    // `after` is given even when empty: Mirador offers "more..." for a hit without one, as if it had been cut.
+    if (text.match) Object.assign(entry, { match: text.match, before: text.before, after: text.after });
+    return entry;
+  });
+  return list;
 }
 
 /**
- * Content Search 2.0 (§4.2): an AnnotationPage of `highlighting` annotations with TextualBody
- * bodies, each targeting the canvas, or a SpecificResource of it with a FragmentSelector `xywh=`
- * when a region matched (the canvas names its manifest in `partOf`, §4.2.3). All hits come in one
- * page, which is `partOf` an embedded AnnotationCollection with `first`, `last` and `total` (§4.2.2);
- * unimplemented parameters are listed in `ignored` (§4.2.4).
+ * Content Search 2.0 (§4.2): an AnnotationPage, its `id` the URL of this page (§4.2.2 allows it to
+ * differ from the request's), `partOf` the embedded AnnotationCollection with `total`, `first` and
+ * `last`, `next`/`prev` between pages, `startIndex`, `ignored` (§4.2.4), and the hits in `items`:
+ * TextualBody annotations whose target is the canvas#xywh=… with the manifest it is `partOf`
+ * (id, type, label: §4.2.3).
  */
 export function searchResponseV2(result: ContentSearchResult): Record<string, unknown> {
-  const pageId = `${result.searchUrl}&page=1`;
-  const items = result.hits.map((hit) => {
-    const canvas = hit.item.canvasId;
-    const annotation: Record<string, unknown> = {
-      id: annotationId(result, hit),
-      type: 'Annotation',
-      motivation: 'highlighting',
-    };
-    if (hit.item.label) annotation.label = { none: [hit.item.label] };
-    annotation.body = { type: 'TextualBody', value: hitText(hit, result.query), format: 'text/plain' };
-    annotation.target = hit.region
-      ? {
-          type: 'SpecificResource',
-          source: { id: canvas, type: 'Canvas', partOf: [{ id: result.manifestId, type: 'Manifest' }] },
-          selector: { type: 'FragmentSelector', conformsTo: 'http://www.w3.org/TR/media-frags/', value: xywh(hit.region) },
-        }
-      : canvas;
-    return annotation;
-  });
+  const manifest: Record<string, unknown> = { id: result.manifest.id, type: 'Manifest' };
+  if (result.manifest.label && Object.keys(result.manifest.label).length) manifest.label = result.manifest.label;
+  const items = result.hits.map((hit) => ({
+    id: annotationId(result, hit),
+    type: 'Annotation',
+    motivation: HIT_MOTIVATION.v2,
+    body: { type: 'TextualBody', value: fullText(hit, result.query), format: 'text/plain', language: 'en' },
+    target: { id: hitTarget(hit), partOf: manifest },
+  }));
+  const ref = (n: number) => ({ id: result.urls.page(n), type: 'AnnotationPage' });
   const page: Record<string, unknown> = {
     '@context': SEARCH2_CONTEXT,
-    id: pageId,
+    id: result.urls.page(result.page),
     type: 'AnnotationPage',
     partOf: {
-      id: result.searchUrl,
+      id: result.urls.collection,
       type: 'AnnotationCollection',
-      total: items.length,
-      first: { id: pageId, type: 'AnnotationPage' },
-      last: { id: pageId, type: 'AnnotationPage' },
+      total: result.total,
+      first: ref(1),
+      last: ref(result.lastPage),
     },
-    startIndex: 0,
   };
+  if (result.page < result.lastPage) page.next = ref(result.page + 1);
+  if (result.page > 1) page.prev = ref(result.page - 1);
+  page.startIndex = result.startIndex;
   if (result.ignored.length) page.ignored = result.ignored;
   page.items = items;
   return page;

@@ -1,20 +1,21 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { SearchHit } from '../../store/types.ts';
+import type { IndexedRecord } from '../../harvester/stage.ts';
+import type { ItemFilter, SearchHit } from '../../store/types.ts';
 import { encoderTimeout, storeTimeout, withTimeout } from '../middleware/timeouts.ts';
 import { validate } from '../middleware/validate.ts';
-import { modelUnavailable, notFound } from '../problems.ts';
+import { invalidParams, modelUnavailable, noTextTower, notFound } from '../problems.ts';
 import type { SearchDeps } from '../types.ts';
 import { manifestIdFromKey } from './manifest-key.ts';
-import { searchResponseV1, searchResponseV2, type ContentSearchResult } from './responses.ts';
-import { contentSearchParams, contentSearchQuery, DEFAULT_CONTENT_SEARCH_LIMIT } from './schemas.ts';
-import { CONTENT_SEARCH_PATH, PRESENTATION2_CONTEXT, SEARCH2_CONTEXT } from './services.ts';
+import { searchResponseV1, searchResponseV2, type ContentSearchHit, type ContentSearchResult, type ResultUrls } from './responses.ts';
+import { contentSearchParams, contentSearchQuery, serviceBlocksQuery } from './schemas.ts';
+import { CONTENT_SEARCH_PATH, contentSearchServiceFor, PRESENTATION2_CONTEXT, SEARCH2_CONTEXT } from './services.ts';
 
 /** Parameters the Content Search specs define that a visual search cannot honour (its annotations have no creator or creation date). */
 const UNIMPLEMENTED = ['date', 'user'] as const;
-/** `motivation` values that select this service's annotations (1.0 §3.2.1, 2.0 §4.1.1). */
-const OUR_MOTIVATIONS = new Set(['highlighting', 'oa:highlighting', 'non-painting']);
+/** `motivation` values that select this service's annotations (1.0 §3.2.1, 2.0 §4.1.1): they are `describing` ones. */
+const OUR_MOTIVATIONS = new Set(['describing', 'oa:describing', 'non-painting']);
 
-/** The public URL of this router: api.publicUrl (where createSearchRouter is reachable) when configured, else what the request reached. */
+/** The public URL where this router is mounted: api.publicUrl (where createSearchRouter is reachable) when configured, else what the request reached. */
 function routerBase(req: Request, deps: SearchDeps): string {
   const publicUrl = deps.config.api.publicUrl;
   if (publicUrl) return publicUrl.replace(/\/+$/, '') + CONTENT_SEARCH_PATH;
@@ -22,11 +23,34 @@ function routerBase(req: Request, deps: SearchDeps): string {
 }
 
 /** IIIF APIs answer plain JSON unless JSON-LD is asked for by the Accept header. */
-function sendJson(req: Request, res: Response, body: unknown, version: 1 | 2): void {
-  const ld = req.accepts(['application/json', 'application/ld+json']) === 'application/ld+json';
-  res.type(ld ? `application/ld+json;profile="${version === 1 ? PRESENTATION2_CONTEXT : SEARCH2_CONTEXT}"` : 'application/json');
+function sendJson(req: Request, res: Response, body: unknown, profile?: string): void {
+  const ld = profile !== undefined && req.accepts(['application/json', 'application/ld+json']) === 'application/ld+json';
+  res.type(ld ? `application/ld+json;profile="${profile}"` : 'application/json');
+  res.vary('Accept');
   res.set('Cache-Control', 'public, max-age=60');
   res.send(JSON.stringify(body));
+}
+
+/** The request's query string with the ignored parameters left out (both specs allow dropping them from the id), as sent otherwise. */
+function queryWithout(req: Request, drop: readonly string[]): string {
+  const raw = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+  const kept = raw.split('&').filter((pair) => {
+    if (!pair) return false;
+    const name = pair.split('=')[0]!.replace(/\+/g, ' ');
+    try {
+      return !drop.includes(decodeURIComponent(name));
+    } catch {
+      return true;
+    }
+  });
+  return kept.length ? `?${kept.join('&')}` : '';
+}
+
+/** Canvas order, for a listing without a query: position in the manifest, then canvas id. */
+function canvasOrder(a: SearchHit, b: SearchHit): number {
+  const ia = (a.item.record as Partial<IndexedRecord> | undefined)?.index ?? Number.MAX_SAFE_INTEGER;
+  const ib = (b.item.record as Partial<IndexedRecord> | undefined)?.index ?? Number.MAX_SAFE_INTEGER;
+  return ia - ib || a.item.canvasId.localeCompare(b.item.canvasId);
 }
 
 /**
@@ -35,53 +59,116 @@ function sendJson(req: Request, res: Response, body: unknown, version: 1 | 2): v
  *
  *   GET /iiif/search/v1/{manifestKey}?q=…   Content Search 1.0: sc:AnnotationList (Mirador, Universal Viewer)
  *   GET /iiif/search/v2/{manifestKey}?q=…   Content Search 2.0: AnnotationPage
+ *   GET /iiif/search/services?manifest=…    the service blocks a portal adds to that manifest
  *
- * `q` is embedded by the text encoder and matched against the manifest's canvases (and their
- * regions, which become `xywh` targets); `limit` (default 20, at most api.maxLimit) bounds the
- * hits. contentSearchServiceFor() gives the service blocks to add to a manifest. Errors go to the
- * router's problem+json handler.
+ * `q` is embedded by the text encoder and matched against the manifest's canvases and their
+ * regions; every canvas or region scoring at least api.contentSearch.minScore is a hit (at most
+ * api.contentSearch.maxHits), best first, each targeting canvas#xywh=… (the region, else the whole
+ * canvas). Without `q`, every canvas is a hit, in canvas order. Hits come in pages of `limit`
+ * (default api.contentSearch.pageSize) linked by next/prev/first/last. Errors go to the router's
+ * problem+json handler.
  */
 export function contentSearchRouter(deps: SearchDeps): express.Router {
   const router = express.Router();
   const { api } = deps.config;
+  const settings = api.contentSearch;
   const input = validate({ params: contentSearchParams, query: contentSearchQuery(api) });
+  const lookup = validate({ query: serviceBlocksQuery });
+
+  const storeCall = <T>(work: Promise<T>, what: string) => withTimeout(work, api.storeTimeoutMs, () => storeTimeout(api.storeTimeoutMs, what));
+
+  /** The id the index knows a manifest by (the request may name it by the URL it was harvested from); undefined when it is not indexed. */
+  async function indexedManifest(idOrUrl: string): Promise<string | undefined> {
+    const facets = await storeCall(deps.store.facets(['manifest'], { manifest: idOrUrl }), 'manifest lookup');
+    const ids = Object.keys(facets.manifest ?? {});
+    return ids.includes(idOrUrl) ? idOrUrl : ids[0];
+  }
+
+  /** Every hit of the query, best first (or every canvas, in canvas order, without a query), at most maxHits. */
+  async function allHits(filter: ItemFilter, q: string | undefined): Promise<SearchHit[]> {
+    if (q === undefined) {
+      // The keyword search without words lists every item the filter selects (a placeholder search).
+      const listed = await storeCall(deps.store.keyword('', { filter, limit: settings.maxHits }), 'canvas listing');
+      return [...listed.hits].sort(canvasOrder);
+    }
+    const encoders = deps.encoders;
+    if (!encoders) throw modelUnavailable('Content Search (a text query matched against images)');
+    if (!encoders.text) throw noTextTower(encoders.config.modelId);
+    const [vector] = await withTimeout(encoders.text.embed([q]), api.encoderTimeoutMs, () => encoderTimeout(api.encoderTimeoutMs, 'query'));
+    const found = await storeCall(deps.store.nearest(vector!, { filter, limit: settings.maxHits }), 'nearest images');
+    return found.hits.filter((h) => h.score >= settings.minScore);
+  }
 
   const handle = (version: 1 | 2) => async (req: Request, res: Response, next: NextFunction) => {
     try {
       const { params, query } = input.input(res);
-      const manifestId = manifestIdFromKey(params.manifestKey);
-      if (!manifestId) throw notFound(`"${params.manifestKey.slice(0, 80)}" is not a manifest key: use manifestKey(manifest id), the base64url of the id`);
+      const key = params.manifestKey;
+      const asked = manifestIdFromKey(key);
+      if (!asked) throw notFound(`"${key.slice(0, 80)}" is not a manifest key: use manifestKey(manifest id), the base64url of the id`);
+      const manifestId = await indexedManifest(asked);
+      if (!manifestId) throw notFound(`no manifest ${JSON.stringify(asked)} in the index`);
 
-      const facets = await withTimeout(deps.store.facets(['manifest'], { manifest: manifestId }), api.storeTimeoutMs, () =>
-        storeTimeout(api.storeTimeoutMs, 'manifest lookup'),
-      );
-      if (!Object.keys(facets.manifest ?? {}).length) throw notFound(`no manifest ${JSON.stringify(manifestId)} in the index`);
+      const selected = !query.motivation?.trim() || query.motivation.split(/\s+/).some((m) => OUR_MOTIVATIONS.has(m));
+      const hits = selected ? await allHits({ manifest: manifestId }, query.q) : [];
 
-      const encoders = deps.encoders;
-      if (!encoders) throw modelUnavailable('Content Search (a text query matched against images)');
-
-      let hits: SearchHit[] = [];
-      if (!query.motivation || query.motivation.split(' ').some((m) => OUR_MOTIVATIONS.has(m))) {
-        const [vector] = await withTimeout(encoders.text.embed([query.q]), api.encoderTimeoutMs, () => encoderTimeout(api.encoderTimeoutMs, 'query'));
-        const limit = query.limit ?? Math.min(DEFAULT_CONTENT_SEARCH_LIMIT, api.maxLimit);
-        const found = await withTimeout(deps.store.nearest(vector!, { filter: { manifest: manifestId }, limit }), api.storeTimeoutMs, () =>
-          storeTimeout(api.storeTimeoutMs, 'nearest images'),
-        );
-        hits = found.hits;
+      const size = query.limit ?? Math.min(settings.pageSize, api.maxLimit);
+      const lastPage = Math.max(1, Math.ceil(hits.length / size));
+      const page = query.page ?? 1;
+      if (page > lastPage) {
+        throw invalidParams([{ name: 'page', in: 'query', reason: `there ${lastPage === 1 ? 'is 1 page' : `are ${lastPage} pages`} of results: ask for page 1 to ${lastPage}` }]);
       }
 
-      // The id of the result set: the service URL with the parameters that shaped it, in one order.
-      const canonical = new URLSearchParams({ q: query.q });
-      if (query.motivation) canonical.set('motivation', query.motivation);
-      if (query.limit !== undefined) canonical.set('limit', String(query.limit));
+      // The result set's URL: the service URL with the parameters that shaped it, in one order; its pages add `page`.
+      const service = `${routerBase(req, deps)}/v${version}/${key}`;
+      const shaping = new URLSearchParams();
+      if (query.q !== undefined) shaping.set('q', query.q);
+      if (query.motivation) shaping.set('motivation', query.motivation);
+      if (query.limit !== undefined) shaping.set('limit', String(query.limit));
+      const withParams = (extra?: [string, string]) => {
+        const p = new URLSearchParams(shaping);
+        if (extra) p.set(...extra);
+        const s = p.toString();
+        return s ? `${service}?${s}` : service;
+      };
+      const urls: ResultUrls = {
+        request: service + queryWithout(req, UNIMPLEMENTED),
+        collection: withParams(),
+        page: (n) => withParams(['page', String(n)]),
+      };
+
+      const start = (page - 1) * size;
+      const pageHits: ContentSearchHit[] = hits.slice(start, start + size).map((h) => ({
+        item: h.item,
+        ...(h.region ? { region: h.region } : {}),
+        ...(query.q !== undefined ? { score: h.score } : {}),
+      }));
+      const first = hits[0]?.item.record as Partial<IndexedRecord> | undefined;
       const result: ContentSearchResult = {
-        manifestId,
+        manifest: { id: manifestId, ...(first?.manifestLabel ? { label: first.manifestLabel } : {}) },
         query: query.q,
-        searchUrl: `${routerBase(req, deps)}/v${version}/${params.manifestKey}?${canonical}`,
-        hits,
+        hits: pageHits,
+        total: hits.length,
+        page,
+        lastPage,
+        startIndex: start,
+        urls,
         ignored: UNIMPLEMENTED.filter((name) => query[name] !== undefined && query[name] !== ''),
       };
-      sendJson(req, res, version === 1 ? searchResponseV1(result) : searchResponseV2(result), version);
+      if (version === 1) sendJson(req, res, searchResponseV1(result), PRESENTATION2_CONTEXT);
+      else sendJson(req, res, searchResponseV2(result), SEARCH2_CONTEXT);
+    } catch (err) {
+      next(err);
+    }
+  };
+
+  /** The service blocks for an indexed manifest, to add to its `service` list (docs/deploying.md). */
+  const services = async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const asked = lookup.input(res).query.manifest;
+      const manifestId = await indexedManifest(asked);
+      if (!manifestId) throw notFound(`no manifest ${JSON.stringify(asked)} in the index: harvest it first, then add the service blocks to it`);
+      const blocks = contentSearchServiceFor(manifestId, routerBase(req, deps), { mounted: true });
+      sendJson(req, res, { manifest: manifestId, service: [blocks.v1, blocks.v2] });
     } catch (err) {
       next(err);
     }
@@ -89,5 +176,6 @@ export function contentSearchRouter(deps: SearchDeps): express.Router {
 
   router.get('/v1/:manifestKey', input, handle(1));
   router.get('/v2/:manifestKey', input, handle(2));
+  router.get('/services', lookup, services);
   return router;
 }

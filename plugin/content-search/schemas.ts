@@ -1,29 +1,41 @@
 import { z } from 'zod';
 import type { ApiConfig } from '../../config/schema.ts';
 
-/** Hits per response when the request does not say (`limit`, up to api.maxLimit). */
-export const DEFAULT_CONTENT_SEARCH_LIMIT = 20;
+/** Pages a result set can have: maxHits (at most 1000) over a page size of at least 1. */
+const MAX_PAGE = 1000;
 
 /**
- * The query of a Content Search request (1.0 §3.2.1, 2.0 §4.1.1), plus `limit`. Not strict: the
- * specs require parameters a service does not implement to be ignored, not refused.
+ * The query of a Content Search request (1.0 §3.2.1, 2.0 §4.1.1), plus `limit` and `page`. Not
+ * strict: the specs require parameters a service does not implement to be ignored, not refused.
+ * An absent or empty parameter does not restrict the search (both specs): no `q` lists every canvas.
  */
 export function contentSearchQuery(api: ApiConfig) {
   const single = (what: string) => z.string({ message: `${what}; give it once` });
+  const pageSize = Math.min(api.contentSearch.pageSize, api.maxLimit);
   return z.object({
     q: single('a description of the images to find, e.g. q=a horse and cart')
       .transform((v) => v.trim().replace(/\s+/g, ' '))
-      .pipe(z.string().min(1, 'must not be empty').max(api.maxQueryLength, `must be at most ${api.maxQueryLength} characters (api.maxQueryLength)`))
-      .describe('What to look for, in words: the text is embedded and matched against the images of the manifest.'),
+      .pipe(z.string().max(api.maxQueryLength, `must be at most ${api.maxQueryLength} characters (api.maxQueryLength)`))
+      .transform((v) => v || undefined)
+      .optional()
+      .describe('What to look for, in words: the text is embedded and matched against the images of the manifest. Absent or empty: every canvas, in canvas order.'),
     limit: z.coerce
       .number({ message: 'expected a whole number' })
       .int('expected a whole number')
       .min(1, 'must be at least 1')
       .max(api.maxLimit, `must be at most ${api.maxLimit} (api.maxLimit)`)
       .optional()
-      .describe(`Most hits to return, 1 to ${api.maxLimit} (default ${Math.min(DEFAULT_CONTENT_SEARCH_LIMIT, api.maxLimit)}).`),
-    motivation: single('a space-separated list of motivations').optional().describe('Hits are `highlighting` annotations; other motivations select none.'),
-    page: z.literal('1', { message: 'every hit is on page 1' }).optional().describe('Always 1: every hit comes in one page.'),
+      .describe(`Hits per page, 1 to ${api.maxLimit} (default ${pageSize}, api.contentSearch.pageSize).`),
+    page: z.coerce
+      .number({ message: 'expected a whole number' })
+      .int('expected a whole number')
+      .min(1, 'pages are numbered from 1')
+      .max(MAX_PAGE, `must be at most ${MAX_PAGE}`)
+      .optional()
+      .describe('Which page of the results, from 1 (default); the answers link to the first, last, next and previous pages.'),
+    motivation: single('a space-separated list of motivations')
+      .optional()
+      .describe('Hits are `describing` annotations (`oa:describing` in 1.0); `non-painting` selects them too, other motivations select none.'),
     date: z.unknown().optional().describe('Not implemented (hits have no creation date): listed in `ignored`.'),
     user: z.unknown().optional().describe('Not implemented (hits have no creator): listed in `ignored`.'),
   });
@@ -31,4 +43,13 @@ export function contentSearchQuery(api: ApiConfig) {
 
 export const contentSearchParams = z.object({
   manifestKey: z.string().describe('base64url of the manifest id (manifestKey())'),
+});
+
+/** The query of the service-block lookup: which manifest. */
+export const serviceBlocksQuery = z.object({
+  manifest: z
+    .string({ message: 'the id (or URL) of an indexed manifest, e.g. manifest=https://example.org/iiif/book1/manifest; give it once' })
+    .min(1, 'must not be empty')
+    .max(4000, 'must be at most 4000 characters')
+    .describe('The id of an indexed manifest, or the URL it was harvested from.'),
 });
