@@ -12,6 +12,7 @@ import { pageEndsWalk, parseChangeCollection, parseChangePage, selectChangedObje
 import { IiifParseError } from './iiif/errors.ts';
 import { itemIdOf, sha256 } from './util/hash.ts';
 import { Semaphore } from './util/semaphore.ts';
+import { preferredManifestUrl, UrlIdentity, withoutFragment } from './util/url-identity.ts';
 
 interface Child {
   url: string;
@@ -32,7 +33,14 @@ export interface DiscoveryContext {
   signal?: AbortSignal;
   /** Called once a manifest's canvases are in the journal for this run (it is not visited again), so its images may start. */
   onManifestSettled?: (manifestUrl: string) => void;
+  /**
+   * Bases (origin and path) of a folder this server publishes itself: items under them keep their
+   * ids when the server's address or port changes, and their manifests move instead of doubling.
+   */
+  publishedBases?: string[];
 }
+
+type DocumentKind = 'manifest' | 'collection';
 
 const MAX_CHANGE_PAGES = 10_000;
 const MAX_FAILURES_KEPT = 1000;
@@ -52,18 +60,30 @@ export class Discovery {
   private readonly visited = new Set<string>();
   private readonly infoCache = new Map<string, Promise<ImageServiceRef | undefined>>();
   private readonly manifestSlots: Semaphore;
+  /**
+   * Bounds the documents being fetched, whatever the shape of the tree: every request waiting for
+   * a host slot or a retry listens to the run's signal, and a collection of many sub-collections
+   * would otherwise start them all at once.
+   */
+  private readonly fetchSlots: Semaphore;
+  private readonly identity: UrlIdentity;
+  /** Manifest id and canvases (see claim) → the URL that indexes it in this run. */
+  private readonly claims = new Map<string, string>();
   /** Whether every document of the current source was read: only then may absence mean removal. */
   private complete = true;
   private manifestCount = 0;
 
   constructor(private readonly ctx: DiscoveryContext) {
     this.manifestSlots = new Semaphore(Math.max(1, ctx.config.http.concurrency));
+    this.fetchSlots = new Semaphore(Math.max(1, ctx.config.http.concurrency));
+    this.identity = new UrlIdentity(ctx.publishedBases);
   }
 
   async harvestSource(source: SourceRow): Promise<void> {
     this.complete = true;
     const rootPath = source.collection ? [source.collection] : [];
-    const kind = await this.visit(source, source.url, rootPath, 0);
+    const known = source.kind === 'manifest' || source.kind === 'collection' ? source.kind : undefined;
+    const kind = await this.visit(source, source.url, rootPath, 0, known);
     if (kind) this.ctx.journal.updateSource(source.id, { kind, lastRunId: this.ctx.runId });
     if (kind === 'collection' || kind === 'manifest') {
       if (this.complete) {
@@ -85,12 +105,17 @@ export class Discovery {
   private async fetchDocument(url: string): Promise<FetchResult> {
     const known = this.ctx.journal.getDocument(url);
     const validators = known?.status === 'ok' ? { etag: known.etag ?? undefined, lastModified: known.last_modified ?? undefined } : undefined;
-    return this.ctx.http.fetchJson(url, { validators, signal: this.ctx.signal });
+    return this.fetchSlots.run(() => this.ctx.http.fetchJson(url, { validators, signal: this.ctx.signal }));
   }
 
-  /** Returns the kind of document found at `url`, or undefined when it could not be read. */
-  private async visit(source: SourceRow, url: string, path: string[], depth: number): Promise<'manifest' | 'collection' | 'change-stream' | undefined> {
+  /**
+   * Returns the kind of document found at `url`, or undefined when it could not be read.
+   * `expected`: what the parent listed it as, so that a member that fails is counted as what it is.
+   */
+  private async visit(source: SourceRow, listedUrl: string, path: string[], depth: number, expected?: DocumentKind): Promise<'manifest' | 'collection' | 'change-stream' | undefined> {
     this.ctx.signal?.throwIfAborted();
+    // A fragment is not sent to the server: `m.json#p2` is `m.json`.
+    const url = withoutFragment(listedUrl);
     if (this.visited.has(url)) return this.ctx.journal.getDocument(url)?.kind as 'manifest' | 'collection' | undefined;
     this.visited.add(url);
     if (depth > this.ctx.config.maxCollectionDepth) {
@@ -102,7 +127,7 @@ export class Discovery {
     try {
       result = await this.fetchDocument(url);
     } catch (err) {
-      return this.documentFailed(source, url, known?.kind, path, err);
+      return this.documentFailed(source, url, known?.kind, path, err, expected);
     }
 
     if (result.status === 'not-modified' && known?.content_hash) {
@@ -112,7 +137,7 @@ export class Discovery {
       // A 304 for a document we have no copy of: ask again without validators.
       this.ctx.journal.saveDocument({ url, kind: known?.kind ?? 'manifest', status: 'failed', error: 'stale validators', runId: this.ctx.runId });
       this.visited.delete(url);
-      return this.visit(source, url, path, depth);
+      return this.visit(source, url, path, depth, expected);
     }
 
     const hash = sha256(result.body);
@@ -120,7 +145,7 @@ export class Discovery {
     try {
       json = JSON.parse(result.body.toString('utf8'));
     } catch (err) {
-      return this.documentFailed(source, url, known?.kind, path, new IiifParseError(`not JSON: ${(err as Error).message}`));
+      return this.documentFailed(source, url, known?.kind, path, new IiifParseError(`not JSON: ${(err as Error).message}`), expected);
     }
     if (isChangeStream(json)) {
       this.ctx.summary.collections.fetched++;
@@ -137,7 +162,7 @@ export class Discovery {
     try {
       doc = parseIiifDocument(json, { url: result.finalUrl, maxCanvases: this.ctx.config.maxCanvasesPerManifest });
     } catch (err) {
-      return this.documentFailed(source, url, known?.kind, path, err);
+      return this.documentFailed(source, url, known?.kind, path, err, expected);
     }
     for (const message of 'warnings' in doc ? doc.warnings : []) this.ctx.emit({ type: 'warning', url, message });
 
@@ -168,7 +193,7 @@ export class Discovery {
       await this.visitChildren(source, children, doc.label, path, depth);
       return 'collection';
     }
-    return this.documentFailed(source, url, known?.kind, path, new IiifParseError('an Image API info.json is not a Presentation manifest or collection; harvest the manifest that uses it'));
+    return this.documentFailed(source, url, known?.kind, path, new IiifParseError('an Image API info.json is not a Presentation manifest or collection; harvest the manifest that uses it'), expected);
   }
 
   private saveValidators(url: string, kind: string, result: FetchResult, hash: string): void {
@@ -178,6 +203,14 @@ export class Discovery {
 
   private async replayUnchanged(source: SourceRow, url: string, kind: string, children: string | null, path: string[], depth: number) {
     if (kind === 'manifest') {
+      const known = this.ctx.journal.getDocument(url);
+      const claim = known?.doc_id ? this.claim(url, known.doc_id, this.canvasesKeyOf(url), []) : { owner: url, removed: [] };
+      if (claim.owner !== url) {
+        await this.duplicateManifest(source, url, { id: known!.doc_id!, label: known!.label ?? '{}' }, claim.owner, path, 'unchanged');
+        return 'manifest' as const;
+      }
+      await this.removeFromIndex(claim.removed);
+      this.ctx.summary.canvases.removed += claim.removed.length;
       this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
       this.ctx.summary.manifests.unchanged++;
       this.ctx.emit({ type: 'document', url, kind: 'manifest', status: 'unchanged' });
@@ -195,12 +228,17 @@ export class Discovery {
     const here = firstLabel(label);
     const childPath = here ? [...path, here] : path;
     const pending: Promise<unknown>[] = [];
+    // Settled all together below; handled from the start, since the loop may wait for a slot when one fails.
+    const track = (visit: Promise<unknown>) => {
+      visit.catch(() => {});
+      pending.push(visit);
+    };
     for (const child of children) {
       if (child.kind === 'page') {
         // A page of a paged collection belongs to the same collection level.
-        pending.push(this.visit(source, child.url, path, depth));
+        track(this.visit(source, child.url, path, depth, 'collection'));
       } else if (child.kind === 'collection') {
-        pending.push(this.visit(source, child.url, childPath, depth + 1));
+        track(this.visit(source, child.url, childPath, depth + 1, 'collection'));
       } else {
         if (++this.manifestCount > this.ctx.config.maxManifestsPerRun) {
           this.complete = false;
@@ -208,25 +246,38 @@ export class Discovery {
           break;
         }
         const release = await this.manifestSlots.acquire();
-        pending.push(this.visit(source, child.url, childPath, depth + 1).finally(release));
+        // Stop reading more once the run is stopped; the children under way still settle below.
+        if (this.ctx.signal?.aborted) {
+          release();
+          break;
+        }
+        track(this.visit(source, child.url, childPath, depth + 1, 'manifest').finally(release));
       }
     }
-    await Promise.all(pending);
+    // Every child settles before this returns: one that fails early (an interruption) must not leave
+    // its siblings writing to a journal being closed.
+    const outcomes = await Promise.allSettled(pending);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  private documentFailed(source: SourceRow, url: string, kind: string | undefined, path: string[], err: unknown) {
+  /** `kind`: what the journal knows the document as; `expected`: what it was listed as, for one never read. */
+  private documentFailed(source: SourceRow, url: string, kind: string | undefined, path: string[], err: unknown, expected?: DocumentKind) {
+    // Interrupted, not failed: nothing is recorded, and the next run reads the document again.
+    if (this.ctx.signal?.aborted) throw err;
     const reason = (err as Error)?.message ?? String(err);
     const gone = err instanceof HttpStatusError && err.status === 410;
-    this.ctx.journal.saveDocument({ url, kind: kind ?? 'manifest', status: 'failed', error: reason, runId: this.ctx.runId });
+    const counted = kind ?? expected ?? 'manifest';
+    this.ctx.journal.saveDocument({ url, kind: counted, status: 'failed', error: reason, runId: this.ctx.runId });
     if (kind === 'manifest' && !gone) {
       // Keep what was indexed: a manifest that fails today may answer tomorrow.
       this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
     }
     if (!gone) this.complete = false;
-    if (kind === 'collection') this.ctx.summary.collections.failed++;
+    if (counted === 'collection') this.ctx.summary.collections.failed++;
     else this.ctx.summary.manifests.failed++;
     this.fail(url, reason);
-    this.ctx.emit({ type: 'document', url, kind: kind === 'collection' ? 'collection' : 'manifest', status: 'failed', reason });
+    this.ctx.emit({ type: 'document', url, kind: counted === 'collection' ? 'collection' : 'manifest', status: 'failed', reason });
     if (!(err instanceof HarvestHttpError) && !(err instanceof IiifParseError)) throw err;
     return undefined;
   }
@@ -238,7 +289,8 @@ export class Discovery {
       const record: IndexedRecord = { ...canvas, manifestUrl: url, sourceUrl: source.url, collectionPath: path, imageUrl };
       const recordJson = JSON.stringify(record);
       upserts.push({
-        itemId: itemIdOf(url, canvas.canvasId),
+        // Under a published folder's base, identified without it: the items keep their ids when the address changes.
+        itemId: itemIdOf(this.identity.of(url), this.identity.of(canvas.canvasId)),
         manifestUrl: url,
         canvasId: canvas.canvasId,
         index: canvas.index,
@@ -247,6 +299,10 @@ export class Discovery {
         imageUrl,
       });
     }
+    // Nothing is awaited from here until the journal holds the outcome, so claims are decided in one go.
+    const movedFrom = this.ctx.journal.manifestsHolding(upserts.map((u) => u.itemId), url);
+    const claim = this.claim(url, doc.id, canvasesKey(upserts), movedFrom);
+    if (claim.owner !== url) return this.duplicateManifest(source, url, { id: doc.id, label: JSON.stringify(doc.label) }, claim.owner, path, status);
     for (const skip of doc.skipped) {
       this.ctx.summary.canvases.skipped++;
       this.ctx.emit({ type: 'canvas-skipped', manifestUrl: url, canvasId: skip.canvasId, reason: skip.reason });
@@ -267,15 +323,73 @@ export class Discovery {
       this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
       return c;
     });
-    if (changes.removed.length && !this.ctx.dryRun) await this.ctx.stage.remove(changes.removed);
+    await this.removeFromIndex([...claim.removed, ...changes.removed]);
     const s = this.ctx.summary;
-    s.manifests[status]++;
+    // A manifest that moved (same items at a new address) is not new: its items were updated in place.
+    const moved = changes.movedFrom.length > 0;
+    if (moved) s.manifests.moved++;
+    else s.manifests[status]++;
     s.canvases.added += changes.added;
     s.canvases.imageChanged += changes.imageChanged;
     s.canvases.metadataChanged += changes.metadataChanged;
-    s.canvases.removed += changes.removed.length;
-    this.ctx.emit({ type: 'document', url, kind: 'manifest', status, canvases: doc.canvases.length });
+    s.canvases.removed += changes.removed.length + claim.removed.length;
+    for (const from of changes.movedFrom) this.ctx.emit({ type: 'manifest-moved', from, to: url, canvases: doc.canvases.length });
+    this.ctx.emit({ type: 'document', url, kind: 'manifest', status: moved ? 'changed' : status, canvases: doc.canvases.length });
     this.ctx.onManifestSettled?.(url);
+  }
+
+  /**
+   * Which URL indexes the manifest that calls itself `docId`, when several reach it (`url` now,
+   * others earlier in this run or in the journal): preferredManifestUrl decides, whatever the
+   * order they are read in. When `url` wins, the others' canvases leave the journal, and their
+   * item ids are returned for the index. One manifest means the same id and the same canvases
+   * (`key`): publishers that give every manifest one copied id keep them all. `movedFrom`: URLs
+   * this manifest moved from (same items), not rivals.
+   */
+  private claim(url: string, docId: string, key: string, movedFrom: string[]): { owner: string; removed: string[] } {
+    const rivals = new Set(
+      this.ctx.journal.manifestsWithDocId(docId, url).filter((u) => !movedFrom.includes(u) && this.canvasesKeyOf(u) === key),
+    );
+    const claimKey = `${docId}\n${key}`;
+    const claimed = this.claims.get(claimKey);
+    if (claimed !== undefined && claimed !== url) rivals.add(claimed);
+    const owner = [url, ...rivals].sort((a, b) => preferredManifestUrl(a, b, docId))[0]!;
+    if (owner !== url) return { owner, removed: [] };
+    this.claims.set(claimKey, url);
+    const removed: string[] = [];
+    for (const rival of rivals) {
+      removed.push(...this.ctx.journal.deleteManifestCanvases(rival));
+      this.duplicateFound(rival, docId, url);
+    }
+    return { owner: url, removed };
+  }
+
+  /** `url` gives the manifest `owner` indexes: nothing of it is indexed (what was, is removed). It is read again next run. */
+  private async duplicateManifest(source: SourceRow, url: string, doc: { id: string; label: string }, owner: string, path: string[], status: 'new' | 'changed' | 'unchanged') {
+    const removed = this.ctx.journal.transaction(() => {
+      const ids = this.ctx.journal.deleteManifestCanvases(url);
+      // Without validators or hash: the next run reads it in full and decides again.
+      this.ctx.journal.saveDocument({ url, kind: 'manifest', docId: doc.id, label: doc.label, status: 'ok', runId: this.ctx.runId });
+      this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
+      return ids;
+    });
+    await this.removeFromIndex(removed);
+    this.ctx.summary.canvases.removed += removed.length;
+    this.duplicateFound(url, doc.id, owner);
+    this.ctx.emit({ type: 'document', url, kind: 'manifest', status, canvases: 0 });
+  }
+
+  private duplicateFound(url: string, docId: string, owner: string): void {
+    this.ctx.summary.manifests.duplicates++;
+    this.ctx.emit({ type: 'warning', url, message: `the manifest ${docId} is also reached at ${owner}: indexed once, under ${owner}` });
+  }
+
+  private canvasesKeyOf(manifestUrl: string): string {
+    return canvasesKey(this.ctx.journal.canvasesOfManifest(manifestUrl).map((row) => ({ canvasId: row.canvas_id, imageUrl: row.image_url })));
+  }
+
+  private async removeFromIndex(itemIds: string[]): Promise<void> {
+    if (itemIds.length && !this.ctx.dryRun) await this.ctx.stage.remove(itemIds);
   }
 
   /** The URL to fetch for a canvas; level-0 services that list no sizes need their info.json first. */
@@ -335,15 +449,21 @@ export class Discovery {
     // Collections in a stream are listed for their own sake; their manifests have activities of their own.
     const changed = selectChangedObjects(activities, watermark, { types: ['Manifest'] });
     for (const target of changed.harvest) {
-      await this.visit(source, target.id, path, 1);
+      await this.visit(source, target.id, path, 1, 'manifest');
     }
     for (const target of changed.deleted) {
-      this.ctx.journal.unlinkManifest(source.id, target.id);
-      if (!this.ctx.journal.isLinked(target.id)) await this.removeManifest(target.id);
+      const url = withoutFragment(target.id);
+      this.ctx.journal.unlinkManifest(source.id, url);
+      if (!this.ctx.journal.isLinked(url)) await this.removeManifest(url);
     }
     const newest = activities.reduce<string | undefined>((max, a) => (a.endTime && (!max || a.endTime > max) ? a.endTime : max), undefined);
     if (newest && this.complete && !this.ctx.dryRun) this.ctx.journal.updateSource(source.id, { changeWatermark: newest });
   }
+}
+
+/** What a manifest paints, in order: two URLs giving the same id and this are one manifest. */
+function canvasesKey(canvases: Array<{ canvasId: string; imageUrl: string }>): string {
+  return sha256(canvases.map((c) => `${c.canvasId}\t${c.imageUrl}`).join('\n'));
 }
 
 function isChangeStream(json: unknown): boolean {

@@ -2,7 +2,7 @@ import type { HarvestConfig } from '../config/schema.ts';
 import type { HttpClient } from './http/types.ts';
 import { HarvestHttpError } from './http/errors.ts';
 import type { CanvasRow, Journal } from './journal/journal.ts';
-import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
+import { keepsIndexedBy, type HarvestedItem, type IndexStage, type IndexedRecord, type StageOutcome } from './stage.ts';
 import type { HarvestEventListener, HarvestSummary } from './events.ts';
 import { decodeImage, ImageDecodeError } from './image/decode.ts';
 import type { ImageCache } from './image-cache.ts';
@@ -84,7 +84,7 @@ export class ImagePipeline {
     await this.closeFeed();
     try {
       if (this.feedError) throw this.feedError;
-      this.ctx.journal.requeueOtherStages(this.ctx.stage.id);
+      this.ctx.journal.requeueOtherStages((indexedBy) => keepsIndexedBy(this.ctx.stage, indexedBy));
       await this.updateMetadata();
       this.ctx.emit({ type: 'images-queued', total: this.taken.size + this.ctx.journal.countWork(this.ctx.config.maxAttempts, this.taken) });
       for (const row of this.ctx.journal.workQueue(this.ctx.config.maxAttempts)) await this.take(row);
@@ -132,6 +132,8 @@ export class ImagePipeline {
       release();
       this.inFlight.delete(task);
     });
+    // An interrupted task rejects; settle() collects why. Handled now, since the caller may be waiting for a slot meanwhile.
+    task.catch(() => {});
     this.inFlight.add(task);
   }
 
@@ -177,7 +179,7 @@ export class ImagePipeline {
 
   /** The image bytes: from the cache after a resume, else fetched (conditionally when it was indexed before). */
   private async obtain(row: CanvasRow): Promise<{ data: Buffer; hash: string; downloaded: boolean } | undefined> {
-    const indexedBefore = row.model_id === this.ctx.stage.id && !!row.image_hash;
+    const indexedBefore = keepsIndexedBy(this.ctx.stage, row.model_id) && !!row.image_hash;
     if (row.image_hash && !indexedBefore) {
       const cached = this.ctx.cache.get(row.image_hash);
       if (cached) return { data: cached, hash: row.image_hash, downloaded: false };
@@ -243,7 +245,7 @@ export class ImagePipeline {
     }
   }
 
-  private commit(entries: Array<{ item: HarvestedItem; downloaded: boolean }>, outcomes: StageOutcome[]): void {
+  private commit(entries: Array<{ item: HarvestedItem; downloaded: boolean }>, outcomes: StageOutcome[]): Promise<void> | undefined {
     const items = entries.map((e) => e.item);
     const byId = new Map(entries.map((e) => [e.item.itemId, e]));
     const done = [];
@@ -256,10 +258,16 @@ export class ImagePipeline {
         this.failed({ item_id: item.itemId, image_url: item.record.imageUrl }, new Error(outcome.reason));
       }
     }
-    this.ctx.journal.markIndexed(done, this.ctx.stage.id);
+    // Items whose manifest left the journal while they were indexed (it proved a duplicate) leave the index too.
+    const gone = this.ctx.journal.markIndexed(done, this.ctx.stage.id);
     this.ctx.summary.images.indexed += done.length;
-    if (!this.ctx.config.keepImages) {
+    // Without a model the images wait in the cache for the first harvest with one.
+    if (!this.ctx.config.keepImages && !this.ctx.stage.metadataOnly) {
       for (const item of items) this.ctx.cache.delete(item.imageHash);
     }
+    if (!gone.length) return undefined;
+    return this.ctx.stage.remove(gone).catch((err: unknown) => {
+      this.ctx.emit({ type: 'warning', url: this.ctx.stage.id, message: `could not remove ${gone.length} item(s) of a manifest indexed under another URL: ${(err as Error).message}` });
+    });
   }
 }

@@ -8,8 +8,8 @@ import type { CanvasRecord, Descriptive, ParsedManifest, SkippedCanvas } from '.
 import { describeValue, IiifParseError } from './errors.ts';
 import { readDescriptive } from './descriptive.ts';
 import { hasText } from './language.ts';
-import { findPaintedImage } from './painting.ts';
-import { upgradeV2Canvas, v2CanvasList } from './presentation2.ts';
+import { findPaintedImage, type PaintingResult } from './painting.ts';
+import { ixifContentTypes, upgradeV2Canvas, v2CanvasList } from './presentation2.ts';
 import {
   bareType, isRecord, presentationVersion, readDimension, readId, typeOf, Warnings,
   type IdContext, type JsonObject,
@@ -43,8 +43,16 @@ export function parseManifest(json: unknown, opts: ParseManifestOptions = {}): P
   if (!hasText(manifest.label)) warnings.add('the manifest has no label');
   const canvases = canvasList(json, version, fail, warnings, opts.maxCanvases ?? DEFAULT_MAX_CANVASES);
 
-  const reader = new CanvasReader(id.id, version, manifest, ctx);
+  // IxIF: the content is audio, video or a PDF in mediaSequences; `sequences` only hold a placeholder.
+  const placeholderFor = version === 2 ? ixifContentTypes(json) : [];
+  const reader = new CanvasReader(id.id, version, manifest, ctx, placeholderFor);
   canvases.forEach((canvas, index) => reader.read(canvas, index));
+  reader.finish();
+  if (placeholderFor.length) {
+    warnings.add(`not an image manifest: its content is ${placeholderFor.join(', ')} (IxIF mediaSequences); the image of its sequence is a placeholder and is not indexed`);
+  } else if (reader.records.length === 0 && reader.paintedInstead.size > 0) {
+    warnings.add(`not an image manifest: its canvases paint ${[...reader.paintedInstead].join(', ')}; nothing of it is indexed`);
+  }
   return {
     kind: 'manifest',
     id: id.id,
@@ -90,14 +98,31 @@ function v3CanvasList(json: JsonObject, fail: (message: string) => never, warnin
 class CanvasReader {
   readonly records: CanvasRecord[] = [];
   readonly skipped: SkippedCanvas[] = [];
+  /** What canvases paint instead of an image (Sound, Video, …). */
+  readonly paintedInstead = new Set<string>();
   private readonly seen = new Map<string, number>();
+  /** Quirks counted over the canvases, for one warning each instead of one per canvas. */
+  private typedSequence = 0;
+  private draftContent = 0;
 
   constructor(
     private readonly manifestId: string,
     private readonly version: 2 | 3,
     private readonly manifest: Descriptive,
     private readonly ctx: IdContext,
+    /** Non-empty for an IxIF manifest: its canvases are placeholders for this content. */
+    private readonly placeholderFor: string[] = [],
   ) {}
+
+  /** Once every canvas is read: the warnings about quirks shared by many canvases. */
+  finish(): void {
+    const canvases = (n: number) => (n === 1 ? '1 canvas is' : `${n} canvases are`);
+    if (this.typedSequence) this.ctx.warnings.add(`${canvases(this.typedSequence)} typed sc:Sequence but carry images; read as canvases, as viewers do`);
+    if (this.draftContent) {
+      const n = this.draftContent;
+      this.ctx.warnings.add(`${n === 1 ? '1 canvas lists its' : `${n} canvases list their`} annotation pages under content (a pre-3.0 draft of Presentation 3); read as items`);
+    }
+  }
 
   read(raw: unknown, index: number): void {
     const what = `canvas ${index}`;
@@ -108,7 +133,11 @@ class CanvasReader {
       return skip(typeof raw === 'string' ? raw.trim() : '', `${what} is not an embedded canvas object (found ${describeValue(raw)})`);
     }
     const type = bareType(typeOf(raw));
-    if (type !== undefined && type !== 'Canvas') return skip('', `${what} has type ${JSON.stringify(type)}, not Canvas`);
+    if (type !== undefined && type !== 'Canvas') {
+      // Some v2 exports type every canvas sc:Sequence; with images on it, it is a canvas to every viewer.
+      if (this.version !== 2 || type !== 'Sequence' || raw['images'] === undefined) return skip('', `${what} has type ${JSON.stringify(type)}, not Canvas`);
+      this.typedSequence++;
+    }
     const id = readId(raw, what, this.ctx);
     if (!id.ok) return skip('', id.problem);
     const first = this.seen.get(id.id);
@@ -117,11 +146,17 @@ class CanvasReader {
       return skip(id.id, `${what} repeats the id of canvas ${first}`);
     }
     this.seen.set(id.id, index);
+    if (this.placeholderFor.length) {
+      return skip(id.id, `${what} is a placeholder for the ${this.placeholderFor.join(', ')} in mediaSequences, not an image of the object`);
+    }
 
     const width = readDimension(raw['width'], what, 'width', this.ctx.warnings);
     const height = readDimension(raw['height'], what, 'height', this.ctx.warnings);
     const painted = this.findImage(raw, id.id, what, { width, height });
-    if (!painted.ok) return skip(id.id, `${what} ${painted.reason}`);
+    if (!painted.ok) {
+      painted.otherTypes?.forEach((t) => this.paintedInstead.add(t));
+      return skip(id.id, `${what} ${painted.reason}`);
+    }
 
     const record = this.record(raw, id.id, index, what);
     if (width !== undefined && height !== undefined) {
@@ -133,8 +168,15 @@ class CanvasReader {
     this.records.push(record);
   }
 
-  private findImage(raw: JsonObject, canvasId: string, what: string, size: { width?: number; height?: number }) {
-    if (this.version === 3) return findPaintedImage(raw, what, size, this.ctx);
+  private findImage(raw: JsonObject, canvasId: string, what: string, size: { width?: number; height?: number }): PaintingResult {
+    if (this.version === 3) {
+      // Pre-3.0 drafts (Universal Viewer's AV, 3D and PDF examples) list the annotation pages under `content`.
+      if (raw['items'] === undefined && Array.isArray(raw['content'])) {
+        this.draftContent++;
+        return findPaintedImage({ ...raw, items: raw['content'] }, what, size, this.ctx);
+      }
+      return findPaintedImage(raw, what, size, this.ctx);
+    }
     const upgraded = upgradeV2Canvas(raw, canvasId, this.manifestId, what, this.ctx);
     if (!upgraded.ok) return upgraded;
     return findPaintedImage(upgraded.canvas, what, size, this.ctx, upgraded.notes);

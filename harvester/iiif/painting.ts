@@ -20,7 +20,8 @@ const MAX_BODIES = 20;
 
 export type PaintingResult =
   | { ok: true; image: ImageResource; alternatives: ImageResource[] }
-  | { ok: false; reason: string };
+  /** `otherTypes`: what the canvas paints instead of an image (Sound, Video…), when that is why. */
+  | { ok: false; reason: string; otherTypes?: string[] };
 
 interface Painting {
   image: ImageResource;
@@ -61,7 +62,7 @@ export function findPaintedImage(
   }
   const chosen = paintings.find((p) => coversCanvas(p.image.target, size)) ?? paintings[0];
   if (chosen) return { ok: true, ...chosen };
-  return { ok: false, reason: noImageReason(otherTypes, problems) };
+  return { ok: false, reason: noImageReason(otherTypes, problems), ...(otherTypes.size ? { otherTypes: [...otherTypes] } : {}) };
 }
 
 function noImageReason(otherTypes: Set<string>, problems: string[]): string {

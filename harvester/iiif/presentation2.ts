@@ -57,6 +57,27 @@ export function v2CanvasList(manifest: JsonObject, fail: Fail, warnings: Warning
   return fail(`sequence 0 canvases is not a list (found ${describeValue(canvases)})`);
 }
 
+/**
+ * What an IxIF manifest (the extension Universal Viewer and Wellcome used for audio, video, PDF
+ * and 3D before Presentation 3) carries in `mediaSequences` that is not an image: e.g. ["Sound"].
+ * Viewers that read mediaSequences ignore `sequences`, which then only hold a placeholder image
+ * for viewers that do not. Empty when there are none, or only images.
+ */
+export function ixifContentTypes(manifest: JsonObject): string[] {
+  const types = new Set<string>();
+  for (const sequence of asList(manifest['mediaSequences']).slice(0, MAX_CHOICE_ITEMS)) {
+    if (!isRecord(sequence)) continue;
+    for (const element of asList(sequence['elements']).slice(0, MAX_ANNOTATIONS_PER_CANVAS)) {
+      if (!isRecord(element)) continue;
+      const format = typeof element['format'] === 'string' ? element['format'].trim() : '';
+      const type = bareType(typeOf(element)) ?? (format || 'unknown content');
+      if (type.toLowerCase() === 'image' || format.startsWith('image/')) continue;
+      types.add(type);
+    }
+  }
+  return [...types];
+}
+
 export type UpgradeResult =
   | { ok: true; canvas: JsonObject; notes: string[] }
   | { ok: false; reason: string };

@@ -66,6 +66,8 @@ export interface CanvasChanges {
   metadataChanged: number;
   unchanged: number;
   removed: string[];
+  /** Manifest URLs whose canvases these are (same item ids): the manifest moved from there. */
+  movedFrom: string[];
 }
 
 const now = () => new Date().toISOString();
@@ -217,6 +219,49 @@ export class Journal {
     return !!this.statement(`SELECT 1 FROM source_manifests WHERE manifest_url = ? LIMIT 1`).get(manifestUrl);
   }
 
+  /** Other URLs whose canvases are indexed for the manifest that calls itself `docId`. */
+  manifestsWithDocId(docId: string, exceptUrl: string): string[] {
+    return this
+      .statement(
+        `SELECT d.url FROM documents d WHERE d.doc_id = ? AND d.kind = 'manifest' AND d.url <> ?
+           AND EXISTS (SELECT 1 FROM canvases c WHERE c.manifest_url = d.url)`,
+      )
+      .pluck()
+      .all(docId, exceptUrl) as string[];
+  }
+
+  /** Manifest URLs other than `exceptUrl` that hold some of these items: where a manifest moved from. */
+  manifestsHolding(itemIds: string[], exceptUrl: string): string[] {
+    const stmt = this.statement(`SELECT manifest_url FROM canvases WHERE item_id = ?`).pluck();
+    const found = new Set<string>();
+    for (const id of itemIds) {
+      const url = stmt.get(id) as string | undefined;
+      if (url !== undefined && url !== exceptUrl) found.add(url);
+    }
+    return [...found];
+  }
+
+  /**
+   * The manifest at `from` is now at `to` (the same items: a published folder served on another
+   * port, or behind another name). Its canvases move with what they know of their images, so
+   * nothing is fetched or embedded again; image URLs under the old address follow to the new one.
+   * The old URL's document and links go: it is not a manifest of its own.
+   */
+  moveManifest(from: string, to: string): void {
+    const [oldBase, newBase] = movedBases(from, to);
+    this.transaction(() => {
+      const rows = this.statement(`SELECT item_id, image_url FROM canvases WHERE manifest_url = ?`).all(from) as Array<{ item_id: string; image_url: string }>;
+      const move = this.statement(`UPDATE canvases SET manifest_url = ?, image_url = ?, updated_at = ? WHERE item_id = ?`);
+      const t = now();
+      for (const row of rows) {
+        const imageUrl = oldBase !== undefined && row.image_url.startsWith(`${oldBase}/`) ? `${newBase}${row.image_url.slice(oldBase.length)}` : row.image_url;
+        move.run(to, imageUrl, t, row.item_id);
+      }
+      this.statement(`DELETE FROM documents WHERE url = ?`).run(from);
+      this.statement(`DELETE FROM source_manifests WHERE manifest_url = ?`).run(from);
+    });
+  }
+
   // --- canvases -----------------------------------------------------------
 
   canvasesOfManifest(manifestUrl: string): CanvasRow[] {
@@ -231,19 +276,21 @@ export class Journal {
    */
   syncManifestCanvases(manifestUrl: string, canvases: CanvasUpsert[], opts: { recheckImages: boolean }): CanvasChanges {
     return this.transaction(() => {
+      const movedFrom = this.manifestsHolding(canvases.map((c) => c.itemId), manifestUrl);
+      for (const from of movedFrom) this.moveManifest(from, manifestUrl);
       const existing = new Map(this.canvasesOfManifest(manifestUrl).map((row) => [row.item_id, row]));
-      const changes: CanvasChanges = { added: 0, imageChanged: 0, metadataChanged: 0, unchanged: 0, removed: [] };
+      const changes: CanvasChanges = { added: 0, imageChanged: 0, metadataChanged: 0, unchanged: 0, removed: [], movedFrom };
       const insert = this.statement(
         `INSERT INTO canvases (item_id, manifest_url, canvas_id, idx, record, record_hash, image_url, status, updated_at)
          VALUES (@itemId, @manifestUrl, @canvasId, @index, @record, @recordHash, @imageUrl, 'pending', @now)`,
       );
       const resetImage = this.statement(
-        `UPDATE canvases SET idx = @index, record = @record, record_hash = @recordHash, image_url = @imageUrl,
+        `UPDATE canvases SET canvas_id = @canvasId, idx = @index, record = @record, record_hash = @recordHash, image_url = @imageUrl,
            image_etag = NULL, image_last_modified = NULL, status = 'pending', reason = NULL, retryable = 1, attempts = 0, updated_at = @now
          WHERE item_id = @itemId`,
       );
       const updateRecord = this.statement(
-        `UPDATE canvases SET idx = @index, record = @record, record_hash = @recordHash,
+        `UPDATE canvases SET canvas_id = @canvasId, idx = @index, record = @record, record_hash = @recordHash,
            metadata_dirty = CASE WHEN status = 'indexed' THEN 1 ELSE metadata_dirty END, updated_at = @now
          WHERE item_id = @itemId`,
       );
@@ -323,16 +370,21 @@ export class Journal {
   }
 
   /**
-   * Canvases indexed by another stage (a new model, or the recording stand-in) go back
-   * to work; their cached images are used, so nothing is downloaded again.
+   * Canvases indexed by a stage the current one does not take as its own (a new model, or a stage
+   * that stored them without vectors) go back to work; their cached images are used, so nothing
+   * is downloaded again.
    */
-  requeueOtherStages(stageId: string): number {
-    return this
-      .statement(
+  requeueOtherStages(keeps: (indexedBy: string | null) => boolean): number {
+    return this.transaction(() => {
+      const stages = this.statement(`SELECT DISTINCT model_id FROM canvases WHERE status = 'indexed'`).pluck().all() as Array<string | null>;
+      const requeue = this.statement(
         `UPDATE canvases SET status = CASE WHEN image_hash IS NOT NULL THEN 'fetched' ELSE 'pending' END, updated_at = ?
-         WHERE status = 'indexed' AND (model_id IS NULL OR model_id <> ?)`,
-      )
-      .run(now(), stageId).changes;
+         WHERE status = 'indexed' AND model_id IS ?`,
+      );
+      let n = 0;
+      for (const stage of stages) if (!keeps(stage)) n += requeue.run(now(), stage).changes;
+      return n;
+    });
   }
 
   metadataDirty(): CanvasRow[] {
@@ -357,12 +409,13 @@ export class Journal {
     this.statement(`UPDATE canvases SET status = 'indexed', reason = NULL, updated_at = ? WHERE item_id = ?`).run(now(), itemId);
   }
 
-  markIndexed(items: Array<{ itemId: string; width: number; height: number }>, modelId: string): void {
+  /** Returns the items no longer in the journal (their manifest was removed meanwhile): the index must drop them. */
+  markIndexed(items: Array<{ itemId: string; width: number; height: number }>, modelId: string): string[] {
     const stmt = this.statement(
       `UPDATE canvases SET status = 'indexed', image_width = ?, image_height = ?, model_id = ?, reason = NULL, metadata_dirty = 0, updated_at = ? WHERE item_id = ?`,
     );
     const t = now();
-    this.transaction(() => items.forEach((i) => stmt.run(i.width, i.height, modelId, t, i.itemId)));
+    return this.transaction(() => items.filter((i) => stmt.run(i.width, i.height, modelId, t, i.itemId).changes === 0).map((i) => i.itemId));
   }
 
   markFailed(itemId: string, reason: string, retryable: boolean): void {
@@ -380,9 +433,32 @@ export class Journal {
     return out;
   }
 
+  /** Canvases indexed by stages whose id starts with this (e.g. the stage without a model). */
+  countIndexedBy(stageIdPrefix: string): number {
+    return this
+      .statement(`SELECT COUNT(*) FROM canvases WHERE status = 'indexed' AND substr(model_id, 1, ?) = ?`)
+      .pluck()
+      .get(stageIdPrefix.length, stageIdPrefix) as number;
+  }
+
   failures(limit = 1000): Array<{ item_id: string; canvas_id: string; manifest_url: string; image_url: string; reason: string }> {
     return this
       .statement(`SELECT item_id, canvas_id, manifest_url, image_url, reason FROM canvases WHERE status = 'failed' ORDER BY manifest_url, idx LIMIT ?`)
       .all(limit) as never;
   }
+}
+
+/**
+ * The old and new address of a manifest that moved: the URLs less the path they share (cut at a
+ * `/`), e.g. `http://127.0.0.1:3000` and `http://127.0.0.1:4000` for `…/iiif/manifest.json`.
+ * Undefined when the paths differ.
+ */
+function movedBases(from: string, to: string): [string | undefined, string | undefined] {
+  let shared = 0;
+  while (shared < from.length && shared < to.length && from[from.length - 1 - shared] === to[to.length - 1 - shared]) shared++;
+  const suffix = from.slice(from.length - shared);
+  const cut = suffix.indexOf('/');
+  if (cut < 0) return [undefined, undefined];
+  const keep = suffix.length - cut;
+  return [from.slice(0, from.length - keep), to.slice(0, to.length - keep)];
 }

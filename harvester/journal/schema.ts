@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS canvases (
 );
 CREATE INDEX IF NOT EXISTS canvases_status ON canvases(status);
 CREATE INDEX IF NOT EXISTS canvases_manifest ON canvases(manifest_url);
+-- One manifest reached through several URLs is indexed once: found by the id it gives itself.
+CREATE INDEX IF NOT EXISTS documents_doc_id ON documents(doc_id);
 
 CREATE TABLE IF NOT EXISTS runs (
   id            INTEGER PRIMARY KEY,

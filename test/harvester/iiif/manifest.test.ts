@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { IiifParseError } from '../../../harvester/iiif/errors.ts';
 import { parseManifest } from '../../../harvester/iiif/manifest.ts';
-import { fixture, requireFixtures } from '../../support/fixtures.ts';
+import { fixture, fixturesPresent, requireFixtures } from '../../support/fixtures.ts';
 
 const json = (path: string): unknown => JSON.parse(readFileSync(fixture('iiif', path), 'utf8'));
 const COOKBOOK = 'https://iiif.io/api/cookbook/recipe';
@@ -179,6 +179,131 @@ describe('parseManifest', function () {
       for (const input of [null, 42, 'manifest', [], {}, { type: 'Manifest' }, { type: 'Collection', id: 'https://x/' }, { '@type': 'sc:Manifest', '@id': 'https://x/m', sequences: 'no' }]) {
         assert.throws(() => parseManifest(input), IiifParseError, JSON.stringify(input));
       }
+    });
+  });
+
+  describe('real-world quirks', function () {
+    /** A v2 canvas painted with one JPEG, typed as given (a publisher's export wrote sc:Sequence on every canvas). */
+    const v2Canvas = (i: number, type: string) => ({
+      '@id': `https://example.org/iiif/book/canvas/c${i}`,
+      '@type': type,
+      label: `p. ${i + 1}`,
+      width: 1000,
+      height: 1500,
+      images: [{
+        '@type': 'oa:Annotation',
+        motivation: 'sc:painting',
+        on: `https://example.org/iiif/book/canvas/c${i}`,
+        resource: { '@id': `https://example.org/images/p${i}.jpg`, '@type': 'dctypes:Image', format: 'image/jpeg', width: 1000, height: 1500 },
+      }],
+    });
+
+    it('v2 canvases typed sc:Sequence that carry images are read as canvases, with one warning', function () {
+      const m = parseManifest({
+        '@context': 'http://iiif.io/api/presentation/2/context.json',
+        '@id': 'https://example.org/iiif/book/manifest',
+        '@type': 'sc:Manifest',
+        label: 'Book',
+        sequences: [{ '@type': 'sc:Sequence', canvases: [0, 1, 2].map((i) => v2Canvas(i, 'sc:Sequence')) }],
+      });
+      assert.deepEqual(m.canvases.map((c) => c.image.url), [0, 1, 2].map((i) => `https://example.org/images/p${i}.jpg`));
+      assert.deepEqual(m.skipped, []);
+      assert.deepEqual(m.warnings.filter((w) => /typed sc:Sequence/.test(w)), ['3 canvases are typed sc:Sequence but carry images; read as canvases, as viewers do']);
+      // Typed wrong and painting nothing: still not a canvas.
+      const empty = parseManifest({
+        '@context': 'http://iiif.io/api/presentation/2/context.json',
+        '@id': 'https://example.org/iiif/book/manifest',
+        '@type': 'sc:Manifest',
+        label: 'Book',
+        sequences: [{ '@type': 'sc:Sequence', canvases: [{ '@id': 'https://example.org/s', '@type': 'sc:Sequence' }] }],
+      });
+      assert.match(empty.skipped[0]!.reason, /has type "Sequence", not Canvas/);
+    });
+
+    /** A pre-3.0 draft manifest (Universal Viewer's AV, 3D and PDF examples): canvases list their annotation pages under `content`. */
+    const draftManifest = (body: Record<string, unknown>) => ({
+      '@context': ['http://www.w3.org/ns/anno.jsonld', 'http://iiif.io/api/presentation/3/context.json'],
+      id: 'https://example.org/iiif/draft/manifest',
+      type: 'Manifest',
+      label: { en: ['Draft'] },
+      items: [{
+        id: 'https://example.org/iiif/draft/canvas/0',
+        type: 'Canvas',
+        duration: 1985.024,
+        content: [{
+          id: 'https://example.org/iiif/draft/canvas/0/page',
+          type: 'AnnotationPage',
+          items: [{ id: 'https://example.org/iiif/draft/canvas/0/page/a', type: 'Annotation', motivation: 'painting', body, target: 'https://example.org/iiif/draft/canvas/0' }],
+        }],
+      }],
+    });
+
+    it('draft Presentation 3 AV, 3D and PDF manifests (content instead of items) are "not an image manifest"', function () {
+      const cases = [
+        { type: 'Audio', format: 'audio/mp4', id: 'https://example.org/av/128Kbps.mp4' },
+        { type: 'Video', format: 'video/mp4', id: 'https://example.org/av/film.mp4' },
+        { type: 'PhysicalObject', format: 'model/gltf+json', id: 'https://example.org/3d/object.gltf' },
+        { type: 'Text', format: 'application/pdf', id: 'https://example.org/pdf/book.pdf' },
+      ];
+      for (const body of cases) {
+        const m = parseManifest(draftManifest(body));
+        assert.equal(m.canvases.length, 0, body.type);
+        assert.deepEqual(m.skipped.map((s) => s.reason), [`canvas 0 paints ${body.type}, not an image`]);
+        assert.ok(m.warnings.includes(`not an image manifest: its canvases paint ${body.type}; nothing of it is indexed`), JSON.stringify(m.warnings));
+      }
+      // The same draft shape painting an image is read like any manifest.
+      const image = parseManifest(draftManifest({ type: 'Image', format: 'image/jpeg', id: 'https://example.org/images/p0.jpg' }));
+      assert.equal(image.canvases[0]!.image.url, 'https://example.org/images/p0.jpg');
+      assert.ok(image.warnings.some((w) => /content/.test(w) && /pre-3\.0 draft/.test(w)));
+    });
+
+    it('a final Presentation 3 audio manifest (cookbook 0002-mvm-audio) is "not an image manifest" too', function () {
+      if (!fixturesPresent) this.skip();
+      const m = parseManifest(json('cookbook/0002-mvm-audio/manifest.json'));
+      assert.equal(m.canvases.length, 0);
+      assert.ok(m.warnings.includes('not an image manifest: its canvases paint Sound; nothing of it is indexed'), JSON.stringify(m.warnings));
+    });
+
+    it("a v2 audio manifest's placeholder image (IxIF mediaSequences) is not indexed, and the manifest says why", function () {
+      // The shape Wellcome Library served for audio, video and PDF: the content in mediaSequences, and a
+      // sequence with a placeholder image for viewers that do not read them.
+      const m = parseManifest({
+        '@context': ['http://iiif.io/api/presentation/2/context.json', 'http://wellcomelibrary.org/ld/ixif/0/context.json'],
+        '@id': 'https://example.org/iiif/b1234/manifest',
+        '@type': 'sc:Manifest',
+        label: 'Interview',
+        mediaSequences: [{
+          '@id': 'https://example.org/iiif/b1234/xsequence/s0',
+          '@type': 'ixif:MediaSequence',
+          elements: [{ '@id': 'https://example.org/file/b1234.mp3', '@type': 'dctypes:Sound', format: 'audio/mpeg' }],
+        }],
+        sequences: [{
+          '@id': 'https://example.org/iiif/ixif-message/sequence/seq',
+          '@type': 'sc:Sequence',
+          label: 'Unsupported extension. This manifest is being used as a wrapper for non-IIIF content (e.g., audio, video) and is unfortunately incompatible with IIIF viewers.',
+          compatibilityHint: 'displayIfContentUnsupported',
+          canvases: [{
+            '@id': 'https://example.org/iiif/ixif-message/canvas/c1',
+            '@type': 'sc:Canvas',
+            label: 'Placeholder image',
+            height: 600,
+            width: 600,
+            images: [{
+              '@type': 'oa:Annotation',
+              motivation: 'sc:painting',
+              resource: { '@id': 'https://example.org/iiif/ixif-message-0/res/placeholder', '@type': 'dctypes:Image', height: 600, width: 600 },
+              on: 'https://example.org/iiif/ixif-message/canvas/c1',
+            }],
+          }],
+        }],
+      });
+      assert.deepEqual(m.canvases, []);
+      assert.deepEqual(m.skipped, [{
+        canvasId: 'https://example.org/iiif/ixif-message/canvas/c1',
+        index: 0,
+        reason: 'canvas 0 is a placeholder for the Sound in mediaSequences, not an image of the object',
+      }]);
+      assert.ok(m.warnings.includes('not an image manifest: its content is Sound (IxIF mediaSequences); the image of its sequence is a placeholder and is not indexed'), JSON.stringify(m.warnings));
     });
   });
 });
