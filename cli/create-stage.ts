@@ -1,14 +1,13 @@
-import path from 'node:path';
 import type { RepriseConfig } from '../config/schema.ts';
 import { withFeatureStage } from '../harvester/feature-stage.ts';
-import { RecordingStage } from '../harvester/recording-stage.ts';
 import type { IndexStage } from '../harvester/stage.ts';
 import type { Encoders } from '../models/index.ts';
 
 /**
- * Encoders and store when a model is available; otherwise the harvest still fetches and
- * records every image (cached under dataDir), and the first run with a model embeds them
- * from the cache without downloading again.
+ * Encoders and store when a model is available. Without one, each canvas is still fetched (and
+ * cached under dataDir/images) and stored in the index with its metadata but no vector, so items,
+ * keyword search, facets and reprints work at once; the first run with a model embeds them from
+ * the cache without downloading again.
  */
 export async function createStage(config: RepriseConfig, warn: (message: string) => void): Promise<{ stage: IndexStage; close: () => Promise<void> }> {
   // Loaded here, not at start-up: onnxruntime is heavy and --help or a config error should not wait for it.
@@ -21,11 +20,18 @@ export async function createStage(config: RepriseConfig, warn: (message: string)
   } catch (err) {
     if (!(err instanceof ModelFolderError) || config.models.path) throw err;
     warn(
-      `no model at ${modelFolder(config.models, config.dataDir)}: images are fetched and recorded but not embedded. ` +
-        `Run "reprise models pull ${config.models.name}" (or set models.path), then harvest again to embed them from the cache.`,
+      `no model at ${modelFolder(config.models, config.dataDir)}: items are stored with their metadata but without image vectors ` +
+        `(items, keyword search, facets and reprints work; text, image and similar-item search do not). ` +
+        `Run "reprise models pull ${config.models.name}" (or set models.path), then harvest again: the images are embedded from the cache, not downloaded again.`,
     );
-    const stage = new RecordingStage(path.join(config.dataDir, 'recorded-items.jsonl'));
-    return withFeatureStage({ stage, close: () => stage.close() }, config.dataDir, warn);
+    const { MetadataStage } = await import('../harvester/metadata-stage.ts');
+    const store = await openStore(config.store, config.dataDir);
+    try {
+      return withFeatureStage({ stage: new MetadataStage(store), close: () => store.close() }, config.dataDir, warn);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
   }
   try {
     const store = await openStore(config.store, config.dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });

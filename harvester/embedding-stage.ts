@@ -1,4 +1,9 @@
-import type { Encoders } from '../models/index.ts';
+import type { EmbeddedImage, Encoders } from '../models/index.ts';
+import { keepModelLabels, labellerFor, withLabels } from './item-labels.ts';
+import type { ItemLabels } from '../models/labels/labeller.ts';
+
+/** An embedded canvas and the labels the model gives it (models.labels, or a classifier's categories). */
+type LabelledImage = EmbeddedImage & { labels?: ItemLabels };
 import type { ItemFields, StoreItem, VectorStore } from '../store/types.ts';
 import type { LanguageMap } from './iiif/types.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
@@ -62,14 +67,14 @@ export class EmbeddingStage implements IndexStage {
   }
 
   async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
-    const vectors = await this.embed(items);
+    const embedded = await this.embed(items);
     const ready: StoreItem[] = [];
     const outcomes: StageOutcome[] = [];
     items.forEach((item, i) => {
-      const vector = vectors[i];
-      if (vector instanceof Error) outcomes.push({ itemId: item.itemId, ok: false, reason: `embedding failed: ${vector.message}` });
+      const e = embedded[i]!;
+      if (e instanceof Error) outcomes.push({ itemId: item.itemId, ok: false, reason: `embedding failed: ${e.message}` });
       else {
-        ready.push({ ...itemFields(item.itemId, item.record), vector: vector! });
+        ready.push({ ...withLabels(itemFields(item.itemId, item.record), e.labels), vector: e.vector });
         outcomes.push({ itemId: item.itemId, ok: true });
       }
     });
@@ -77,24 +82,25 @@ export class EmbeddingStage implements IndexStage {
     return outcomes;
   }
 
-  private embed(items: HarvestedItem[]): Promise<Array<Float32Array | Error>> {
+  private embed(items: HarvestedItem[]): Promise<Array<LabelledImage | Error>> {
     const embedded = this.encoding.then(() => this.embedNow(items));
     this.encoding = embedded.catch(() => {});
     return embedded;
   }
 
-  /** One batch call; when it fails, item by item, so one bad canvas does not fail its neighbours. */
-  private async embedNow(items: HarvestedItem[]): Promise<Array<Float32Array | Error>> {
+  /**
+   * A canvas whose pixels cannot be prepared fails alone; a failing model fails the batch with its
+   * own error (the pipeline records it on every item) instead of being retried image by image.
+   */
+  private async embedNow(items: HarvestedItem[]): Promise<Array<LabelledImage | Error>> {
     const inputs = items.map((item) => ({ data: item.image.data, width: item.image.width, height: item.image.height, channels: 3 as const }));
-    try {
-      return await this.encoders.image.embed(inputs);
-    } catch {
-      return Promise.all(inputs.map((input) => this.encoders.image.embed([input]).then((v) => v[0]!, (err: unknown) => err as Error)));
-    }
+    const labeller = await labellerFor(this.encoders);
+    const embedded = await this.encoders.image.embedEach(inputs);
+    return embedded.map((e) => (e instanceof Error ? e : { ...e, labels: labeller?.label(e) }));
   }
 
   async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
-    await this.store.updateFields(records.map((r) => itemFields(r.itemId, r.record)));
+    await this.store.updateFields(await keepModelLabels(this.store, records.map((r) => itemFields(r.itemId, r.record))));
   }
 
   async remove(itemIds: string[]): Promise<void> {

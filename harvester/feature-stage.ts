@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { extractFeatures, localFeatures, LocalFeaturesUnavailableError, type ImageFeatures, type RawPixels } from '../models/local-features/index.ts';
 import { loadDefaultVocabulary, Vocabulary } from '../models/local-features/vocabulary.ts';
-import { ReprintService } from '../reprints/index.ts';
+import { scanInThread } from '../reprints/index.ts';
 import { ReprintIndex, type ReprintEntry, type ReprintItem } from '../store/reprints/index.ts';
+import type { HarvestEventListener } from './events.ts';
 import type { LanguageMap } from './iiif/types.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
 
@@ -32,13 +33,14 @@ export interface FeatureStageOptions {
 }
 
 /**
- * Composes with the harvest's indexing stage (embedding or recording): the inner stage runs
- * first, then local features of each canvas it accepted are extracted and kept in the reprint
- * index beside the store. Removals and metadata updates reach both, so the reprint index stays
+ * Composes with the harvest's indexing stage (embedding, or metadata only without a model): the
+ * inner stage runs first, then local features of each canvas it accepted are extracted and kept
+ * in the reprint index beside the store. Removals and metadata updates reach both, so the reprint index stays
  * consistent with the items. Idempotent like every stage: an item sent again replaces its features.
  */
 export class FeatureStage implements IndexStage {
   readonly id: string;
+  readonly metadataOnly?: boolean;
   private readonly extract: (image: RawPixels) => Promise<ImageFeatures>;
 
   constructor(
@@ -47,6 +49,7 @@ export class FeatureStage implements IndexStage {
     private readonly options: FeatureStageOptions = {},
   ) {
     this.id = `${inner.id}+${FEATURE_STAGE_ID}`;
+    if (inner.metadataOnly) this.metadataOnly = true;
     this.extract = options.extract ?? ((image) => extractFeatures(image));
   }
 
@@ -90,13 +93,39 @@ export class FeatureStage implements IndexStage {
     if (itemIds.length) this.reprints.delete(itemIds);
   }
 
-  async close(): Promise<void> {
-    await this.inner.close();
+  /**
+   * Compares the images this harvest added or changed with the index (the incremental part of
+   * `reprise reprints --all`), on a thread of its own: a server keeps answering meanwhile, and a
+   * signal stops it after the image in hand. A scan that fails is not the harvest's failure: the
+   * images stay to compare, on the next run or with `reprise reprints --all`.
+   */
+  async finish(context: { signal?: AbortSignal; emit: HarvestEventListener }): Promise<void> {
+    const { signal, emit } = context;
+    await this.inner.finish?.(context);
+    signal?.throwIfAborted();
+    const waiting = this.reprints.unscannedCount();
+    if (!waiting) return;
+    const started = Date.now();
+    emit({ type: 'reprint-scan', status: 'started', images: waiting });
+    try {
+      const { scanned, stopped } = await scanInThread(this.reprints, {
+        signal,
+        onProgress: (images) => emit({ type: 'reprint-scan', status: 'progress', images }),
+      });
+      emit({ type: 'reprint-scan', status: stopped ? 'stopped' : 'finished', images: scanned, durationMs: Date.now() - started });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      emit({
+        type: 'warning',
+        url: this.reprints.file,
+        message: `${(err as Error).message}; the images not compared yet are compared by the next harvest, or by "reprise reprints --all"`,
+      });
+    }
+    signal?.throwIfAborted();
   }
 
-  /** Compares the images this harvest added or changed with the index (the incremental part of `reprise reprints --all`). */
-  scanNew(): number {
-    return new ReprintService(this.reprints).scan();
+  async close(): Promise<void> {
+    await this.inner.close();
   }
 }
 
@@ -114,15 +143,16 @@ export function collectionVocabulary(dataDir: string): Vocabulary {
   }
 }
 
-export function openReprintIndex(dataDir: string): ReprintIndex {
-  return ReprintIndex.open(reprintIndexDir(dataDir), collectionVocabulary(dataDir));
+export function openReprintIndex(dataDir: string, options: { candidates?: 'at-once' | 'lazily' } = {}): ReprintIndex {
+  return ReprintIndex.open(reprintIndexDir(dataDir), collectionVocabulary(dataDir), options);
 }
 
 /**
- * Wraps a harvest stage with feature extraction and opens the reprint index it writes. close()
- * closes the inner stage, compares the new images with the index (so `reprise reprints --all`
- * has nothing left to do) and closes the index. Without the native binding the harvest goes on
- * unchanged and says once how to get reprint detection. The one call create-stage needs.
+ * Wraps a harvest stage with feature extraction and opens the reprint index it writes. The run
+ * compares the new images with the index at its end (FeatureStage.finish, so `reprise reprints
+ * --all` has nothing left to do); close() closes the inner stage and the index. Without the
+ * native binding the harvest goes on unchanged and says once how to get reprint detection. The
+ * one call create-stage needs.
  */
 export function withFeatureStage(
   inner: { stage: IndexStage; close: () => Promise<void> },
@@ -136,14 +166,14 @@ export function withFeatureStage(
     warn(`${err.message} Harvesting goes on without it.`);
     return inner;
   }
-  const index = openReprintIndex(dataDir);
+  // A harvest only writes to the index (the comparison at its end opens its own, on its thread).
+  const index = openReprintIndex(dataDir, { candidates: 'lazily' });
   const stage = new FeatureStage(inner.stage, index);
   return {
     stage,
     close: async () => {
       try {
         await inner.close();
-        stage.scanNew();
       } finally {
         index.close();
       }

@@ -11,9 +11,9 @@ export interface RecordedItem {
 }
 
 /**
- * Stands in for encoders and store until they land: it records what it is given,
- * with upsert semantics like a real store. With a file it appends one JSON line per
- * operation, so a test can read what a child process indexed before it was killed.
+ * A stage for tests and benchmarks of the harvester alone (the CLI uses EmbeddingStage, or
+ * MetadataStage without a model): it records what it is given, with upsert semantics like a
+ * real store. With a file it appends one JSON line per operation.
  */
 export class RecordingStage implements IndexStage {
   readonly id = 'recording';

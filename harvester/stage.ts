@@ -1,5 +1,6 @@
 import type { CanvasRecord } from './iiif/types.ts';
 import type { DecodedImage } from './image/decode.ts';
+import type { HarvestEventListener } from './events.ts';
 
 /** A canvas ready for indexing: its metadata and its pixels at the configured size. */
 export interface HarvestedItem {
@@ -34,9 +35,36 @@ export type StageOutcome = { itemId: string; ok: true } | { itemId: string; ok: 
 export interface IndexStage {
   /** Recorded per canvas in the journal (e.g. the model id), so a model change can be detected. */
   readonly id: string;
+  /**
+   * Set by a stage that stores items without vectors (no model yet). The first run of a stage that
+   * embeds processes its canvases again, from the image cache, so the cache is kept whatever
+   * harvest.keepImages says; and canvases a stage that embeds indexed are left as they are,
+   * rather than stored again without their vectors.
+   */
+  readonly metadataOnly?: boolean;
   index(items: HarvestedItem[]): Promise<StageOutcome[]>;
   /** Metadata changed, pixels did not: no need to embed again. */
   updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void>;
   remove(itemIds: string[]): Promise<void>;
+  /**
+   * Once a run's images are all committed: work over the whole index (the reprint comparison of
+   * the new images). Must stop promptly when `signal` aborts, leaving the index consistent and what
+   * it did not do for the next run, and then reject with the signal's reason.
+   */
+  finish?(context: { signal?: AbortSignal; emit: HarvestEventListener }): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What the stand-in of earlier versions recorded when there was no model: it stored nothing in the index. */
+const STORED_NOTHING = /^recording(\+|$)/;
+
+/**
+ * Whether a canvas the journal says `indexedBy` indexed counts as indexed for this stage; one that
+ * does not is processed again (from the image cache). A stage that embeds takes only its own
+ * canvases; a stage without a model also takes those that any stage stored in the index.
+ */
+export function keepsIndexedBy(stage: IndexStage, indexedBy: string | null): boolean {
+  if (indexedBy === null) return false;
+  if (indexedBy === stage.id) return true;
+  return stage.metadataOnly === true && !STORED_NOTHING.test(indexedBy);
 }

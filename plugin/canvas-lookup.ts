@@ -2,7 +2,7 @@
  * Finding an indexed item from a canvas id, as a viewer knows it. The VectorStore interface has no
  * canvas filter, so the lookup goes through what it has: the item id is derived from the manifest
  * URL and the canvas id (direct `get`), and failing that, the manifest's items are listed with a
- * filtered vector query. Without a manifest, the manifests whose ids share the longest prefix with
+ * filtered keyword search without words. Without a manifest, the manifests whose ids share the longest prefix with
  * the canvas id are tried (IIIF canvas ids usually extend their manifest's).
  */
 import type { IndexedRecord } from '../harvester/stage.ts';
@@ -47,13 +47,13 @@ async function candidateManifests(call: StoreCall, canvasId: string): Promise<st
     .map((c) => c.m);
 }
 
-/** Every item of a manifest, page by page, by a filtered vector query (the probe direction is arbitrary). */
+/**
+ * Every item of a manifest, page by page, by a filtered keyword search without words (which lists
+ * the items, those stored without vectors included).
+ */
 async function scanManifest(call: StoreCall, manifest: string, canvasId: string): Promise<ItemFields | undefined> {
-  const { dimensions } = await call('stats', (s) => s.stats());
-  const probe = new Float32Array(dimensions);
-  probe[0] = 1;
   for (let offset = 0; offset < MAX_SCAN; offset += PAGE) {
-    const { hits } = await call('nearest', (s) => s.nearest(probe, { limit: PAGE, offset, filter: { manifest } }));
+    const { hits } = await call('keyword', (s) => s.keyword('', { limit: PAGE, offset, filter: { manifest } }));
     const hit = hits.find((h) => h.item.canvasId === canvasId);
     if (hit) return hit.item;
     if (hits.length < PAGE) return undefined;

@@ -2,12 +2,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { RepriseConfig } from '../config/schema.ts';
 import { createStage } from '../cli/create-stage.ts';
 import { emptySummary, type HarvestEvent, type HarvestSummary } from '../harvester/events.ts';
-import { HarvestService, journalPath } from '../harvester/harvest-service.ts';
+import { HarvestInterruptedError, HarvestService, journalPath } from '../harvester/harvest-service.ts';
 import { createHttpClient } from '../harvester/http/index.ts';
 import type { HttpClient } from '../harvester/http/types.ts';
 import Database from 'better-sqlite3';
 import { acquireLock, JournalLockedError } from '../harvester/journal/lock.ts';
 import { EmbeddingStage } from '../harvester/embedding-stage.ts';
+import { MetadataStage } from '../harvester/metadata-stage.ts';
 import { withFeatureStage } from '../harvester/feature-stage.ts';
 import type { IndexStage } from '../harvester/stage.ts';
 import type { Encoders } from '../models/index.ts';
@@ -29,7 +30,7 @@ export interface JournalHarvestControllerOptions {
   config: RepriseConfig;
   /**
    * The stage of each run. Default: createStage(), what `reprise harvest` builds (encoders and the
-   * configured store, or the recording stage without a model). A server that already holds the
+   * configured store, or items stored without vectors when there is no model). A server that already holds the
    * store and encoders passes sharedStage() instead, so that what a harvest indexes is searchable
    * at once and the model is not loaded twice.
    */
@@ -39,9 +40,14 @@ export interface JournalHarvestControllerOptions {
   logger?: HarvestLogger;
 }
 
-/** An EmbeddingStage over a store and encoders that stay open, with reprint features beside: the stage createStage() builds, minus opening them again. */
-export function sharedStage(encoders: Encoders, store: VectorStore): StageFactory {
-  return async (config, warn) => withFeatureStage({ stage: new EmbeddingStage(encoders, store), close: async () => {} }, config.dataDir, warn);
+/**
+ * An EmbeddingStage over a store and encoders that stay open (without encoders, a MetadataStage:
+ * items stored without vectors), with reprint features beside: the stage createStage() builds,
+ * minus opening them again.
+ */
+export function sharedStage(encoders: Encoders | undefined, store: VectorStore): StageFactory {
+  return async (config, warn) =>
+    withFeatureStage({ stage: encoders ? new EmbeddingStage(encoders, store) : new MetadataStage(store), close: async () => {} }, config.dataDir, warn);
 }
 
 interface CurrentRun {
@@ -50,6 +56,10 @@ interface CurrentRun {
   runId?: number;
   abort: AbortController;
   done: Promise<void>;
+  /** Told every event of this run, besides the log (`reprise start` draws its progress bar from them). */
+  onEvent?: (event: HarvestEvent) => void;
+  /** HarvestRunOptions.publishedBases: the server's own published folder. */
+  publishedBases?: string[];
 }
 
 const silent: HarvestLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -75,7 +85,7 @@ export class JournalHarvestController implements HarvestController {
     this.log = options.logger ?? silent;
   }
 
-  start(urls: string[]): { runId?: number; started: boolean; reason?: string } {
+  start(urls: string[], options: { onEvent?: (event: HarvestEvent) => void; publishedBases?: string[] } = {}): { runId?: number; started: boolean; reason?: string } {
     if (this.closed) return { started: false, reason: 'the server is shutting down' };
     if (this.current) {
       return { started: false, reason: `a harvest is already running (started ${this.current.startedAt}, ${this.current.urls.length} URL(s)); wait for it to finish` };
@@ -85,7 +95,7 @@ export class JournalHarvestController implements HarvestController {
     if (held) return { started: false, reason: held };
 
     const abort = new AbortController();
-    const run: CurrentRun = { urls: [...urls], startedAt: new Date().toISOString(), abort, done: Promise.resolve() };
+    const run: CurrentRun = { urls: [...urls], startedAt: new Date().toISOString(), abort, done: Promise.resolve(), onEvent: options.onEvent, publishedBases: options.publishedBases };
     this.current = run;
     run.done = this.run(run).finally(() => {
       if (this.current === run) this.current = undefined;
@@ -129,12 +139,21 @@ export class JournalHarvestController implements HarvestController {
         dataDir: config.dataDir,
         http,
         stage: stage.stage,
-        onEvent: (event) => this.onEvent(run, event),
+        onEvent: (event) => {
+          this.onEvent(run, event);
+          run.onEvent?.(event);
+        },
       });
-      this.last = await service.run(run.urls, { signal });
+      this.last = await service.run(run.urls, { signal, publishedBases: run.publishedBases });
       this.log.info({ type: 'summary', ...this.last }, 'harvest finished');
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof HarvestInterruptedError) {
+        // Stopped (the server closing): the run recorded what it finished; its summary says so.
+        this.last = err.summary;
+        this.log.warn({ type: 'summary', ...err.summary, reason }, 'harvest interrupted; what was finished is kept and the next harvest continues');
+        return;
+      }
       const summary = emptySummary(run.runId ?? 0);
       summary.status = signal.aborted ? 'interrupted' : 'failed';
       summary.durationMs = Date.now() - started;

@@ -17,11 +17,13 @@ export const PROBLEM_TYPES = {
   'invalid-query': { status: 400, title: 'The query cannot be run as given' },
   'url-refused': { status: 400, title: 'The image URL may not be fetched' },
   'not-found': { status: 404, title: 'Not found' },
+  'not-embedded': { status: 409, title: 'The item has no image vector yet' },
   'request-timeout': { status: 408, title: 'The request took too long to arrive' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'unprocessable-image': { status: 422, title: 'The image cannot be used' },
   'examples-cancel-out': { status: 422, title: 'The examples cancel each other out' },
+  'no-text-tower': { status: 422, title: 'The loaded model cannot search by text' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Internal error' },
@@ -87,5 +89,26 @@ export const notFound = (detail: string): Problem => new Problem('not-found', de
 export const MODEL_HINT =
   'run `npx reprise models pull clip-vit-base-patch32` (or set models.path to a model folder placed by hand) and restart the server';
 
+/** What works without a model, said the same way everywhere. */
+export const WITHOUT_A_MODEL =
+  'Items, browsing (GET /items), keyword search (semanticRatio=0), facets, stats and reprints work without one; similar items work for items a harvest with a model embedded';
+
 export const modelUnavailable = (what: string): Problem =>
-  new Problem('model-unavailable', `${what} needs a model, and none is loaded: ${MODEL_HINT}. Similar-item search, items, facets and stats work without one.`);
+  new Problem('model-unavailable', `${what} needs a model, and none is loaded: ${MODEL_HINT}. ${WITHOUT_A_MODEL}.`);
+
+/** An image-only model (a classifier) is loaded: text search is not something it can do, whenever asked. */
+export const noTextTower = (modelId: string): Problem =>
+  new Problem(
+    'no-text-tower',
+    `Text search needs a CLIP-family model; the loaded model ${modelId} is an image classifier without a text tower. ` +
+      'Image search, similar items, region search and keyword search (semanticRatio=0) work with it.',
+  );
+
+/** Items stored by a harvest without a model: they have metadata but no image vector to compare. */
+export const notEmbedded = (ids: string[], what: string): Problem =>
+  new Problem(
+    'not-embedded',
+    `${what} needs image vectors, and ${ids.length === 1 ? `the item ${JSON.stringify(ids[0])} has none` : `the items ${ids.map((id) => JSON.stringify(id)).join(', ')} have none`} yet: ` +
+      'it was harvested without a model. Get one (`npx reprise models pull clip-vit-base-patch32`) and harvest again: ' +
+      'the images are embedded from the image cache, without downloading them again.',
+  );

@@ -79,8 +79,9 @@ export function createSearchRouter(deps: SearchDeps, options: SearchRouterOption
   // CORS preflights for this router's own paths only: a router mounted at "/" must not answer the portal's.
   router.options(['/health', '/metrics', '/openapi.json', '/search', '/search/image', '/search/examples', '/items/:id', '/items/:id/similar', '/facets', '/stats', '/reprints'], cors);
 
-  // IIIF Content Search and the admin routes (plugin/content-search, plugin/admin) share CORS, the rate limit and the error format.
-  router.use(CONTENT_SEARCH_MOUNT, metricsPrefix(CONTENT_SEARCH_MOUNT), cors, limiter, contentSearchRouter(deps));
+  // IIIF Content Search and the admin routes (plugin/content-search, plugin/admin) share the rate limit and the error format.
+  // Content Search is public and read-only, and the viewers that call it run on any portal's pages: its own CORS list, any origin by default.
+  router.use(CONTENT_SEARCH_MOUNT, metricsPrefix(CONTENT_SEARCH_MOUNT), corsAllowlist(api.contentSearch.corsOrigins), limiter, contentSearchRouter(deps));
   router.use(ADMIN_MOUNT, metricsPrefix(ADMIN_MOUNT), limiter, adminRouter(deps));
 
   router.use(problemJson({ onError: options.onError ?? defaultOnError, uploadField: UPLOAD_FIELD }));

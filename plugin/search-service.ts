@@ -3,16 +3,17 @@
  * calls go through two wrappers that time them (metrics) and bound them (api.storeTimeoutMs,
  * api.encoderTimeoutMs), so no request waits longer than configured.
  */
-import type { Encoders } from '../models/index.ts';
+import { textTower, type Encoders } from '../models/index.ts';
 import type { FacetField, ItemFilter, SearchHit, SearchResult, VectorStore } from '../store/types.ts';
 import { canvasBox } from './canvas-lookup.ts';
 import { CancelledOutError, feedbackQuery } from './feedback.ts';
-import { shapeHit, shapeItemDetails, type ShapedHit, type ShapedItemDetails } from './hits.ts';
+import { shapeHit, shapeItemDetails, type ShapedItemDetails } from './hits.ts';
 import { itemVectors } from './item-vectors.ts';
 import type { Metrics, Outcome } from './metrics.ts';
 import { encoderTimeout, storeTimeout, withTimeout } from './middleware/timeouts.ts';
-import { invalidParams, MODEL_HINT, modelUnavailable, notFound, Problem } from './problems.ts';
+import { invalidParams, MODEL_HINT, modelUnavailable, noTextTower, notEmbedded, notFound, Problem } from './problems.ts';
 import type { QueryImage, QueryImages } from './query-image.ts';
+import type { HealthBody, SearchPageBody, StatsBody } from './response-schemas.ts';
 import { MAX_WINDOW } from './schemas.ts';
 import type { SearchDeps } from './types.ts';
 
@@ -23,18 +24,11 @@ export interface SearchOptions {
   minScore?: number;
 }
 
-export interface SearchPage {
-  hits: ShapedHit[];
-  /** Items matching the query and filters, as the store counts them (estimated for vector search; before minScore). */
-  total?: number;
-  limit: number;
-  offset: number;
-  /** cosine: cosine similarity, −1…1. ranking: Meilisearch-style ranking score, 0…1. */
-  scoreKind: 'cosine' | 'ranking';
-}
+/** The API's page of hits (response-schemas.ts): total counts the hits above minScore when one is given. */
+export type SearchPage = SearchPageBody;
 
 export type ImageSource =
-  | { kind: 'upload'; bytes: Buffer }
+  | { kind: 'upload'; bytes: Buffer; name?: string }
   | { kind: 'url'; url: string }
   | { kind: 'iiif'; url: string }
   | { kind: 'canvas'; canvas: string; xywh: string; manifest?: string };
@@ -42,19 +36,11 @@ export type ImageSource =
 /** An example for relevance feedback: an indexed item or a vector. */
 export type Example = string | number[];
 
-export interface Health {
-  status: 'ok' | 'unavailable';
-  store: { reachable: boolean; items?: number; vectors?: number; modelId?: string; dimensions?: number; error?: string };
-  model: { loaded: boolean; modelId?: string; matchesIndex?: boolean; hint?: string };
-}
+export type Health = HealthBody;
+export type Stats = StatsBody;
 
-export interface Stats {
-  items: number;
-  vectors: number;
-  modelId: string;
-  dimensions: number;
-  model: { loaded: boolean; modelId?: string };
-}
+/** A store search asked for one window of its ranking. */
+type RunPage = (page: { limit: number; offset: number }) => Promise<SearchResult>;
 
 async function bounded<T>(work: () => Promise<T>, ms: number, onTimeout: () => Error, observe: (outcome: Outcome, seconds: number) => void): Promise<T> {
   const start = performance.now();
@@ -102,15 +88,43 @@ export class SearchService {
     );
   }
 
-  private page(result: SearchResult, opts: SearchOptions, scoreKind: SearchPage['scoreKind'], exclude?: Set<string>): SearchPage {
-    let hits: SearchHit[] = result.hits;
-    if (exclude?.size) hits = hits.filter((h) => !exclude.has(h.id)).slice(opts.offset, opts.offset + opts.limit);
-    if (opts.minScore !== undefined) hits = hits.filter((h) => h.score >= opts.minScore!);
-    return { hits: hits.map(shapeHit), ...(result.total !== undefined ? { total: result.total } : {}), limit: opts.limit, offset: opts.offset, scoreKind };
+  /**
+   * A page of a ranking, with a total that agrees with what a client can page through. Hits rank
+   * best first, so those scoring at least minScore are a prefix of the ranking: the page is the
+   * store's page cut at minScore, and the total is where the prefix ends — read off this page when
+   * it ends here, else counted over the paging window (one more store call, MAX_WINDOW hits).
+   * Without minScore the store's count stands, except in hybrid search, where it is at least every
+   * item the filters select (each has a semantic score), whatever the page size.
+   */
+  private async page(run: RunPage, opts: SearchOptions, scoreKind: SearchPage['scoreKind'], hybrid = false): Promise<SearchPage> {
+    const result = await run(opts);
+    const shape = (hits: SearchHit[], total: number | undefined): SearchPage => ({
+      hits: hits.map(shapeHit),
+      ...(total !== undefined ? { total } : {}),
+      limit: opts.limit,
+      offset: opts.offset,
+      scoreKind,
+    });
+    const min = opts.minScore;
+    if (min === undefined) {
+      if (!hybrid) return shape(result.hits, result.total);
+      return shape(result.hits, Math.max(result.total ?? 0, await this.filteredCount(opts.filter)));
+    }
+    const passing = result.hits.filter((h) => h.score >= min);
+    const endsHere = passing.length > 0 || opts.offset === 0;
+    if (endsHere && (passing.length < result.hits.length || result.hits.length < opts.limit)) return shape(passing, opts.offset + passing.length);
+    const window = await run({ limit: MAX_WINDOW, offset: 0 });
+    return shape(passing, window.hits.filter((h) => h.score >= min).length);
   }
 
-  private storePage(opts: SearchOptions) {
-    return { limit: opts.limit, offset: opts.offset, ...(opts.filter ? { filter: opts.filter } : {}) };
+  /** Items the filters select, as browsing counts them. */
+  private async filteredCount(filter: ItemFilter | undefined): Promise<number> {
+    const result = await this.call('keyword', (s) => s.keyword('', { limit: 1, offset: 0, ...(filter ? { filter } : {}) }));
+    return result.total ?? 0;
+  }
+
+  private storePage(opts: SearchOptions, page: { limit: number; offset: number } = opts) {
+    return { limit: page.limit, offset: page.offset, ...(opts.filter ? { filter: opts.filter } : {}) };
   }
 
   /**
@@ -119,12 +133,13 @@ export class SearchService {
    * 0 is keywords alone and needs no model.
    */
   async text(q: string, opts: SearchOptions & { semanticRatio?: number }): Promise<SearchPage> {
-    const page = this.storePage(opts);
-    if (opts.semanticRatio === 0) return this.page(await this.call('keyword', (s) => s.keyword(q, page)), opts, 'ranking');
-    const [vector] = await this.encode('text', 'query text', (e) => e.text.embed([q]));
-    if (opts.semanticRatio === undefined) return this.page(await this.call('nearest', (s) => s.nearest(vector!, page)), opts, 'cosine');
+    if (opts.semanticRatio === 0) return this.page((p) => this.call('keyword', (s) => s.keyword(q, this.storePage(opts, p))), opts, 'ranking');
+    const encoders = this.deps.encoders;
+    if (encoders && !encoders.text) throw noTextTower(encoders.config.modelId);
+    const [vector] = await this.encode('text', 'query text', (e) => textTower(e).embed([q]));
+    if (opts.semanticRatio === undefined) return this.page((p) => this.call('nearest', (s) => s.nearest(vector!, this.storePage(opts, p))), opts, 'cosine');
     const ratio = opts.semanticRatio;
-    return this.page(await this.call('hybrid', (s) => s.hybrid(q, vector!, { ...page, semanticRatio: ratio })), opts, 'ranking');
+    return this.page((p) => this.call('hybrid', (s) => s.hybrid(q, vector!, { ...this.storePage(opts, p), semanticRatio: ratio })), opts, 'ranking', true);
   }
 
   /** Image → image, from any source of query pixels. */
@@ -132,13 +147,13 @@ export class SearchService {
     if (!this.deps.encoders) throw modelUnavailable('Image search');
     const query = await this.queryImage(source);
     const [vector] = await this.encode('image', 'query image', (e) => e.image.embed([query.image], [query.region]));
-    return this.page(await this.call('nearest', (s) => s.nearest(vector!, this.storePage(opts))), opts, 'cosine');
+    return this.page((p) => this.call('nearest', (s) => s.nearest(vector!, this.storePage(opts, p))), opts, 'cosine');
   }
 
   private async queryImage(source: ImageSource): Promise<QueryImage> {
     switch (source.kind) {
       case 'upload':
-        return this.images.fromUpload(source.bytes);
+        return this.images.fromUpload(source.bytes, source.name);
       case 'url':
         return this.images.fromUrl(source.url);
       case 'iiif':
@@ -150,10 +165,22 @@ export class SearchService {
     }
   }
 
-  /** Nearest neighbours of an indexed item; needs no model. */
+  /** Items in index order, under the filters: browsing, which needs no model. */
+  async browse(opts: SearchOptions): Promise<SearchPage> {
+    return this.page((p) => this.call('keyword', (s) => s.keyword('', this.storePage(opts, p))), opts, 'ranking');
+  }
+
+  /** Nearest neighbours of an indexed item; needs no model, but an item a harvest with a model embedded. */
   async similar(id: string, opts: SearchOptions): Promise<SearchPage> {
     if (!(await this.call('get', (s) => s.get(id)))) throw notFound(`no item with the id ${JSON.stringify(id)} in the index`);
-    return this.page(await this.call('similar', (s) => s.similar(id, this.storePage(opts))), opts, 'cosine');
+    const run: RunPage = (p) => this.call('similar', (s) => s.similar(id, this.storePage(opts, p)));
+    const first = await run(opts);
+    // No neighbours at all may mean no vector to start from: say so rather than answer an empty page.
+    if (first.hits.length === 0 && opts.offset === 0) {
+      const [vector] = await this.call('vectors', (s) => s.vectors([id]));
+      if (!vector) throw notEmbedded([id], 'Similar-item search');
+    }
+    return this.page((p) => (p === opts ? Promise.resolve(first) : run(p)), opts, 'cosine');
   }
 
   /**
@@ -166,6 +193,12 @@ export class SearchService {
       return this.similar(input.positive[0], opts);
     }
     const { dimensions } = await this.call('stats', (s) => s.stats());
+    if (dimensions === undefined) {
+      // No model has embedded anything yet: an id example has no vector (said per id), and a vector has nothing to meet.
+      const named = [...ids];
+      if (named.length) await itemVectors(this.call, named);
+      return this.page(async () => ({ hits: [], total: 0 }), opts, 'cosine');
+    }
     const [positive, negative] = await Promise.all([
       this.exampleVectors(input.positive, 'positive', dimensions),
       this.exampleVectors(input.negative, 'negative', dimensions),
@@ -179,10 +212,13 @@ export class SearchService {
       }
       throw err;
     }
-    // The examples are excluded after the store's page, so ask for that many more.
-    const window = Math.min(MAX_WINDOW, opts.offset + opts.limit + ids.size);
-    const result = await this.call('nearest', (s) => s.nearest(query, { limit: window, offset: 0, ...(opts.filter ? { filter: opts.filter } : {}) }));
-    return this.page(result, opts, 'cosine', ids);
+    // The examples are left out of the ranking before it is paged, so each window is read from the top with that many more.
+    const run: RunPage = async (p) => {
+      const window = Math.min(MAX_WINDOW, p.offset + p.limit + ids.size);
+      const result = await this.call('nearest', (s) => s.nearest(query, this.storePage(opts, { limit: window, offset: 0 })));
+      return { ...result, hits: result.hits.filter((h) => !ids.has(h.id)).slice(p.offset, p.offset + p.limit) };
+    };
+    return this.page(run, opts, 'cosine');
   }
 
   private async exampleVectors(examples: Example[], name: 'positive' | 'negative', dimensions: number): Promise<Float32Array[]> {
@@ -225,9 +261,11 @@ export class SearchService {
     return {
       items: s.items,
       vectors: s.vectors,
-      modelId: s.modelId,
-      dimensions: s.dimensions,
+      itemsWithoutVectors: s.itemsWithoutVectors,
+      ...(s.modelId !== undefined ? { modelId: s.modelId } : {}),
+      ...(s.dimensions !== undefined ? { dimensions: s.dimensions } : {}),
       model: encoders ? { loaded: true, modelId: encoders.config.modelId } : { loaded: false },
+      ...(this.deps.harvest ? { harvest: { running: this.deps.harvest.status().running } } : {}),
     };
   }
 
@@ -237,7 +275,13 @@ export class SearchService {
     let store: Health['store'];
     try {
       const s = await this.call('stats', (st) => st.stats());
-      store = { reachable: true, items: s.items, vectors: s.vectors, modelId: s.modelId, dimensions: s.dimensions };
+      store = {
+        reachable: true,
+        items: s.items,
+        vectors: s.vectors,
+        itemsWithoutVectors: s.itemsWithoutVectors,
+        ...(s.modelId !== undefined ? { modelId: s.modelId, dimensions: s.dimensions } : {}),
+      };
     } catch (err) {
       store = { reachable: false, error: err instanceof Problem ? err.detail : String((err as Error)?.message ?? err) };
     }

@@ -1,18 +1,17 @@
 import { StoreError } from './errors.ts';
-import type { FacetField, ItemFields, SearchResult, StoreItem, StoreStats, VectorStore } from './types.ts';
+import type { FacetField, ItemFields, ScanPage, SearchResult, StoreStats, UpsertItem, VectorStore } from './types.ts';
 
 const NO_SCHEMA = 'no vector index yet: it is created by the first harvest with a model ("reprise models pull <name>", then harvest again)';
 
 /**
- * The vector store of a server started before any index exists and without a model to create
- * one (`reprise start` offline on a first run): it holds nothing, so every search finds nothing
- * and item lookups miss, while what needs no vectors (reprints, harvesting, the demo) works.
- * Writing to it is a bug in the caller, not a user error.
+ * A vector store that holds nothing: every search finds nothing and item lookups miss. For tests
+ * of what does not depend on the index (servers open the configured store, with or without a
+ * model). Writing to it is a bug in the caller, not a user error.
  */
 export class EmptyStore implements VectorStore {
   async open(): Promise<void> {}
 
-  async upsert(_items: StoreItem[]): Promise<void> {
+  async upsert(_items: UpsertItem[]): Promise<void> {
     throw new StoreError(NO_SCHEMA);
   }
 
@@ -52,8 +51,12 @@ export class EmptyStore implements VectorStore {
     return Object.fromEntries(fields.map((f) => [f, {}])) as Record<FacetField, Record<string, number>>;
   }
 
+  async scan(): Promise<ScanPage> {
+    return { items: [] };
+  }
+
   async stats(): Promise<StoreStats> {
-    return { modelId: '', dimensions: 0, items: 0, vectors: 0 };
+    return { items: 0, vectors: 0, itemsWithoutVectors: 0 };
   }
 
   async close(): Promise<void> {}

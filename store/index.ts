@@ -7,8 +7,8 @@ import type { StoreSchema, VectorStore } from './types.ts';
 export type * from './types.ts';
 export * from './errors.ts';
 
-/** The configured store, opened for one model: the embedded default under dataDir, or Meilisearch. */
-export async function openStore(config: StoreConfig, dataDir: string, schema: StoreSchema): Promise<VectorStore> {
+/** The configured store, opened for one model (or without one: items without vectors): the embedded default under dataDir, or Meilisearch. */
+export async function openStore(config: StoreConfig, dataDir: string, schema?: StoreSchema): Promise<VectorStore> {
   const store: VectorStore =
     config.kind === 'meilisearch'
       ? MeilisearchStore.fromConfig(config)

@@ -40,12 +40,35 @@ export interface ItemFields {
   record: Record<string, unknown>;
 }
 
-/** An item to upsert: its fields and its vectors (the whole image first, then regions). */
+/** An item to upsert with its vectors (the whole image first, then regions). */
 export interface StoreItem extends ItemFields {
   /** L2-normalised embedding of the whole image. */
   vector: Float32Array;
   /** Extra vectors of the same item, each for a region of the canvas. */
   regions?: Array<{ box: Box; vector: Float32Array }>;
+}
+
+/**
+ * What upsert takes: an item with its vectors, or its fields alone (harvested without a model).
+ * An item without vectors is found by get, keyword search, facets and filters, and left out by
+ * vector search and similar items until it is upserted again with a vector; upserting an item
+ * without vectors drops the vectors it had.
+ */
+export type UpsertItem = StoreItem | ItemFields;
+
+/** An item with every vector it has, as scan() pages them (embedding exports, the collection map). */
+export interface ScannedItem {
+  item: ItemFields;
+  /** The whole-image vector; absent for an item stored without a vector. */
+  vector?: Float32Array;
+  /** Region vectors, in the order they were given. */
+  regions: Array<{ box: Box; vector: Float32Array }>;
+}
+
+/** One page of a scan; `next` is the cursor of the following page, absent on the last. */
+export interface ScanPage {
+  items: ScannedItem[];
+  next?: string;
 }
 
 export interface ItemFilter {
@@ -86,16 +109,24 @@ export interface StoreSchema {
   dimensions: number;
 }
 
-export interface StoreStats extends StoreSchema {
+/** What the index holds; modelId and dimensions are absent while no model has opened it (items without vectors only). */
+export interface StoreStats extends Partial<StoreSchema> {
   items: number;
   /** Whole-image plus region vectors. */
   vectors: number;
+  /** Items stored without a vector (harvested without a model): not found by vector search or similar items yet. */
+  itemsWithoutVectors: number;
 }
 
 export interface VectorStore {
-  /** Creates the index or checks that it was built for the same model and dimensions. */
-  open(schema: StoreSchema): Promise<void>;
-  upsert(items: StoreItem[]): Promise<void>;
+  /**
+   * Creates the index or checks that it was built for the same model and dimensions. Without a
+   * schema (no model), opens the index as it is, creating it when there is none, to hold items
+   * without vectors and answer everything that needs no model; the first open with a schema then
+   * records that model's, and a store opened without one follows a schema another process recorded.
+   */
+  open(schema?: StoreSchema): Promise<void>;
+  upsert(items: UpsertItem[]): Promise<void>;
   /**
    * Replaces the fields of items already indexed and keeps their vectors (metadata changed,
    * pixels did not); ids not in the index are ignored.
@@ -105,15 +136,25 @@ export interface VectorStore {
   /** Removes every item of these manifests (by manifest URL or id) or sources; returns how many. */
   deleteWhere(where: { manifest?: string[]; source?: string[] }): Promise<number>;
   get(id: string): Promise<ItemFields | undefined>;
-  /** Whole-image vectors of indexed items, in the order asked; undefined for ids not in the index. */
+  /** Whole-image vectors of indexed items, in the order asked; undefined for ids not in the index or stored without a vector. */
   vectors(ids: string[]): Promise<Array<Float32Array | undefined>>;
-  /** Nearest neighbours of a vector by cosine similarity. */
+  /** Nearest neighbours of a vector by cosine similarity, among the items that have vectors (none while the index has no schema). */
   nearest(vector: Float32Array, opts: Page & { filter?: ItemFilter }): Promise<SearchResult>;
-  /** Nearest neighbours of an indexed item's whole-image vector, the item itself excluded. */
+  /**
+   * Nearest neighbours of an indexed item's whole-image vector, the item itself excluded; no hits
+   * for an item stored without a vector. An id not in the index is an InvalidQueryError.
+   */
   similar(id: string, opts: Page & { filter?: ItemFilter }): Promise<SearchResult>;
   keyword(query: string, opts: Page & { filter?: ItemFilter }): Promise<SearchResult>;
-  /** Keyword and vector results merged; semanticRatio 0 is keyword only, 1 vector only. */
+  /** Keyword and vector results merged; semanticRatio 0 is keyword only, 1 vector only (items without vectors match by keywords only). */
   hybrid(query: string, vector: Float32Array, opts: Page & { filter?: ItemFilter; semanticRatio: number }): Promise<SearchResult>;
+  /**
+   * Every item passing the filter with all its vectors, a page at a time in a stable order:
+   * `after` is the `next` of the page before (opaque, valid for this store only). Pages are read
+   * while writes may happen: an item written meanwhile may be seen or not, but none is seen twice
+   * by the embedded store.
+   */
+  scan(opts: { filter?: ItemFilter; limit: number; after?: string }): Promise<ScanPage>;
   facets(fields: FacetField[], filter?: ItemFilter): Promise<Record<FacetField, Record<string, number>>>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.ts';
 import { Journal } from '../../harvester/journal/journal.ts';
 import { journalPath } from '../../harvester/harvest-service.ts';
+import { METADATA_STAGE_ID } from '../../harvester/metadata-stage.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 export function registerHarvestStatus(program: Command): void {
@@ -24,6 +25,8 @@ Examples:
         const status = {
           journal: file,
           canvases: journal.counts(),
+          // Stored without a model: in the index with their metadata, not embedded yet.
+          withoutVectors: journal.countIndexedBy(METADATA_STAGE_ID),
           runs: journal.lastRuns(5).map((r) => ({ ...r, summary: undefined })),
           failures: flags.failures ? journal.failures() : undefined,
         };
@@ -32,7 +35,10 @@ Examples:
           return;
         }
         const c = status.canvases;
-        process.stdout.write(`${file}\n  canvases: ${c.indexed} indexed, ${c.pending + c.fetched} waiting, ${c.failed} failed\n  recent runs:\n`);
+        const bare = status.withoutVectors
+          ? ` (${status.withoutVectors} without image vectors: harvested without a model; the next harvest with one embeds them from the image cache)`
+          : '';
+        process.stdout.write(`${file}\n  canvases: ${c.indexed} indexed${bare}, ${c.pending + c.fetched} waiting, ${c.failed} failed\n  recent runs:\n`);
         for (const r of status.runs) process.stdout.write(`    #${r.id} ${r.started_at} → ${r.finished_at ?? '…'} ${r.status}\n`);
         for (const f of status.failures ?? []) process.stdout.write(`  failed ${f.canvas_id} (${f.image_url}): ${f.reason}\n`);
       } finally {

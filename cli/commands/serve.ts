@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
 import type { Encoders } from '../../models/index.ts';
-import type { StoreSchema, VectorStore } from '../../store/types.ts';
+import type { VectorStore } from '../../store/types.ts';
 import { createLogger } from '../progress.ts';
-import { CliError, EXIT } from '../exit.ts';
+import { CliError, EXIT, EXIT_ON_SIGNAL } from '../exit.ts';
 
 export interface ServeFlags {
   host?: string;
@@ -37,38 +37,21 @@ export interface RunningServer {
 }
 
 /**
- * The schema an existing index was built with, read without a model, so that keyword and
- * similar-item search can be served before a model is placed. Undefined when there is no index.
+ * Whether the configured index exists, looked up without creating it: without a model, `reprise
+ * serve` serves an existing index (items, keyword search, facets; similar items where a harvest
+ * with a model embedded them) but does not make an empty one.
  */
-async function storedSchema(config: RepriseConfig): Promise<StoreSchema | undefined> {
-  if (config.store.kind === 'embedded') {
-    // The embedded store's SQLite file (store/embedded: dataDir/index/<index>.db) keeps its schema in `meta`.
-    const file = path.join(config.dataDir, 'index', `${config.store.index}.db`);
-    if (!existsSync(file)) return undefined;
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 2000 });
-    try {
-      const rows = db.prepare(`SELECT key, value FROM meta WHERE key IN ('model_id', 'dimensions')`).all() as Array<{ key: string; value: string }>;
-      const meta = Object.fromEntries(rows.map((r) => [r.key, r.value]));
-      return meta.model_id && meta.dimensions ? { modelId: meta.model_id, dimensions: Number(meta.dimensions) } : undefined;
-    } finally {
-      db.close();
-    }
-  }
-  // Meilisearch: the index's one userProvided embedder is named after the model and knows its dimensions.
+async function indexExists(config: RepriseConfig): Promise<boolean> {
+  // The embedded store's SQLite file (store/embedded: dataDir/index/<index>.db).
+  if (config.store.kind === 'embedded') return existsSync(path.join(config.dataDir, 'index', `${config.store.index}.db`));
   const { Meilisearch } = await import('meilisearch');
-  const { modelIdOf } = await import('../../store/meilisearch/index.ts');
   const { url, apiKey, timeoutMs } = config.store.meilisearch;
   try {
-    const embedders = await new Meilisearch({ host: url, apiKey, timeout: timeoutMs }).index(config.store.index).getEmbedders();
-    const entries = Object.entries(embedders ?? {}).flatMap(([name, e]) => {
-      const dimensions = (e as { dimensions?: unknown } | null)?.dimensions;
-      return typeof dimensions === 'number' ? [{ name, dimensions }] : [];
-    });
-    if (entries.length !== 1) return undefined;
-    return { modelId: modelIdOf(entries[0]!.name), dimensions: entries[0]!.dimensions };
-  } catch {
-    return undefined;
+    await new Meilisearch({ host: url, apiKey, timeout: timeoutMs }).getRawIndex(config.store.index);
+    return true;
+  } catch (err) {
+    // Anything but "no such index" is for opening the store to report, with its reason.
+    return (err as { cause?: { code?: unknown } }).cause?.code !== 'index_not_found';
   }
 }
 
@@ -82,8 +65,9 @@ export interface StartServerOptions {
   /** A folder of images published beside the API as IIIF (publisher/), at /iiif/collection.json. */
   images?: string;
   /**
-   * Serve even with no model and no index yet (an empty index until a harvest with a model
-   * fills it), instead of refusing: `reprise start` harvests into the server it starts.
+   * Serve even with no model and no index yet (the index is made, and a harvest without a model
+   * fills it with items without vectors), instead of refusing: `reprise start` harvests into the
+   * server it starts.
    */
   allowEmptyIndex?: boolean;
 }
@@ -97,6 +81,7 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
   const { createSearchRouter } = await import('../../plugin/router.ts');
   const { JournalHarvestController, sharedStage } = await import('../../plugin/harvest-controller.ts');
   const { problemJson } = await import('../../plugin/middleware/problem-json.ts');
+  const { answerClientErrors } = await import('../../plugin/client-errors.ts');
   const { notFound } = await import('../../plugin/problems.ts');
   const { widgetRouter } = await import('../../viewer-widget/serve.ts');
 
@@ -109,26 +94,23 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
     if (!(err instanceof ModelFolderError) || config.models.path) throw err;
     logger.warn(
       { type: 'no-model', folder: modelFolder(config.models, config.dataDir) },
-      `no model at ${modelFolder(config.models, config.dataDir)}: serving without text and image search (similar items, items, facets and stats work). ` +
-        `Run "reprise models pull ${config.models.name}" (or set models.path to a model folder), then restart.`,
+      `no model at ${modelFolder(config.models, config.dataDir)}: serving items, keyword search (semanticRatio=0), facets, stats and reprints; ` +
+        `similar items only for items a harvest with a model embedded; text and image search answer 503. ` +
+        `Run "reprise models pull ${config.models.name}" (or set models.path to a model folder), restart, and harvest again to embed what was stored without vectors.`,
     );
   }
 
-  let store: VectorStore | undefined;
+  let store: VectorStore;
   try {
-    const schema = encoders ? { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim } : await storedSchema(config);
-    if (schema) {
-      store = await openStore(config.store, config.dataDir, schema);
-    } else if (opts.allowEmptyIndex) {
-      const { EmptyStore } = await import('../../store/empty-store.ts');
-      store = new EmptyStore();
-    } else {
+    if (!encoders && !opts.allowEmptyIndex && !(await indexExists(config))) {
       throw new CliError(
         `nothing to serve: no model (${modelFolder(config.models, config.dataDir)}) and no index in ${config.store.kind === 'embedded' ? path.join(config.dataDir, 'index') : config.store.meilisearch.url}. ` +
           `Run "reprise models pull ${config.models.name}", then "reprise harvest <url>", then serve.`,
         EXIT.FATAL,
       );
     }
+    // Without a model the store opens as it is: items stored without vectors, and the vectors of an earlier harvest with a model.
+    store = await openStore(config.store, config.dataDir, encoders ? { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim } : undefined);
   } catch (err) {
     await encoders?.close();
     throw err;
@@ -137,7 +119,8 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
   const harvest = new JournalHarvestController({
     config,
     // The server's own store and encoders: what a harvest indexes is searchable at once, and the model is loaded once.
-    createStage: encoders ? sharedStage(encoders, store) : undefined,
+    // Without a model, items are stored without vectors, for the first harvest with one to embed from the image cache.
+    createStage: sharedStage(encoders, store),
     logger: logger.child({ component: 'harvest' }),
   });
   const router = createSearchRouter(
@@ -153,7 +136,18 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
   app.use(widgetRouter({ logger: logger.child({ component: 'widget' }) }));
   if (opts.images) {
     const { createImageServer } = await import('../../publisher/index.ts');
-    app.use(createImageServer({ dir: opts.images }));
+    const { contentSearchServiceFor } = await import('../../plugin/content-search/index.ts');
+    // Ids from publish.baseUrl, or this server's own address (never a client's Host header).
+    app.use(
+      createImageServer({
+        dir: opts.images,
+        baseUrl: config.publish.baseUrl,
+        allowedHosts: config.publish.allowedHosts,
+        onWarning: (message, req) => logger.warn({ type: 'image-unreadable', path: req.originalUrl.split('?')[0] }, message),
+        // Every manifest advertises this server's IIIF Content Search, so viewers offer "search within" on it.
+        manifestServices: (manifestId, base) => Object.values(contentSearchServiceFor(manifestId, config.api.publicUrl ?? `${base}${API_MOUNT}`)),
+      }),
+    );
   }
   app.get('/', (req, res) => {
     // A browser lands on the demo; API clients (Accept: application/json, or */*) get the description.
@@ -166,6 +160,8 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
   const { host, port } = config.api;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host);
+    // Oversized headers and malformed HTTP, refused before Express: a problem+json too, not Node's bare status line.
+    answerClientErrors(s);
     s.once('listening', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       reject(
@@ -236,9 +232,9 @@ export async function serveUntilSignal(running: RunningServer, logger: Logger): 
     const stop = (signal: NodeJS.Signals) => {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
-      // A second signal does not wait.
-      process.once('SIGINT', () => process.exit(EXIT.FATAL));
-      process.once('SIGTERM', () => process.exit(EXIT.FATAL));
+      // A second signal does not wait (a harvest under way still records its run as interrupted and releases its lock on exit).
+      process.once('SIGINT', () => process.exit(EXIT_ON_SIGNAL.SIGINT));
+      process.once('SIGTERM', () => process.exit(EXIT_ON_SIGNAL.SIGTERM));
       logger.info({ type: 'shutdown', signal }, `${signal}: finishing requests in flight (at most ${SHUTDOWN_GRACE_MS / 1000} s), then closing the store and the model`);
       running.close().then(resolve, (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -270,10 +266,13 @@ export function registerServe(program: Command): void {
       `
 The API is mounted at ${API_MOUNT}: ${API_MOUNT}/search?q=…, ${API_MOUNT}/items/{id}/similar, ${API_MOUNT}/iiif/search/v1/{manifestKey}?q=…,
 ${API_MOUNT}/openapi.json describes every route. A browser opening / lands on the demo (/demo/: OpenSeadragon with
-the search widget); the widget itself is /widget/reprise-widget.js. Without a model, text and image search answer 503
-and the rest works; the admin routes (${API_MOUNT}/admin/harvests) exist only when api.adminToken is set.
-SIGINT or SIGTERM lets requests in flight finish, stops a running harvest after its work in flight,
-and closes the store and the model.
+the search widget); the widget itself is /widget/reprise-widget.js. Without a model, text and image search answer 503;
+items (${API_MOUNT}/items), keyword search (semanticRatio=0), facets, stats and reprints work, and similar
+items for the items a harvest with a model embedded. The admin routes (${API_MOUNT}/admin/harvests)
+exist only when api.adminToken is set.
+SIGINT or SIGTERM lets requests in flight finish, stops a running harvest after its work in flight
+(recorded as interrupted, with its summary in the log; the next harvest continues), closes the store
+and the model, and exits 0. A second signal exits at once: 130 (SIGINT) or 143 (SIGTERM).
 
 Examples:
   reprise serve

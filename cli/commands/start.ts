@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
 import { CliError, EXIT } from '../exit.ts';
-import { createLogger } from '../progress.ts';
+import { createLogger, createTerminalLogger, formatSummary, terminalReporter } from '../progress.ts';
 import { expandInputs } from './harvest.ts';
 import { runModelsPull } from './models.ts';
 import { listenOverrides, logListening, serveUntilSignal, startServer, type ServeFlags } from './serve.ts';
@@ -13,6 +13,7 @@ import { listenOverrides, logListening, serveUntilSignal, startServer, type Serv
 interface StartFlags extends ServeFlags {
   images?: string;
   pull?: boolean;
+  json?: boolean;
 }
 
 /** Small, stable and public: the IIIF Cookbook's collection recipe. */
@@ -23,13 +24,18 @@ const PUBLISHED_COLLECTION = '/iiif/collection.json';
 
 /**
  * The default model on first run, when none is placed: pulled if the hub answers. Offline, the
- * server still starts (similar items and reprints need no model) and says how to get one.
+ * server still starts (the harvest stores items without vectors: items, browsing, keyword search,
+ * facets and reprints work) and says how to get one.
  */
 async function ensureModel(config: RepriseConfig, flags: StartFlags, logger: Logger): Promise<void> {
   const { modelFolder } = await import('../../models/index.ts');
   if (config.models.path || existsSync(modelFolder(config.models, config.dataDir))) return;
   if (flags.pull === false) {
-    logger.warn({ type: 'no-model' }, `no model at ${modelFolder(config.models, config.dataDir)} and --no-pull given: text and image search will be off`);
+    logger.warn(
+      { type: 'no-model' },
+      `no model at ${modelFolder(config.models, config.dataDir)} and --no-pull given: items are stored without image vectors ` +
+        `(items, browsing, keyword search, facets and reprints work; text, image and similar-item search are off until a start with a model embeds them from the image cache)`,
+    );
     return;
   }
   logger.info({ type: 'model-pull', model: config.models.name }, `no model yet: pulling ${config.models.name} (once; it is kept in ${modelFolder(config.models, config.dataDir)})`);
@@ -39,7 +45,7 @@ async function ensureModel(config: RepriseConfig, flags: StartFlags, logger: Log
     if (!(err instanceof CliError)) throw err;
     logger.warn(
       { type: 'no-model', reason: err.message },
-      `could not pull ${config.models.name}; starting without a model (similar items and reprints work, text search says how to get one). ${err.message}`,
+      `could not pull ${config.models.name}; starting without a model (items, browsing, keyword search, facets and reprints work; text search says how to get one). ${err.message}`,
     );
   }
 }
@@ -62,19 +68,34 @@ export async function runStart(sources: string[], flags: StartFlags): Promise<nu
   const config = loadConfig({ file: flags.config, overrides: listenOverrides(flags) });
   // The published folder is this server's own: its manifests are ours, so loopback is safe to fetch for this run.
   if (images) config.harvest.http.allowPrivate.push('127.0.0.1', '::1');
-  const logger = createLogger(config.log.level);
+  // On a terminal, what `reprise harvest` shows there: messages and a progress bar, not JSON lines.
+  const interactive = process.stderr.isTTY === true && !flags.json;
+  const logger = interactive ? createTerminalLogger(config.log.level) : createLogger(config.log.level);
 
   await ensureModel(config, flags, logger);
   const running = await startServer(config, { logger, allowEmptyIndex: true, ...(images ? { images } : {}) });
   logListening(logger, config, running);
 
   const harvestUrls = urls ?? [`${selfUrl(running.url)}${PUBLISHED_COLLECTION}`];
-  const started = running.harvest.start(harvestUrls);
+  // The folder's ids carry this server's address, which changes with --port: its items are
+  // identified without it, so a restart elsewhere updates them instead of indexing them again.
+  const publishedBases = images ? [...new Set([selfUrl(running.url), running.url, ...(config.publish.baseUrl ? [config.publish.baseUrl] : [])])] : undefined;
+  const reporter = interactive ? terminalReporter() : undefined;
+  const started = running.harvest.start(harvestUrls, {
+    publishedBases,
+    onEvent: (event) => {
+      reporter?.onEvent(event);
+      // The bar ends with the run, before the summary and the messages that follow it.
+      if (event.type === 'run-end') reporter?.stop();
+    },
+  });
   if (!started.started) {
     logger.warn({ type: 'harvest-not-started', reason: started.reason }, `harvest not started: ${started.reason}`);
   } else {
     void running.harvest.idle().then(() => {
       const last = running.harvest.status().last;
+      reporter?.stop();
+      if (reporter && last) process.stderr.write(formatSummary(last) + '\n');
       logger.info(
         { type: 'ready', demo: `${running.url}/demo/`, status: last?.status, images: last?.images, failures: last?.failures.length },
         `harvest ${last?.status ?? 'finished'}: open ${running.url}/demo/ (Ctrl-C stops; the next start continues where this one stopped)`,
@@ -92,14 +113,16 @@ export function registerStart(program: Command): void {
     .option('--no-pull', 'do not download the default model when none is present')
     .option('--host <address>', 'address to listen on (api.host, default 127.0.0.1)')
     .option('--port <n>', 'port to listen on (api.port, default 3000; 0 for any free port)')
+    .option('--json', 'log one JSON line per event even on a terminal (instead of messages and a progress bar)')
     .addHelpText(
       'after',
       `
 One command for the main job: the default model is pulled on first run (when the hub can be
 reached), the server starts at once, and the harvest runs inside it, so the demo at /demo/
-shows items as they are indexed. Without a model, similar items and reprints work and text
-search answers with how to get one. Run it again to continue or refresh: unchanged images are
-not downloaded again.
+shows items as they are indexed. Without a model, items are stored without image vectors:
+items, browsing, keyword search, facets and reprints work, and text search answers with how to
+get one; the next start with a model embeds them from the image cache. Run it again to continue
+or refresh: unchanged images are not downloaded again.
 
 Examples:
   reprise start

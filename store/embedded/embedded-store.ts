@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidQueryError, StoreError } from '../errors.ts';
-import type { Box, FacetField, ItemFields, ItemFilter, Page, SearchHit, SearchResult, StoreItem, StoreSchema, StoreStats, VectorStore } from '../types.ts';
+import type { Box, FacetField, ItemFields, ItemFilter, Page, ScanPage, ScannedItem, SearchHit, SearchResult, StoreItem, StoreSchema, StoreStats, UpsertItem, VectorStore } from '../types.ts';
 import { AnnIndex, type Quantization } from './ann-index.ts';
 import { compileFilter, type SqlFilter } from './filters.ts';
 import { keywordSearch } from './keyword.ts';
@@ -67,7 +67,8 @@ export class EmbeddedStore implements VectorStore {
   private seenDataVersion: number | undefined;
   /** Vector changes since the index file was written. */
   private unsaved = 0;
-  private counts = { items: 0, vectors: 0 };
+  /** embedded: items with a whole-image vector; the others were stored without a model. */
+  private counts = { items: 0, vectors: 0, embedded: 0 };
   annOrigin: AnnOrigin = { source: 'new' };
 
   /** Vectors in the ANN index: equal to stats().vectors whenever the store is consistent. */
@@ -83,20 +84,23 @@ export class EmbeddedStore implements VectorStore {
     this.annFile = path.join(options.dir, `${options.index}.hnsw`);
   }
 
-  async open(schema: StoreSchema): Promise<void> {
-    if (!Number.isInteger(schema.dimensions) || schema.dimensions < 1) throw new InvalidQueryError(`dimensions must be a positive integer, got ${schema.dimensions}`);
+  async open(schema?: StoreSchema): Promise<void> {
+    if (schema && (!Number.isInteger(schema.dimensions) || schema.dimensions < 1)) throw new InvalidQueryError(`dimensions must be a positive integer, got ${schema.dimensions}`);
+    const firstOpen = !this.repo;
     if (!this.repo) {
       mkdirSync(this.options.dir, { recursive: true });
       this.repo = new SqliteRepository(this.dbFile);
     }
     try {
-      this.repo.checkSchema(this.options.index, schema);
+      if (schema) this.repo.checkSchema(this.options.index, schema);
     } catch (err) {
-      if (!this.ann) this.closeRepo();
+      if (firstOpen) this.closeRepo();
       throw err;
     }
-    this.schema = schema;
-    if (!this.ann) this.loadAnn();
+    // Without a model, the schema a harvest with one recorded, if any: similar items keep working.
+    this.schema = schema ?? this.repo.storedSchema();
+    if (this.schema && !this.ann) this.loadAnn();
+    else if (!this.schema) this.counts = this.repo.counts();
   }
 
   private closeRepo(): void {
@@ -179,10 +183,11 @@ export class EmbeddedStore implements VectorStore {
     this.unsaved = 0;
   }
 
-  private ready(): { repo: SqliteRepository; ann: AnnIndex; schema: StoreSchema } {
-    if (!this.repo || !this.ann || !this.schema) throw new StoreError('the embedded store is not open: call open() first');
+  /** The open store; ann and schema are absent while no model has opened the index (items without vectors only). */
+  private ready(): { repo: SqliteRepository; ann: AnnIndex | undefined; schema: StoreSchema | undefined } {
+    if (!this.repo) throw new StoreError('the embedded store is not open: call open() first');
     this.catchUp();
-    return { repo: this.repo, ann: this.ann!, schema: this.schema };
+    return { repo: this.repo, ann: this.ann, schema: this.schema };
   }
 
   /**
@@ -197,46 +202,65 @@ export class EmbeddedStore implements VectorStore {
     if (version === this.seenDataVersion) return;
     this.seenDataVersion = version;
     repo.db.transaction(() => {
-      if (repo.generation === this.annGeneration) return;
-      const changed = repo.changedSince(this.annGeneration);
-      if (changed === undefined) {
-        this.ann = undefined;
-        this.loadAnn();
+      if (!this.schema) {
+        // Opened without a model: a harvest with one may have recorded its schema meanwhile.
+        this.schema = repo.storedSchema();
+        if (this.schema) this.loadAnn();
+        else this.counts = repo.counts();
         return;
       }
-      this.replay(changed);
+      if (repo.generation !== this.annGeneration) {
+        const changed = repo.changedSince(this.annGeneration);
+        if (changed === undefined) {
+          this.ann = undefined;
+          this.loadAnn();
+          return;
+        }
+        this.replay(changed);
+      }
+      // Items stored without vectors change the counts without a new generation.
       this.counts = repo.counts();
     })();
   }
 
   /** Makes the index follow a committed SQLite write; if that fails, the index is rebuilt from SQLite. */
   private follow(changes: VectorChanges): void {
+    // Without a schema there is no ANN index, and no vector in SQLite either: the schema is recorded before any vector.
     const { ann } = this.ready();
-    try {
-      ann.remove(changes.removed);
-      ann.add(
-        changes.added.map((a) => a.key),
-        changes.added.map((a) => a.vector),
-      );
-      this.annGeneration = changes.generation;
-    } catch (err) {
-      this.rebuild({ source: 'rebuilt', reason: `updating the index failed (${(err as Error).message})` });
-      return;
+    if (ann) {
+      try {
+        ann.remove(changes.removed);
+        ann.add(
+          changes.added.map((a) => a.key),
+          changes.added.map((a) => a.vector),
+        );
+        this.annGeneration = changes.generation;
+      } catch (err) {
+        this.rebuild({ source: 'rebuilt', reason: `updating the index failed (${(err as Error).message})` });
+        return;
+      }
     }
     this.counts.items += changes.itemDelta;
+    this.counts.embedded += changes.embeddedDelta;
     this.counts.vectors += changes.added.length - changes.removed.length;
+    if (!ann) return;
     this.unsaved += changes.added.length + changes.removed.length;
     if (this.unsaved >= Math.max(this.options.saveEvery ?? 50_000, ann.size / 10)) this.saveAnn();
   }
 
   // --- writes -------------------------------------------------------------
 
-  async upsert(items: StoreItem[]): Promise<void> {
+  async upsert(items: UpsertItem[]): Promise<void> {
     const { repo, schema } = this.ready();
     // Everything is checked before anything is written: a bad item rejects the whole batch.
     const prepared: PreparedItem[] = items.map((item) => {
       if (typeof item.id !== 'string' || item.id.length === 0) throw new InvalidQueryError('an item needs a non-empty string id');
-      const { vector, regions, ...fields } = item;
+      const { vector, regions, ...fields } = item as ItemFields & Partial<Pick<StoreItem, 'vector' | 'regions'>>;
+      if (vector === undefined) {
+        if (regions?.length) throw new InvalidQueryError(`item ${item.id} has region vectors but no whole-image vector`);
+        return { fields, vectors: [] };
+      }
+      if (!schema) throw new StoreError(`item ${item.id} has a vector, but the index was opened without a model: open it with the model's id and dimensions to store vectors`);
       return {
         fields,
         vectors: [
@@ -291,6 +315,8 @@ export class EmbeddedStore implements VectorStore {
   async nearest(vector: Float32Array, opts: Page & { filter?: ItemFilter }): Promise<SearchResult> {
     const { schema } = this.ready();
     const page = checkPage(opts);
+    // No model has opened the index: it holds no vector to compare with.
+    if (!schema) return { hits: [], total: 0 };
     const query = normalised(vector, schema.dimensions, 'the query vector');
     const { hits, total } = this.vectorHits(query, compileFilter(opts.filter), page.offset + page.limit);
     return { hits: this.hydrate(hits.slice(page.offset).map((h) => ({ rowid: h.rowid, score: h.cosine, region: h.region }))), total };
@@ -299,10 +325,12 @@ export class EmbeddedStore implements VectorStore {
   async similar(id: string, opts: Page & { filter?: ItemFilter }): Promise<SearchResult> {
     const { repo } = this.ready();
     const page = checkPage(opts);
-    const rowid = repo.rowidOf(id);
-    const vector = rowid === undefined ? undefined : repo.wholeVector(rowid);
-    if (rowid === undefined || !vector) throw new InvalidQueryError(`no item with id ${JSON.stringify(id)} in the index`);
     const filter = compileFilter(opts.filter);
+    const rowid = repo.rowidOf(id);
+    if (rowid === undefined) throw new InvalidQueryError(`no item with id ${JSON.stringify(id)} in the index`);
+    // Stored without a vector (harvested without a model): nothing to compare it with yet.
+    const vector = repo.wholeVector(rowid);
+    if (!vector) return { hits: [], total: 0 };
     const { hits, total } = this.vectorHits(vector, filter, page.offset + page.limit, rowid);
     return { hits: this.hydrate(hits.slice(page.offset).map((h) => ({ rowid: h.rowid, score: h.cosine, region: h.region }))), total };
   }
@@ -326,11 +354,13 @@ export class EmbeddedStore implements VectorStore {
     const ratio = opts.semanticRatio;
     if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new InvalidQueryError(`semanticRatio must be a number from 0 to 1, got ${ratio}`);
     if (typeof query !== 'string') throw new InvalidQueryError('the keyword query must be a string');
-    const queryVector = normalised(vector, schema.dimensions, 'the query vector');
+    // Without a schema the index holds no vectors: the semantic side finds nothing, keywords still match.
+    const queryVector = schema ? normalised(vector, schema.dimensions, 'the query vector') : undefined;
     if (ratio === 0) return this.keyword(query, opts);
     const filter = compileFilter(opts.filter);
     const needed = page.offset + page.limit;
     const semantic = (): { list: Scored<SearchHitRef>[]; total: number } => {
+      if (!queryVector) return { list: [], total: 0 };
       const { hits, total } = this.vectorHits(queryVector, filter, needed);
       return { list: hits.map((h) => ({ id: String(h.rowid), score: semanticScore(h.cosine), value: { rowid: h.rowid, score: semanticScore(h.cosine), region: h.region } })), total };
     };
@@ -360,9 +390,35 @@ export class EmbeddedStore implements VectorStore {
     return out as Record<FacetField, Record<string, number>>;
   }
 
+  async scan(opts: { filter?: ItemFilter; limit: number; after?: string }): Promise<ScanPage> {
+    const { repo } = this.ready();
+    const { limit } = checkPage({ limit: opts.limit });
+    // The cursor is the last rowid seen: rowids only grow, so a page never repeats an item.
+    const after = opts.after === undefined ? 0 : Number(opts.after);
+    if (!Number.isSafeInteger(after) || after < 0) throw new InvalidQueryError(`after must be the "next" cursor of an earlier page, got ${JSON.stringify(opts.after)}`);
+    const rowids = repo.rowidsAfter(compileFilter(opts.filter), after, limit);
+    const items = repo.itemsByRowid(rowids);
+    const scanned = new Map<number, ScannedItem>();
+    for (const rowid of rowids) {
+      const item = items.get(rowid);
+      if (item) scanned.set(rowid, { item, regions: [] });
+    }
+    const rows = repo.vectorsOfItems(rowids).sort((a, b) => a.itemRowid - b.itemRowid || a.ord - b.ord);
+    for (const row of rows) {
+      const entry = scanned.get(row.itemRowid);
+      if (!entry) continue;
+      if (row.ord === 0) entry.vector = row.vector;
+      else if (row.box) entry.regions.push({ box: row.box, vector: row.vector });
+    }
+    const page: ScanPage = { items: [...scanned.values()] };
+    if (rowids.length === limit) page.next = String(rowids[rowids.length - 1]);
+    return page;
+  }
+
   async stats(): Promise<StoreStats> {
     const { schema } = this.ready();
-    return { modelId: schema.modelId, dimensions: schema.dimensions, items: this.counts.items, vectors: this.counts.vectors };
+    const { items, vectors, embedded } = this.counts;
+    return { ...(schema ? { modelId: schema.modelId, dimensions: schema.dimensions } : {}), items, vectors, itemsWithoutVectors: items - embedded };
   }
 
   /** Saves the index if it changed since it was last written, then closes SQLite. */
@@ -379,8 +435,9 @@ export class EmbeddedStore implements VectorStore {
     const filteredItems = filter.active ? repo.countItems(filter) : this.counts.items;
     const hits = vectorSearch(
       repo,
-      ann,
-      { vector: query, filter, needed, filteredItems, totalItems: this.counts.items, ...(exclude === undefined ? {} : { exclude }) },
+      ann!,
+      // Items without vectors are never candidates: the index's own density is per embedded item.
+      { vector: query, filter, needed, filteredItems, totalItems: this.counts.embedded, ...(exclude === undefined ? {} : { exclude }) },
       { exactScanLimit: this.options.exactScanLimit ?? 5000, oversample: OVERSAMPLE[this.options.quantization] },
     );
     // Meilisearch counts every item that passes the filter as a candidate of a vector search.

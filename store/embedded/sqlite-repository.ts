@@ -7,7 +7,7 @@ import type { SqlFilter } from './filters.ts';
 import { STORE_SCHEMA, STORE_SCHEMA_VERSION } from './schema.ts';
 import { fromBlob, toBlob } from './vectors.ts';
 
-/** An item whose vectors are already checked and normalised. */
+/** An item whose vectors are already checked and normalised; none for an item stored without a vector. */
 export interface PreparedItem {
   fields: ItemFields;
   vectors: Array<{ box?: Box; vector: Float32Array }>;
@@ -28,6 +28,8 @@ export interface VectorChanges {
   generation: number;
   /** Items created minus items deleted, so that counts need no count(*) over a large table. */
   itemDelta: number;
+  /** Items that gained a whole-image vector minus items that lost one (or were deleted with one). */
+  embeddedDelta: number;
 }
 
 interface ItemRow {
@@ -126,6 +128,13 @@ export class SqliteRepository {
     return Number(this.getMeta('generation'));
   }
 
+  /** The model and dimensions recorded by the first open with a model; undefined before. */
+  storedSchema(): StoreSchema | undefined {
+    const modelId = this.getMeta('model_id');
+    const dimensions = this.getMeta('dimensions');
+    return modelId !== undefined && dimensions !== undefined ? { modelId, dimensions: Number(dimensions) } : undefined;
+  }
+
   /** Records the schema on first use; afterwards refuses another model or dimension. */
   checkSchema(index: string, wanted: StoreSchema): void {
     this.db.transaction(() => {
@@ -168,11 +177,13 @@ export class SqliteRepository {
       const added: VectorChanges['added'] = [];
       const removed: number[] = [];
       let itemDelta = 0;
+      let embeddedDelta = 0;
       for (const item of items) {
         if (!exists.get(item.fields.id)) itemDelta++;
         const rowid = (upsertItem.get(this.itemParams(item.fields)) as { rowid: number }).rowid;
         this.replaceSideTables(rowid, item.fields);
         const old = existingVectors.all(rowid) as Array<{ key: number; ord: number; box: string | null; vector: Buffer }>;
+        embeddedDelta += (item.vectors.length > 0 ? 1 : 0) - (old.some((row) => row.ord === 0) ? 1 : 0);
         const unchanged =
           old.length === item.vectors.length &&
           old.every((row, i) => sameBox(row.box === null ? undefined : (JSON.parse(row.box) as Box), item.vectors[i]!.box) && row.vector.equals(toBlob(item.vectors[i]!.vector)));
@@ -189,7 +200,7 @@ export class SqliteRepository {
       const gone = new Set(removed);
       const fresh = new Set(added.map((a) => a.key));
       const live = added.filter((a) => !gone.has(a.key));
-      return { added: live, removed: removed.filter((k) => !fresh.has(k)), itemDelta, generation: added.length || removed.length ? generation : generation - 1 };
+      return { added: live, removed: removed.filter((k) => !fresh.has(k)), itemDelta, embeddedDelta, generation: added.length || removed.length ? generation : generation - 1 };
     })();
   }
 
@@ -214,18 +225,21 @@ export class SqliteRepository {
 
   /** Deletes items (their vectors and side rows follow by cascade); returns the removed vector keys. */
   deleteIds(ids: string[]): { deleted: number; changes: VectorChanges } {
-    const keysOf = this.statement(`SELECT v.key FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE i.id = ?`).pluck();
+    const keysOf = this.statement(`SELECT v.key, v.ord FROM vectors v JOIN items i ON i.rowid = v.item_rowid WHERE i.id = ?`);
     const del = this.statement(`DELETE FROM items WHERE id = ?`);
     return this.db.transaction(() => {
       const generation = this.generation + 1;
       const removed: number[] = [];
       let deleted = 0;
+      let embedded = 0;
       for (const id of new Set(ids)) {
-        removed.push(...(keysOf.all(id) as number[]));
+        const rows = keysOf.all(id) as Array<{ key: number; ord: number }>;
+        removed.push(...rows.map((r) => r.key));
+        if (rows.some((r) => r.ord === 0)) embedded++;
         deleted += del.run(id).changes;
       }
       this.logChanges(generation, removed);
-      return { deleted, changes: { added: [], removed, itemDelta: -deleted, generation: removed.length ? generation : generation - 1 } };
+      return { deleted, changes: { added: [], removed, itemDelta: -deleted, embeddedDelta: -embedded, generation: removed.length ? generation : generation - 1 } };
     })();
   }
 
@@ -408,6 +422,11 @@ export class SqliteRepository {
     return this.statement(`SELECT i.rowid FROM items i WHERE ${filter.where} ORDER BY i.rowid LIMIT ? OFFSET ?`).pluck().all(...filter.params, limit, offset) as number[];
   }
 
+  /** Items passing the filter after a rowid, in rowid order (scans: a cursor, not an offset, so that deep pages cost the same). */
+  rowidsAfter(filter: SqlFilter, after: number, limit: number): number[] {
+    return this.statement(`SELECT i.rowid FROM items i WHERE i.rowid > ? AND ${filter.where} ORDER BY i.rowid LIMIT ?`).pluck().all(after, ...filter.params, limit) as number[];
+  }
+
   // --- facets and stats ---------------------------------------------------------
 
   facet(field: FacetField, filter: SqlFilter): Record<string, number> {
@@ -422,10 +441,13 @@ export class SqliteRepository {
     return Object.fromEntries(rows);
   }
 
-  counts(): { items: number; vectors: number } {
+  /** Items, vectors, and items with a whole-image vector (the others were stored without a model). */
+  counts(): { items: number; vectors: number; embedded: number } {
     return {
       items: this.statement(`SELECT count(*) FROM items`).pluck().get() as number,
       vectors: this.statement(`SELECT count(*) FROM vectors`).pluck().get() as number,
+      // Answered from the (item_rowid, ord) index alone: no vector blob is read.
+      embedded: this.statement(`SELECT count(*) FROM vectors WHERE ord = 0`).pluck().get() as number,
     };
   }
 }

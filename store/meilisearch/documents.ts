@@ -1,5 +1,5 @@
-import type { Box, ItemFields, StoreItem } from '../types.ts';
-import { InvalidQueryError } from '../errors.ts';
+import type { Box, ItemFields, StoreItem, UpsertItem } from '../types.ts';
+import { InvalidQueryError, StoreError } from '../errors.ts';
 
 /**
  * One Meilisearch document per item. The vectors travel in `_vectors` under the one embedder:
@@ -11,7 +11,13 @@ export interface MeiliDocument extends ItemFields {
   dateValue?: number;
   /** The region boxes, in the order of their vectors after the whole image's. */
   regions?: Box[];
-  _vectors?: Record<string, { embeddings: number[][]; regenerate: boolean }>;
+  /**
+   * Set on an item stored without a vector (harvested without a model), so that a partial update
+   * can opt it out of the embedder again: Meilisearch refuses a document that neither gives a
+   * userProvided embedder's vectors nor opts out of them with `null`.
+   */
+  vectorless?: true;
+  _vectors?: Record<string, { embeddings: number[][]; regenerate: boolean } | null>;
 }
 
 /** Meilisearch's rule for document ids: letters, digits, - and _, at most 511 bytes. */
@@ -22,10 +28,16 @@ export function isValidDocumentId(id: string): boolean {
 }
 
 /** Checks an item before anything is sent, so that a bad batch changes nothing in the index. */
-export function checkItem(item: StoreItem, dimensions: number): void {
+export function checkItem(upsert: UpsertItem, dimensions: number | undefined): void {
+  const item = upsert as ItemFields & Partial<Pick<StoreItem, 'vector' | 'regions'>>;
   if (typeof item.id !== 'string' || !isValidDocumentId(item.id)) {
     throw new InvalidQueryError(`item id ${JSON.stringify(item.id)} cannot be a Meilisearch document id (letters, digits, - and _ only)`);
   }
+  if (item.vector === undefined) {
+    if (item.regions?.length) throw new InvalidQueryError(`item ${item.id} has region vectors but no whole-image vector`);
+    return;
+  }
+  if (dimensions === undefined) throw new StoreError(`item ${item.id} has a vector, but the index was opened without a model: open it with the model's id and dimensions to store vectors`);
   checkVector(item.vector, dimensions, `item ${item.id}`);
   item.regions?.forEach((r, i) => checkVector(r.vector, dimensions, `item ${item.id}, region ${i}`));
 }
@@ -55,7 +67,9 @@ function requiredFields(item: ItemFields) {
   };
 }
 
-export function toDocument(item: StoreItem, embedder: string): MeiliDocument {
+/** The document for an upsert; `embedder` is undefined while the index has none (opened without a model). */
+export function toDocument(upsert: UpsertItem, embedder: string | undefined): MeiliDocument {
+  const item = upsert as ItemFields & Partial<Pick<StoreItem, 'vector' | 'regions'>>;
   const doc: MeiliDocument = requiredFields(item);
   if (item.source !== undefined) doc.source = item.source;
   if (item.date !== undefined) {
@@ -64,10 +78,16 @@ export function toDocument(item: StoreItem, embedder: string): MeiliDocument {
     if (value !== undefined) doc.dateValue = value;
   }
   if (item.rights !== undefined) doc.rights = item.rights;
+  if (item.vector === undefined) {
+    doc.vectorless = true;
+    // `null` opts the document out of the embedder and drops the vectors it had; with no embedder yet there is nothing to name.
+    if (embedder !== undefined) doc._vectors = { [embedder]: null };
+    return doc;
+  }
   const regions = item.regions ?? [];
   if (regions.length) doc.regions = regions.map((r) => ({ x: r.box.x, y: r.box.y, w: r.box.w, h: r.box.h }));
   doc._vectors = {
-    [embedder]: {
+    [embedder!]: {
       embeddings: [Array.from(item.vector), ...regions.map((r) => Array.from(r.vector))],
       // Without this Meilisearch would treat the vectors as its own to recompute.
       regenerate: false,

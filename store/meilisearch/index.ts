@@ -1,20 +1,23 @@
 import { Meilisearch, type Index, type SearchParams } from 'meilisearch';
 import type { StoreConfig } from '../../config/schema.ts';
 import type {
+  Box,
   FacetField,
   ItemFields,
   ItemFilter,
   Page,
+  ScanPage,
+  ScannedItem,
   SearchResult,
-  StoreItem,
   StoreSchema,
+  UpsertItem,
   StoreStats,
   VectorStore,
 } from '../types.ts';
 import { InvalidQueryError, StoreError } from '../errors.ts';
 import { apiErrorBody, toStoreError } from './errors.ts';
 import { TaskWaiter } from './tasks.ts';
-import { checkVersion, embedderName, ensureIndex } from './settings.ts';
+import { checkVersion, embedderName, ensureIndex, indexSchema } from './settings.ts';
 import { checkItem, fromDocument, isValidDocumentId, toDocument, toFieldsDocument } from './documents.ts';
 import {
   FACET_ATTRIBUTE,
@@ -47,8 +50,10 @@ export class MeilisearchStore implements VectorStore {
   private readonly tasks: TaskWaiter;
   private readonly index: Index;
   private readonly batchSize: number;
+  /** Undefined while the index has no embedder (opened without a model, and no model has opened it since). */
   private schema: StoreSchema | undefined;
-  private embedder = '';
+  private embedder: string | undefined;
+  private isOpen = false;
   private closed = false;
 
   constructor(options: MeilisearchOptions, index: string) {
@@ -70,23 +75,40 @@ export class MeilisearchStore implements VectorStore {
     return new MeilisearchStore(store.meilisearch, store.index);
   }
 
-  async open(schema: StoreSchema): Promise<void> {
+  async open(schema?: StoreSchema): Promise<void> {
     if (this.closed) throw new StoreError('the Meilisearch store is closed');
-    if (!schema.modelId || !Number.isInteger(schema.dimensions) || schema.dimensions < 1) {
+    if (schema && (!schema.modelId || !Number.isInteger(schema.dimensions) || schema.dimensions < 1)) {
       throw new StoreError(`a store needs a model id and a positive number of dimensions, got ${JSON.stringify(schema)}`);
     }
-    await this.guard(async () => {
+    const effective = await this.guard(async () => {
       await checkVersion(this.client, this.url);
-      await ensureIndex(this.client, this.tasks, this.indexName, schema);
+      return ensureIndex(this.client, this.tasks, this.indexName, schema);
     });
-    this.schema = { modelId: schema.modelId, dimensions: schema.dimensions };
-    this.embedder = embedderName(schema.modelId);
+    this.adopt(effective);
+    this.isOpen = true;
   }
 
-  async upsert(items: StoreItem[]): Promise<void> {
-    const { dimensions } = this.opened();
+  private adopt(schema: StoreSchema | undefined): void {
+    this.schema = schema && { modelId: schema.modelId, dimensions: schema.dimensions };
+    this.embedder = schema && embedderName(schema.modelId);
+  }
+
+  /**
+   * The index's schema. Opened without a model, the store asks the index again until one appears:
+   * a harvest with a model in another process may have added the embedder, and from then on every
+   * document written must name it.
+   */
+  private async currentSchema(): Promise<StoreSchema | undefined> {
+    this.opened();
+    if (!this.schema) this.adopt(await this.guard(() => indexSchema(this.client, this.indexName)));
+    return this.schema;
+  }
+
+  async upsert(items: UpsertItem[]): Promise<void> {
+    this.opened();
     if (items.length === 0) return;
-    for (const item of items) checkItem(item, dimensions);
+    const schema = await this.currentSchema();
+    for (const item of items) checkItem(item, schema?.dimensions);
     const docs = items.map((item) => toDocument(item, this.embedder));
     await this.guard(async () => {
       const enqueued = [];
@@ -98,7 +120,7 @@ export class MeilisearchStore implements VectorStore {
   }
 
   async updateFields(items: ItemFields[]): Promise<void> {
-    this.opened();
+    await this.currentSchema();
     // The last version of an item wins, as it would in a sequence of calls.
     const byId = new Map<string, ItemFields>();
     for (const item of items) if (typeof item?.id === 'string' && isValidDocumentId(item.id)) byId.set(item.id, item);
@@ -108,12 +130,20 @@ export class MeilisearchStore implements VectorStore {
       // which Meilisearch refuses for the whole batch: only items already there are sent.
       const ids = [...byId.keys()];
       const existing = new Set<string>();
+      const vectorless = new Set<string>();
       for (let i = 0; i < ids.length; i += this.batchSize) {
         const chunk = ids.slice(i, i + this.batchSize);
-        const found = await this.index.getDocuments<Record<string, unknown>>({ filter: anyOf('id', chunk), fields: ['id'], limit: chunk.length });
-        for (const doc of found.results) existing.add(String(doc.id));
+        const found = await this.index.getDocuments<Record<string, unknown>>({ filter: anyOf('id', chunk), fields: ['id', 'vectorless'], limit: chunk.length });
+        for (const doc of found.results) {
+          existing.add(String(doc.id));
+          if (doc.vectorless === true) vectorless.add(String(doc.id));
+        }
       }
-      const docs = ids.filter((id) => existing.has(id)).map((id) => toFieldsDocument(byId.get(id)!));
+      // An item stored without a vector opts out of the embedder again, as its first version did.
+      const embedder = this.embedder;
+      const docs = ids
+        .filter((id) => existing.has(id))
+        .map((id) => ({ ...toFieldsDocument(byId.get(id)!), ...(embedder !== undefined && vectorless.has(id) ? { _vectors: { [embedder]: null } } : {}) }));
       const enqueued = [];
       for (let i = 0; i < docs.length; i += this.batchSize) {
         enqueued.push(this.index.updateDocuments(docs.slice(i, i + this.batchSize), { primaryKey: 'id' }));
@@ -161,16 +191,16 @@ export class MeilisearchStore implements VectorStore {
   }
 
   async vectors(ids: string[]): Promise<Array<Float32Array | undefined>> {
-    this.opened();
+    const schema = await this.currentSchema();
     const valid = [...new Set(ids.filter((id) => typeof id === 'string' && isValidDocumentId(id)))];
     const found = new Map<string, Float32Array>();
-    if (valid.length) {
+    if (valid.length && schema) {
       await this.guard(async () => {
         for (let i = 0; i < valid.length; i += this.batchSize) {
           const chunk = valid.slice(i, i + this.batchSize);
           const page = await this.index.getDocuments<Record<string, unknown>>({ filter: anyOf('id', chunk), fields: ['id', '_vectors'], retrieveVectors: true, limit: chunk.length });
           for (const doc of page.results) {
-            const whole = (doc._vectors as Record<string, { embeddings?: number[][] }> | undefined)?.[this.embedder]?.embeddings?.[0];
+            const whole = (doc._vectors as Record<string, { embeddings?: number[][] }> | undefined)?.[this.embedder!]?.embeddings?.[0];
             if (whole) found.set(String(doc.id), Float32Array.from(whole));
           }
         }
@@ -180,13 +210,14 @@ export class MeilisearchStore implements VectorStore {
   }
 
   async nearest(vector: Float32Array, opts: Page & { filter?: ItemFilter }): Promise<SearchResult> {
-    this.opened();
+    const schema = await this.currentSchema();
     const page = checkPage(opts);
     const filter = buildFilter(opts.filter);
-    if (filter === MATCH_NOTHING) return { hits: [], total: 0 };
+    // No embedder: no item has a vector to compare with.
+    if (filter === MATCH_NOTHING || !schema) return { hits: [], total: 0 };
     const params: SearchParams = {
       vector: checkVectorValues(vector),
-      hybrid: { embedder: this.embedder, semanticRatio: 1 },
+      hybrid: { embedder: this.embedder!, semanticRatio: 1 },
       ...page,
       ...(filter ? { filter } : {}),
     };
@@ -194,19 +225,20 @@ export class MeilisearchStore implements VectorStore {
   }
 
   async similar(id: string, opts: Page & { filter?: ItemFilter }): Promise<SearchResult> {
-    this.opened();
+    const schema = await this.currentSchema();
     const page = checkPage(opts);
     checkSimilarId(id);
     const filter = buildFilter(opts.filter);
-    if (filter === MATCH_NOTHING) {
+    if (filter === MATCH_NOTHING || !schema) {
       if ((await this.get(id)) === undefined) throw new InvalidQueryError(`no item has the id ${JSON.stringify(id)}`);
       return { hits: [], total: 0 };
     }
     return this.guard(async () => {
       try {
+        // An item stored without a vector has no neighbours: Meilisearch answers no hits.
         const response = await this.index.searchSimilarDocuments<Record<string, unknown>>({
           id,
-          embedder: this.embedder,
+          embedder: this.embedder!,
           ...page,
           ...(filter ? { filter } : {}),
           showRankingScore: true,
@@ -223,8 +255,7 @@ export class MeilisearchStore implements VectorStore {
     this.opened();
     const page = checkPage(opts);
     if (typeof query !== 'string') throw new InvalidQueryError('the keyword query must be a string');
-    // A blank query would be Meilisearch's "placeholder search", which returns every item.
-    if (query.trim() === '') return { hits: [], total: 0 };
+    // A blank query is Meilisearch's placeholder search: every item the filter selects, as the embedded store lists them.
     const filter = buildFilter(opts.filter);
     if (filter === MATCH_NOTHING) return { hits: [], total: 0 };
     return this.guard(() => runSearch(this.index, { q: query, ...page, ...(filter ? { filter } : {}) }, 'ranking'));
@@ -235,7 +266,7 @@ export class MeilisearchStore implements VectorStore {
     vector: Float32Array,
     opts: Page & { filter?: ItemFilter; semanticRatio: number },
   ): Promise<SearchResult> {
-    this.opened();
+    const schema = await this.currentSchema();
     const page = checkPage(opts);
     const ratio = opts.semanticRatio;
     if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
@@ -243,10 +274,15 @@ export class MeilisearchStore implements VectorStore {
     }
     const filter = buildFilter(opts.filter);
     if (filter === MATCH_NOTHING) return { hits: [], total: 0 };
+    if (!schema) {
+      // No embedder, no vectors: the semantic side finds nothing and keywords alone rank.
+      if (ratio === 1 || typeof query !== 'string' || query.trim() === '') return { hits: [], total: 0 };
+      return this.keyword(query, opts);
+    }
     const params: SearchParams = {
       q: typeof query === 'string' ? query : '',
       vector: checkVectorValues(vector),
-      hybrid: { embedder: this.embedder, semanticRatio: ratio },
+      hybrid: { embedder: this.embedder!, semanticRatio: ratio },
       ...page,
       ...(filter ? { filter } : {}),
     };
@@ -273,15 +309,43 @@ export class MeilisearchStore implements VectorStore {
     return out;
   }
 
+  async scan(opts: { filter?: ItemFilter; limit: number; after?: string }): Promise<ScanPage> {
+    const schema = await this.currentSchema();
+    const { limit } = checkPage({ limit: opts.limit });
+    // The cursor is an offset into the documents route, which lists in Meilisearch's own stable order (and has no maxTotalHits).
+    const offset = opts.after === undefined ? 0 : Number(opts.after);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidQueryError(`after must be the "next" cursor of an earlier page, got ${JSON.stringify(opts.after)}`);
+    const filter = buildFilter(opts.filter);
+    if (filter === MATCH_NOTHING) return { items: [] };
+    const page = await this.guard(() =>
+      // Always a filter: the client then POSTs to documents/fetch, the one documents listing that takes filters and vectors alike.
+      this.index.getDocuments<Record<string, unknown>>({ filter: filter ?? 'id EXISTS', offset, limit, ...(schema ? { retrieveVectors: true } : {}) }),
+    );
+    const items = page.results.map((doc): ScannedItem => {
+      const embeddings = (doc._vectors as Record<string, { embeddings?: number[][] } | null> | undefined)?.[this.embedder ?? '']?.embeddings ?? [];
+      const boxes = (doc.regions as Box[] | undefined) ?? [];
+      const scanned: ScannedItem = { item: fromDocument(doc), regions: [] };
+      if (doc.vectorless !== true && embeddings[0]) {
+        scanned.vector = Float32Array.from(embeddings[0]);
+        boxes.forEach((box, i) => {
+          const v = embeddings[i + 1];
+          if (v) scanned.regions.push({ box: { x: box.x, y: box.y, w: box.w, h: box.h }, vector: Float32Array.from(v) });
+        });
+      }
+      return scanned;
+    });
+    return offset + page.results.length < page.total ? { items, next: String(offset + page.results.length) } : { items };
+  }
+
   async stats(): Promise<StoreStats> {
-    const schema = this.opened();
+    const schema = await this.currentSchema();
     const stats = await this.guard(() => this.index.getStats());
     return {
-      modelId: schema.modelId,
-      dimensions: schema.dimensions,
+      ...(schema ? { modelId: schema.modelId, dimensions: schema.dimensions } : {}),
       items: stats.numberOfDocuments,
-      // Counts every vector of every document (1.13+); every item has at least its whole-image one.
-      vectors: stats.numberOfEmbeddings ?? stats.numberOfDocuments,
+      // Both counted by Meilisearch 1.13+: every vector of every document, and the documents with at least one.
+      vectors: stats.numberOfEmbeddings ?? 0,
+      itemsWithoutVectors: stats.numberOfDocuments - (stats.numberOfEmbeddedDocuments ?? stats.numberOfDocuments),
     };
   }
 
@@ -291,10 +355,9 @@ export class MeilisearchStore implements VectorStore {
     this.schema = undefined;
   }
 
-  private opened(): StoreSchema {
+  private opened(): void {
     if (this.closed) throw new StoreError('the Meilisearch store is closed');
-    if (!this.schema) throw new StoreError('open() the Meilisearch store before using it');
-    return this.schema;
+    if (!this.isOpen) throw new StoreError('open() the Meilisearch store before using it');
   }
 
   /** Runs a call to Meilisearch and turns its failures into store errors that say what to do. */

@@ -114,8 +114,15 @@ export function toResult(response: SearchResponse<Record<string, unknown>>, kind
   return total === undefined ? { hits } : { hits, total };
 }
 
+/**
+ * A search with a vector (pure or hybrid) ranks the documents without one last, all with a ranking
+ * score of 0 (milli's vector sort gives the rest of the candidates a similarity of none, scored 0):
+ * those are items stored without a vector, and a vector search leaves them out. A real vector
+ * scores 0 only when exactly opposite to the query, which nothing loses by leaving out too.
+ */
 export async function runSearch(index: Index, params: SearchParams, kind: ScoreKind): Promise<SearchResult> {
   const response = await index.search<Record<string, unknown>>(undefined, { ...params, showRankingScore: true });
+  if (params.vector !== undefined) response.hits = response.hits.filter((hit) => hit._rankingScore !== 0);
   return toResult(response, kind);
 }
 

@@ -36,9 +36,10 @@ export function modelIdOf(name: string): string {
   return name.replace(/_([0-9a-f]+)_/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)));
 }
 
-export function wantedSettings(schema: StoreSchema): Settings {
+/** The index's settings; without a schema (no model yet) no embedder, which the first open with a model adds. */
+export function wantedSettings(schema?: StoreSchema): Settings {
   return {
-    embedders: { [embedderName(schema.modelId)]: { source: 'userProvided', dimensions: schema.dimensions } },
+    ...(schema ? { embedders: { [embedderName(schema.modelId)]: { source: 'userProvided', dimensions: schema.dimensions } } } : {}),
     filterableAttributes: [...FILTERABLE],
     sortableAttributes: [...SORTABLE],
     searchableAttributes: [...SEARCHABLE],
@@ -65,11 +66,12 @@ export async function checkVersion(client: Meilisearch, url: string): Promise<st
 /**
  * Creates the index with its settings, or checks that an existing one holds vectors of the same
  * model and dimensions. Settings that only steer filtering and ranking are brought up to date, so
- * that an index made by an older Reprise gains new filterable fields.
+ * that an index made by an older Reprise gains new filterable fields. Without a schema (no model)
+ * the index is made without an embedder, and an existing one is taken as it is. Returns the schema
+ * of the index's embedder: the one given, the one found, or none yet.
  */
-export async function ensureIndex(client: Meilisearch, tasks: TaskWaiter, uid: string, schema: StoreSchema): Promise<void> {
+export async function ensureIndex(client: Meilisearch, tasks: TaskWaiter, uid: string, schema?: StoreSchema): Promise<StoreSchema | undefined> {
   const wanted = wantedSettings(schema);
-  const name = embedderName(schema.modelId);
 
   let exists = true;
   try {
@@ -91,23 +93,36 @@ export async function ensureIndex(client: Meilisearch, tasks: TaskWaiter, uid: s
   const current = await index.getSettings();
   const embedders = Object.entries(current.embedders ?? {}).filter(([, e]) => e !== null);
   if (embedders.length === 0) {
-    // A fresh index, or one whose first open stopped before its settings were applied.
+    // A fresh index, one whose first open stopped before its settings were applied, or one Reprise
+    // filled without a model (its filterable fields are Reprise's): the first schema is added to it.
     const stats = await index.getStats();
-    if (stats.numberOfDocuments > 0) {
+    if (stats.numberOfDocuments > 0 && !sameSet(current.filterableAttributes, FILTERABLE)) {
       throw new StoreError(
         `the index "${uid}" at Meilisearch holds ${stats.numberOfDocuments} documents but no embedder: ` +
           `it was not made by Reprise; use another store.index`,
       );
     }
-    await tasks.wait(index.updateSettings(wanted));
-    return;
+    if (schema) await tasks.wait(index.updateSettings(wanted));
+    else await updateRanking(index, tasks, current);
+    return schema;
   }
 
   const [existingName, existing] = embedders[0]!;
   const dims = existing && 'dimensions' in existing ? (existing.dimensions ?? 0) : 0;
-  if (embedders.length > 1 || existingName !== name || dims !== schema.dimensions || existing?.source !== 'userProvided') {
-    throw new StoreSchemaError(uid, { modelId: modelIdOf(existingName), dimensions: dims }, { modelId: schema.modelId, dimensions: schema.dimensions });
+  const found = { modelId: modelIdOf(existingName), dimensions: dims };
+  if (!schema && (embedders.length > 1 || existing?.source !== 'userProvided')) {
+    throw new StoreError(`the index "${uid}" at Meilisearch has ${embedders.length > 1 ? 'several embedders' : 'an embedder that is not userProvided'}: it was not made by Reprise; use another store.index`);
   }
+  if (schema && (embedders.length > 1 || existingName !== embedderName(schema.modelId) || dims !== schema.dimensions || existing?.source !== 'userProvided')) {
+    throw new StoreSchemaError(uid, found, schema);
+  }
+  await updateRanking(index, tasks, current);
+  return found;
+}
+
+/** Brings the settings that only steer filtering and ranking up to date. */
+async function updateRanking(index: ReturnType<Meilisearch['index']>, tasks: TaskWaiter, current: Settings): Promise<void> {
+  const wanted = wantedSettings();
 
   const update: Settings = {};
   if (!sameSet(current.filterableAttributes, FILTERABLE)) update.filterableAttributes = wanted.filterableAttributes!;
@@ -117,6 +132,15 @@ export async function ensureIndex(client: Meilisearch, tasks: TaskWaiter, uid: s
     update.faceting = FACETING;
   }
   if (Object.keys(update).length) await tasks.wait(index.updateSettings(update));
+}
+
+/** The schema an index's one userProvided embedder stands for, read without writing anything; undefined when it has none. */
+export async function indexSchema(client: Meilisearch, uid: string): Promise<StoreSchema | undefined> {
+  const embedders = Object.entries((await client.index(uid).getSettings()).embedders ?? {}).flatMap(([name, e]) => {
+    const dimensions = (e as { dimensions?: unknown } | null)?.dimensions;
+    return typeof dimensions === 'number' ? [{ name, dimensions }] : [];
+  });
+  return embedders.length === 1 ? { modelId: modelIdOf(embedders[0]!.name), dimensions: embedders[0]!.dimensions } : undefined;
 }
 
 function sameSet(have: unknown, want: readonly string[]): boolean {

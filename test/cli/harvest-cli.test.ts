@@ -103,8 +103,11 @@ describe('reprise harvest (command line)', function () {
 
       const status = await reprise(['harvest-status', '--failures', '--json'], env);
       assert.equal(status.code, 0);
-      const parsed = JSON.parse(status.stdout) as { canvases: Record<string, number>; failures: Array<{ reason: string }> };
+      const parsed = JSON.parse(status.stdout) as { canvases: Record<string, number>; withoutVectors: number; failures: Array<{ reason: string }> };
       assert.deepEqual(parsed.canvases, { pending: 0, fetched: 0, indexed: 4, failed: 1 });
+      assert.equal(parsed.withoutVectors, 4, 'no model here: indexed without image vectors');
+      const text = await reprise(['harvest-status'], env);
+      assert.match(text.stdout, /4 indexed \(4 without image vectors: harvested without a model/);
       assert.match(parsed.failures[0]!.reason, /broken image/);
     });
 

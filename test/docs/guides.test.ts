@@ -277,6 +277,8 @@ describe('docs: the guides stay true to the code', () => {
     assert.match(row(EXIT.OK), /all went well/);
     assert.match(row(EXIT.SOME_FAILED), /some items failed/);
     assert.match(row(EXIT.FATAL), /fatal error/);
+    assert.match(row(EXIT.INTERRUPTED_SIGINT), /SIGINT/);
+    assert.match(row(EXIT.INTERRUPTED_SIGTERM), /SIGTERM/);
     for (const b of blocks.filter((x) => x.lang === 'text')) {
       for (const [, code] of b.body.matchAll(/^exit (\d+)$/gm)) {
         assert.ok((Object.values(EXIT) as number[]).includes(Number(code)), `${b.file}:${b.line}: exit ${code} is not an exit code of reprise`);

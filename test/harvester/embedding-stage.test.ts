@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { createInstitution } from '../support/institution/index.ts';
 import type { Institution } from '../support/institution/types.ts';
 import { requireFixtures } from '../support/fixtures.ts';
-import { harvestOnce, photographs, tempDataDir } from '../support/harvest-harness.ts';
+import { harvestOnce, photographs, tempDataDir, testHarvestConfig } from '../support/harvest-harness.ts';
 import { tinyModel } from '../support/tiny-model.ts';
 import { modelsSchema, storeSchema } from '../../config/schema.ts';
 import { loadEncoders, type Encoders } from '../../models/index.ts';
 import { openStore, type VectorStore } from '../../store/index.ts';
 import { EmbeddingStage } from '../../harvester/embedding-stage.ts';
+import { MetadataStage } from '../../harvester/metadata-stage.ts';
 import { itemIdOf } from '../../harvester/util/hash.ts';
 
 describe('harvest into encoders and the embedded store', function () {
@@ -25,7 +26,6 @@ describe('harvest into encoders and the embedded store', function () {
     inst = await createInstitution({ images: photographs('fsa-owi', 8), imagesPerManifest: 2, manifestCount: 8 });
     dataDir = tempDataDir();
     encoders = await loadEncoders(modelsSchema.parse({ path: await tinyModel('huggingface'), threads: 1 }), dataDir);
-    store = await openStore(storeSchema.parse({}), dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
   });
   after(async () => {
     await store?.close();
@@ -33,17 +33,32 @@ describe('harvest into encoders and the embedded store', function () {
     await inst?.close();
   });
 
-  it('embeds from the image cache what a harvest without a model recorded, downloading nothing again', async () => {
-    const recorded = await harvestOnce(dataDir, [inst.rootCollectionUrl]);
-    assert.equal(recorded.summary.images.indexed, canvasCount());
+  it('without a model stores every item without a vector, then embeds them from the image cache, downloading nothing again', async () => {
+    // No model: the items are in the index at once, with their metadata (even with keepImages off, the images wait in the cache).
+    const bare = await openStore(storeSchema.parse({}), dataDir);
+    const withoutModel = await harvestOnce(dataDir, [inst.rootCollectionUrl], { stage: new MetadataStage(bare), config: testHarvestConfig({}, { keepImages: false }) });
+    assert.equal(withoutModel.summary.images.indexed, canvasCount());
+    assert.deepEqual(await bare.stats(), { items: canvasCount(), vectors: 0, itemsWithoutVectors: canvasCount() });
+    const manifest = inst.manifests[0]!;
+    const item = await bare.get(itemIdOf(manifest.url, manifest.canvases[0]!.id));
+    assert.equal(item?.canvasId, manifest.canvases[0]!.id);
+    assert.ok((await bare.keyword(manifest.label, { limit: 5 })).hits.some((h) => h.id === item!.id), 'found by keywords');
+    await bare.close();
+
     inst.resetStats();
+    store = await openStore(storeSchema.parse({}), dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
     const { summary } = await harvestOnce(dataDir, [inst.rootCollectionUrl], { stage: new EmbeddingStage(encoders, store) });
     assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
     assert.equal(summary.images.indexed, canvasCount());
     assert.equal(inst.stats.imageRequests, 0, 'embedded from the cache');
-    const stats = await store.stats();
-    assert.equal(stats.items, canvasCount());
-    assert.equal(stats.modelId, encoders.config.modelId);
+    assert.deepEqual(await store.stats(), { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim, items: canvasCount(), vectors: canvasCount(), itemsWithoutVectors: 0 });
+
+    // A later run without a model leaves what the model embedded as it is.
+    const again = await openStore(storeSchema.parse({}), dataDir);
+    const rerun = await harvestOnce(dataDir, [inst.rootCollectionUrl], { stage: new MetadataStage(again) });
+    await again.close();
+    assert.equal(rerun.summary.images.indexed, 0, 'nothing stored again');
+    assert.equal((await store.stats()).itemsWithoutVectors, 0, 'no vector dropped');
   });
 
   it('stores the fields portals search on, and the embedding of the fetched image', async () => {

@@ -84,13 +84,13 @@ describe('embedding stage: one embedding at a time', () => {
     const encoders = {
       config: { modelId: 'test-model', projectionDim: 2 },
       image: {
-        async embed(inputs: unknown[]) {
+        async embedEach(inputs: unknown[]) {
           embedding++;
           assert.equal(embedding, 1, 'two embeddings at once');
           log.push(`embed ${inputs.length}`);
           await sleep(30);
           embedding--;
-          return inputs.map(() => Float32Array.of(1, 0));
+          return inputs.map(() => ({ vector: Float32Array.of(1, 0) }));
         },
       },
     } as unknown as Encoders;

@@ -168,7 +168,7 @@ describe('JournalHarvestController behind the admin routes', function () {
     this.timeout(120_000);
     const dataDir = tempDataDir('reprise-admin-harvest-');
     const config = configWith(dataDir, TOKEN);
-    // The default stage is the CLI's: no model here, so images are fetched and recorded.
+    // The default stage is the CLI's: no model here, so items are stored without vectors.
     const controller = new JournalHarvestController({ config });
     const app = appFor({ store, config, harvest: controller });
 

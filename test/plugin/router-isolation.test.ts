@@ -149,7 +149,7 @@ describe('plugin: routers side by side, CORS, rate limit, no model, timeouts', f
     assert.equal(storeLate.body.type, 'urn:reprise:problem:store-timeout');
     assert.match(storeLate.body.detail, /api\.storeTimeoutMs/);
 
-    const slowText = { ...a.encoders, text: { embed: async () => (await sleep(300), a.encoders.text.embed(['x'])) } } as unknown as Encoders;
+    const slowText = { ...a.encoders, text: { embed: async () => (await sleep(300), a.encoders.text!.embed(['x'])) } } as unknown as Encoders;
     const slowModelApp = express().use(router({ store: a.store, encoders: slowText, config: api(a, { encoderTimeoutMs: 50 }) }));
     const modelLate = await request(slowModelApp).get('/search').query({ q: 'x' }).expect(503);
     assert.equal(modelLate.body.type, 'urn:reprise:problem:encoder-timeout');

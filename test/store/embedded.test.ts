@@ -156,7 +156,7 @@ if (process.env.EMBEDDED_CHILD) {
       const store = await openStore(dir, DIM);
       assert.equal(store.annOrigin.source, 'file');
       const stats = await store.stats();
-      assert.deepEqual(stats, { modelId: MODEL, dimensions: DIM, items: 600, vectors: 600 + items.reduce((n, it) => n + (it.regions?.length ?? 0), 0) });
+      assert.deepEqual(stats, { modelId: MODEL, dimensions: DIM, items: 600, vectors: 600 + items.reduce((n, it) => n + (it.regions?.length ?? 0), 0), itemsWithoutVectors: 0 });
       assertSame(await results(store), before);
       assert.deepEqual((await store.get(items[5]!.id))?.record, { i: 5 });
       await store.close();
@@ -261,7 +261,7 @@ if (process.env.EMBEDDED_CHILD) {
       await writer.upsert(items.slice(200, 300));
       const vectorsOf = (list: StoreItem[]) => list.reduce((n, it) => n + 1 + (it.regions?.length ?? 0), 0);
       // Replayed from the change log: the new items are counted and found.
-      assert.deepEqual(await reader.stats(), { modelId: MODEL, dimensions: DIM, items: 300, vectors: vectorsOf(items.slice(0, 300)) });
+      assert.deepEqual(await reader.stats(), { modelId: MODEL, dimensions: DIM, items: 300, vectors: vectorsOf(items.slice(0, 300)), itemsWithoutVectors: 0 });
       assert.equal((await reader.nearest(items[250]!.vector, { limit: 1 })).hits[0]?.id, items[250]!.id);
       await writer.delete([items[250]!.id]);
       assert.notEqual((await reader.nearest(items[250]!.vector, { limit: 1 })).hits[0]?.id, items[250]!.id);
@@ -273,6 +273,26 @@ if (process.env.EMBEDDED_CHILD) {
       assert.equal((await reader.stats()).items, 349);
       assert.equal((await reader.nearest(items[340]!.vector, { limit: 1 })).hits[0]?.id, items[340]!.id);
       assert.equal(reader.indexedVectors, (await reader.stats()).vectors);
+      await reader.close();
+    });
+
+    it('opened without a model, follows the schema and vectors a harvest with one writes beside it', async () => {
+      const dir = tempDir();
+      const reader = new EmbeddedStore(options(dir));
+      await reader.open();
+      const { vector: _v, regions: _r, ...bare } = items[0]!;
+      await reader.upsert([bare]);
+      assert.deepEqual(await reader.stats(), { items: 1, vectors: 0, itemsWithoutVectors: 1 });
+      const writer = await openStore(dir, DIM);
+      await writer.upsert(items.slice(0, 20));
+      // A harvest with a model in another process: the server without one now finds its vectors too.
+      const stats = await reader.stats();
+      assert.equal(stats.modelId, MODEL);
+      assert.equal(stats.items, 20);
+      assert.equal(stats.itemsWithoutVectors, 0);
+      assert.equal((await reader.nearest(items[7]!.vector, { limit: 1 })).hits[0]?.id, items[7]!.id);
+      assert.ok((await reader.similar(items[7]!.id, { limit: 3 })).hits.length > 0);
+      await writer.close();
       await reader.close();
     });
 
@@ -321,7 +341,7 @@ if (process.env.EMBEDDED_CHILD) {
       const store = await openStore(dir, DIM);
       const moved = itemAt(5000, DIM);
       await store.upsert([items[4]!, { ...items[4]!, vector: moved.vector, regions: [] }, items[5]!]);
-      assert.deepEqual(await store.stats(), { modelId: MODEL, dimensions: DIM, items: 2, vectors: 1 + 1 + (items[5]!.regions?.length ?? 0) });
+      assert.deepEqual(await store.stats(), { modelId: MODEL, dimensions: DIM, items: 2, vectors: 1 + 1 + (items[5]!.regions?.length ?? 0), itemsWithoutVectors: 0 });
       assert.equal((await store.nearest(moved.vector, { limit: 1 })).hits[0]?.score.toFixed(5), '1.00000');
       await store.upsert([{ ...items[5]!, label: 'Same pixels' }]);
       assert.equal((await store.get(items[5]!.id))?.label, 'Same pixels');

@@ -3,7 +3,7 @@
  * store on the in-repo fake, and by the Meilisearch store on a live server when MEILI_URL is set.
  */
 import assert from 'node:assert/strict';
-import type { StoreItem, VectorStore } from '../../store/types.ts';
+import type { ItemFields, StoreItem, VectorStore } from '../../store/types.ts';
 import { InvalidQueryError, StoreError, StoreSchemaError } from '../../store/errors.ts';
 
 export interface StoreFactory {
@@ -82,7 +82,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
     after(async () => store?.close());
 
     it('starts empty and answers searches on an empty index with no hits', async () => {
-      assert.deepEqual(await store.stats(), { modelId: MODEL, dimensions: DIM, items: 0, vectors: 0 });
+      assert.deepEqual(await store.stats(), { modelId: MODEL, dimensions: DIM, items: 0, vectors: 0, itemsWithoutVectors: 0 });
       assert.deepEqual((await store.nearest(vectors[0]!, { limit: 5 })).hits, []);
       assert.deepEqual((await store.keyword('photograph', { limit: 5 })).hits, []);
     });
@@ -256,6 +256,144 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       assert.equal((await store.stats()).items, before + big.length);
       // The vector index is approximate (HNSW): its own vector finds an item among the first few, not always first.
       assert.ok((await store.nearest(big[777]!.vector, { limit: 5 })).hits.some((h) => h.id === big[777]!.id), 'the stored vector is found');
+    });
+  });
+
+  describe(`store behaviour without a model: ${name}`, function () {
+    this.timeout(120_000);
+    const index = `suite_nomodel_${process.pid}_${++counter}_${Date.now().toString(36)}`;
+    let store: VectorStore;
+    const rand = prng(7);
+    const vectors = Array.from({ length: 8 }, () => randomUnit(rand));
+    const items = vectors.map((v, i) => makeItem(i, v, { id: `bare${String(i).padStart(4, '0')}`.padEnd(32, '0') }));
+    items[3] = { ...items[3]!, label: 'Threshing in Kansas', text: 'Threshing in Kansas, wheat harvest' };
+    /** The item as a harvest without a model stores it: its fields, no vector. */
+    const bare = (it: StoreItem): ItemFields => {
+      const { vector: _v, regions: _r, ...fields } = it;
+      return fields;
+    };
+    const ids = (hits: Array<{ id: string }>) => hits.map((h) => h.id).sort();
+
+    before(async () => {
+      store = await factory.create(index);
+      await store.open();
+    });
+    after(async () => store?.close());
+
+    it('opens without a schema and holds items without vectors: get, keywords, browsing and facets find them', async () => {
+      assert.deepEqual(await store.stats(), { items: 0, vectors: 0, itemsWithoutVectors: 0 });
+      await store.upsert(items.map(bare));
+      assert.deepEqual(await store.stats(), { items: items.length, vectors: 0, itemsWithoutVectors: items.length });
+      assert.deepEqual(await store.get(items[2]!.id), bare(items[2]!));
+      assert.equal((await store.keyword('threshing', { limit: 5 })).hits[0]?.id, items[3]!.id);
+      assert.deepEqual(ids((await store.keyword('', { limit: 100 })).hits), ids(items), 'a keyword search without words lists them');
+      const facets = await store.facets(['collection']);
+      assert.equal(facets.collection.Library, items.length);
+      assert.deepEqual((await store.vectors([items[1]!.id])), [undefined]);
+    });
+
+    it('leaves them out of vector search and similar items, and finds them by keywords in hybrid search', async () => {
+      assert.deepEqual((await store.nearest(vectors[0]!, { limit: 5 })).hits, []);
+      assert.deepEqual((await store.similar(items[0]!.id, { limit: 5 })).hits, []);
+      await assert.rejects(store.similar('0'.repeat(32), { limit: 5 }), InvalidQueryError);
+      assert.deepEqual(ids((await store.hybrid('threshing', vectors[0]!, { limit: 5, semanticRatio: 0.5 })).hits), [items[3]!.id]);
+      await assert.rejects(store.upsert([items[0]!]), StoreError, 'a vector needs a schema');
+      await store.updateFields([{ ...bare(items[4]!), label: 'Relabelled bare item', text: 'Relabelled bare item zanzibar' }]);
+      assert.equal((await store.keyword('zanzibar', { limit: 3 })).hits[0]?.id, items[4]!.id);
+    });
+
+    it('takes the schema of the first open with a model, and keeps its items; vector searches leave out those not embedded yet', async () => {
+      await store.open({ modelId: MODEL, dimensions: DIM });
+      const stats = await store.stats();
+      assert.deepEqual(stats, { modelId: MODEL, dimensions: DIM, items: items.length, vectors: 0, itemsWithoutVectors: items.length });
+      // A harvest with the model embeds some of them (and a metadata update reaches one still bare).
+      await store.upsert([items[0]!, items[1]!, items[2]!]);
+      await store.updateFields([{ ...bare(items[5]!), label: 'Still bare' }]);
+      assert.equal((await store.get(items[5]!.id))?.label, 'Still bare');
+      assert.deepEqual(await store.stats(), { modelId: MODEL, dimensions: DIM, items: items.length, vectors: 3, itemsWithoutVectors: items.length - 3 });
+      const embedded = [items[0]!.id, items[1]!.id, items[2]!.id].sort();
+      const near = await store.nearest(vectors[1]!, { limit: 10 });
+      assert.equal(near.hits[0]?.id, items[1]!.id);
+      assert.deepEqual(ids(near.hits), embedded, 'only embedded items, however many are asked for');
+      assert.deepEqual(ids((await store.similar(items[0]!.id, { limit: 10 })).hits), [items[1]!.id, items[2]!.id].sort());
+      assert.deepEqual((await store.similar(items[6]!.id, { limit: 10 })).hits, [], 'an item without a vector has no neighbours');
+      const hybrid = ids((await store.hybrid('threshing', vectors[2]!, { limit: 10, semanticRatio: 0.5 })).hits);
+      assert.deepEqual(hybrid, [...embedded, items[3]!.id].sort(), 'the keyword match without a vector, and the vector matches');
+      // A changed image stored again without a model loses the vector it had.
+      await store.upsert([bare(items[2]!)]);
+      assert.ok(!(await store.nearest(vectors[2]!, { limit: 10 })).hits.some((h) => h.id === items[2]!.id));
+      assert.equal((await store.stats()).itemsWithoutVectors, items.length - 2);
+    });
+
+    it('reopened without a model, keeps the schema and the vectors: similar items still work', async () => {
+      const again = await factory.create(index);
+      try {
+        await again.open();
+        const stats = await again.stats();
+        assert.equal(stats.modelId, MODEL);
+        assert.equal(stats.dimensions, DIM);
+        assert.deepEqual(ids((await again.similar(items[0]!.id, { limit: 10 })).hits), [items[1]!.id]);
+        // Items stored without a vector beside an embedder keep their place, and updates reach them.
+        await again.upsert([bare({ ...items[7]!, label: 'Stored without a model, after one' })]);
+        await again.updateFields([{ ...bare(items[7]!), label: 'Updated again' }]);
+        assert.equal((await again.get(items[7]!.id))?.label, 'Updated again');
+        await assert.rejects(again.open({ modelId: 'another-model', dimensions: DIM }), StoreSchemaError);
+      } finally {
+        await again.close();
+      }
+    });
+  });
+
+  describe(`store scans: ${name}`, function () {
+    this.timeout(120_000);
+    let store: VectorStore;
+    const rand = prng(11);
+    const box = { x: 10, y: 20, w: 300, h: 200 };
+    const scanned = Array.from({ length: 25 }, (_, i) =>
+      makeItem(i, randomUnit(rand), { id: `scan${String(i).padStart(4, '0')}`.padEnd(32, '0'), ...(i % 3 === 0 ? { regions: [{ box, vector: randomUnit(rand) }] } : {}) }),
+    );
+
+    before(async () => {
+      store = await factory.create(`suite_scan_${process.pid}_${++counter}_${Date.now().toString(36)}`);
+      await store.open({ modelId: MODEL, dimensions: DIM });
+      await store.upsert(scanned);
+      const { vector: _v, regions: _r, ...bare } = makeItem(99, randomUnit(rand), { id: 'scanbare'.padEnd(32, '0') });
+      await store.upsert([bare]);
+    });
+    after(async () => store?.close());
+
+    it('pages through every item once with its whole-image and region vectors, under a filter too', async () => {
+      const seen = new Map<string, { vector?: Float32Array; regions: Array<{ box: { x: number; y: number; w: number; h: number }; vector: Float32Array }> }>();
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.scan({ limit: 7, ...(after ? { after } : {}) });
+        for (const s of page.items) {
+          assert.ok(!seen.has(s.item.id), `${s.item.id} seen twice`);
+          seen.set(s.item.id, s);
+        }
+        after = page.next;
+        assert.ok(++pages < 20, 'the scan ends');
+      } while (after);
+      assert.equal(seen.size, scanned.length + 1);
+      for (const it of scanned) {
+        const s = seen.get(it.id)!;
+        assert.ok(cosine(s.vector!, it.vector) > 0.9999, `the whole-image vector of ${it.id}`);
+        assert.equal(s.regions.length, it.regions?.length ?? 0);
+        if (it.regions?.length) {
+          assert.deepEqual(s.regions[0]!.box, box);
+          assert.ok(cosine(s.regions[0]!.vector, it.regions[0]!.vector) > 0.9999);
+        }
+      }
+      assert.equal(seen.get('scanbare'.padEnd(32, '0'))!.vector, undefined, 'an item stored without a vector is listed without one');
+      const manifest = scanned[0]!.manifestId;
+      const filtered = await store.scan({ limit: 100, filter: { manifest } });
+      assert.deepEqual(
+        filtered.items.map((s) => s.item.id).sort(),
+        scanned.filter((it) => it.manifestId === manifest).map((it) => it.id).sort(),
+      );
+      assert.equal(filtered.next, undefined);
+      await assert.rejects(store.scan({ limit: 5, after: 'not a cursor' }), InvalidQueryError);
     });
   });
 }

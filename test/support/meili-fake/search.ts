@@ -91,17 +91,26 @@ function cosineScore(a: number[], b: number[]): number {
   return 1 - distance;
 }
 
-/** Exact nearest neighbours over every vector of every document; documents without vectors for the embedder are left out. */
+/**
+ * Exact nearest neighbours over every vector of every document. Documents without vectors for the
+ * embedder come last, in internal id order, with a score of 0, as milli's vector sort returns them:
+ * once no candidate with a vector is left, the rest are one bucket of similarity none, scored 0.
+ */
 export function vectorSearch(vector: number[], docs: StoredDoc[], embedder: string): Scored[] {
   const out: Scored[] = [];
+  const without: Scored[] = [];
   for (const d of docs) {
     const vs = d.vectors[embedder];
-    if (!vs?.length) continue;
+    if (!vs?.length) {
+      without.push({ d, score: 0 });
+      continue;
+    }
     let best = -Infinity;
     for (const v of vs) best = Math.max(best, cosineScore(vector, v));
     out.push({ d, score: best });
   }
-  return out.sort((x, y) => y.score - x.score || x.d.docid - y.d.docid);
+  out.sort((x, y) => y.score - x.score || x.d.docid - y.d.docid);
+  return [...out, ...without.sort((x, y) => x.d.docid - y.d.docid)];
 }
 
 /**

@@ -1,0 +1,34 @@
+import type { VectorStore } from '../store/types.ts';
+import { itemFields } from './embedding-stage.ts';
+import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
+
+/** Recorded in the journal for canvases stored without vectors: any other stage id makes the first run with a model embed them. */
+export const METADATA_STAGE_ID = 'metadata-only';
+
+/**
+ * The harvester's stage when no model is available: each canvas is stored in the index with its
+ * fields and record but no vector, so that items, keyword search, facets and filters work at once.
+ * The first harvest with a model embeds them from the image cache (the journal records this
+ * stage's id, which is not the model's), without downloading the images again.
+ */
+export class MetadataStage implements IndexStage {
+  readonly id = METADATA_STAGE_ID;
+  readonly metadataOnly = true;
+
+  constructor(private readonly store: VectorStore) {}
+
+  async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
+    if (items.length) await this.store.upsert(items.map((item) => itemFields(item.itemId, item.record)));
+    return items.map((item) => ({ itemId: item.itemId, ok: true as const }));
+  }
+
+  async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
+    await this.store.updateFields(records.map((r) => itemFields(r.itemId, r.record)));
+  }
+
+  async remove(itemIds: string[]): Promise<void> {
+    if (itemIds.length) await this.store.delete(itemIds);
+  }
+
+  async close(): Promise<void> {}
+}
