@@ -1,23 +1,61 @@
 import path from 'node:path';
-import type { ModelsConfig } from '../config/schema.ts';
+import type { LabelsConfig, ModelsConfig } from '../config/schema.ts';
 import { resolveModelFiles } from './layout.ts';
 import { readModelConfig } from './model-config.ts';
 import { checkModelFolder } from './validate.ts';
 import { loadSession, type LoadedSession } from './session.ts';
 import { ImageEncoder } from './image-encoder.ts';
 import { TextEncoder } from './text-encoder.ts';
-import type { ModelConfig, ModelFiles } from './types.ts';
+import type { EncoderConfig, ModelConfig, ModelFiles } from './types.ts';
+import { isClassifierFolder, type ClassifierFiles } from './classifier/classifier-folder.ts';
+import { loadClassifier, type ClassifierInfo } from './classifier/load-classifier.ts';
 
-export { ImageEncoder } from './image-encoder.ts';
+export { ImageEncoder, type EmbeddedImage } from './image-encoder.ts';
 export { TextEncoder } from './text-encoder.ts';
-export { ModelFolderError, type ModelConfig, type ModelFiles, type Region } from './types.ts';
+export { ModelFolderError, type EncoderConfig, type ModelConfig, type ModelFiles, type Region } from './types.ts';
+export type { ClassifierInfo } from './classifier/load-classifier.ts';
 
-export interface Encoders {
+/** A CLIP-family model: images and texts in one embedding space. */
+export interface ClipEncoders {
+  kind: 'clip';
   files: ModelFiles;
   config: ModelConfig;
   image: ImageEncoder;
   text: TextEncoder;
+  /** The label sets configured with the model (models.labels), which models/labels/ applies. */
+  labels: LabelsConfig;
   close(): Promise<void>;
+}
+
+/** An image-only ONNX classifier (ImageNet CNNs): image search, similar items and regions; no text tower. */
+export interface ClassifierEncoders {
+  kind: 'classifier';
+  files: ClassifierFiles;
+  config: EncoderConfig;
+  image: ImageEncoder;
+  text?: undefined;
+  classifier: ClassifierInfo;
+  labels: LabelsConfig;
+  close(): Promise<void>;
+}
+
+export type Encoders = ClipEncoders | ClassifierEncoders;
+
+/** Text search asked of a model without a text tower: the caller's request cannot be served by this model. */
+export class NoTextTowerError extends Error {
+  override name = 'NoTextTowerError';
+  constructor(readonly modelId: string) {
+    super(
+      `the model ${modelId} is an image classifier and has no text tower: text search needs a CLIP-family model ` +
+        '(image search, similar items, region search and keyword search work with this one)',
+    );
+  }
+}
+
+/** The text tower, or a NoTextTowerError naming the model. */
+export function textTower(encoders: Encoders): TextEncoder {
+  if (!encoders.text) throw new NoTextTowerError(encoders.config.modelId);
+  return encoders.text;
 }
 
 /** Where the configured model lives: a folder placed by hand, else the pull cache. */
@@ -27,7 +65,12 @@ export function modelFolder(models: ModelsConfig, dataDir: string): string {
 
 /** Resolves, loads and validates both towers of the configured model; a bad folder fails here, naming the file. */
 export async function loadEncoders(models: ModelsConfig, dataDir: string): Promise<Encoders> {
-  const files = resolveModelFiles(modelFolder(models, dataDir), { variant: models.variant });
+  const folder = modelFolder(models, dataDir);
+  if (isClassifierFolder(folder)) {
+    const loaded = await loadClassifier(folder, models);
+    return { kind: 'classifier', ...loaded, labels: models.labels, close: () => loaded.image.close() };
+  }
+  const files = resolveModelFiles(folder, { variant: models.variant });
   const config = readModelConfig(files);
   const session = { threads: models.threads, executionProvider: models.executionProvider };
   // Each tower is loaded once and checked on the loaded session: a second load just to check
@@ -47,10 +90,12 @@ export async function loadEncoders(models: ModelsConfig, dataDir: string): Promi
     throw err;
   }
   return {
+    kind: 'clip',
     files,
     config,
     image,
     text,
+    labels: models.labels,
     async close() {
       await Promise.all([image.close(), text.close()]);
     },

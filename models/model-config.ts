@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ModelFolderError, type ImagePreprocessConfig, type ModelConfig, type ModelFiles } from './types.ts';
 import { MANIFEST_FILE } from './layout.ts';
 import { readModelJson } from './read-json.ts';
+import { NO_NORMALISATION, OPENCLIP_CLEAN, siglipNormalisation, type TextNormalisation } from './tokenizer/text-normalisation.ts';
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +33,12 @@ export function readModelConfig(files: ModelFiles): ModelConfig {
   return {
     projectionDim: parsed.projectionDim,
     image: parsed.image,
-    text: { contextLength: parsed.contextLength, padTokenId: readPadTokenId(files), padToContextLength: parsed.padToContextLength ?? false },
+    text: {
+      contextLength: parsed.contextLength,
+      padTokenId: readPadTokenId(files),
+      padToContextLength: parsed.padToContextLength ?? false,
+      normalisation: parsed.normalisation ?? NO_NORMALISATION,
+    },
     modelId: modelIdOf(files, config),
   };
 }
@@ -42,6 +48,7 @@ interface Parsed {
   contextLength: number;
   /** SigLIP pools at the last position, so its text must always be padded to the full length. */
   padToContextLength?: boolean;
+  normalisation?: TextNormalisation;
   image: ImagePreprocessConfig;
 }
 
@@ -78,7 +85,14 @@ function fromHuggingFace(files: ModelFiles, config: Json, pre: Json): Parsed {
       );
     }
   }
-  return { projectionDim, contextLength, image, padToContextLength: siglip };
+  return { projectionDim, contextLength, image, padToContextLength: siglip, normalisation: siglip ? hfSiglipNormalisation(files) : undefined };
+}
+
+/** SiglipTokenizer canonicalizes every text and lowercases unless tokenizer_config says do_lower_case: false. */
+function hfSiglipNormalisation(files: ModelFiles): TextNormalisation {
+  const tc = files.tokenizerConfig ? readModelJson(files.tokenizerConfig) : {};
+  const lower = tc.do_lower_case === undefined ? true : bool(files.tokenizerConfig!, 'do_lower_case', tc.do_lower_case);
+  return siglipNormalisation(lower);
 }
 
 type SizeSpec = { kind: 'shortest'; side: number } | { kind: 'exact'; side: number };
@@ -179,7 +193,32 @@ function fromOpenClip(files: ModelFiles, config: Json, pre: Json): Parsed {
       );
     }
   }
-  return { projectionDim, contextLength, image: { size: side, resizeMode, resample, mean, std } };
+  return {
+    projectionDim,
+    contextLength,
+    image: { size: side, resizeMode, resample, mean, std },
+    padToContextLength: openClipPadsToContext(textCfg),
+    normalisation: openClipClean(files.config, textCfg),
+  };
+}
+
+/**
+ * Whether the text tower must see every text padded to its context length. OpenAI CLIP's causal
+ * tower pools at the end token (pool_type "argmax", the default), so padding after it changes
+ * nothing; SigLIP's towers (no_causal_mask, pool_type "last") read the last position and were
+ * trained on padded text, so a text run at its real length would be pooled at the wrong token.
+ */
+function openClipPadsToContext(textCfg: Json): boolean {
+  if (textCfg.no_causal_mask === true) return true;
+  if (textCfg.pool_type !== undefined && textCfg.pool_type !== 'argmax') return true;
+  return typeof textCfg.hf_tokenizer_name === 'string' && /siglip/i.test(textCfg.hf_tokenizer_name);
+}
+
+function openClipClean(file: string, textCfg: Json): TextNormalisation | undefined {
+  const kwargs = objectAt(file, textCfg, 'tokenizer_kwargs');
+  if (kwargs.clean === undefined) return undefined;
+  if (typeof kwargs.clean === 'string' && kwargs.clean in OPENCLIP_CLEAN) return OPENCLIP_CLEAN[kwargs.clean as keyof typeof OPENCLIP_CLEAN];
+  throw bad(file, 'text_cfg.tokenizer_kwargs.clean', `is ${JSON.stringify(kwargs.clean)}; open_clip knows "canonicalize", "lower" and "whitespace"`);
 }
 
 /**
@@ -232,9 +271,13 @@ function tokenId(tokenizer: Json, tokenizerConfig: Json, token: string): number 
  */
 function modelIdOf(files: ModelFiles, config: Json): string {
   let id: string | undefined;
+  let revision: string | undefined;
   try {
     const manifest = JSON.parse(readFileSync(path.join(files.dir, MANIFEST_FILE), 'utf8')) as Json;
-    if (typeof manifest.repo === 'string') id = manifest.repo;
+    if (typeof manifest.repo === 'string') {
+      id = manifest.repo;
+      revision = revisionOf(manifest);
+    }
   } catch {
     /* hand-placed folder */
   }
@@ -242,7 +285,19 @@ function modelIdOf(files: ModelFiles, config: Json): string {
   if (!id && typeof nameOrPath === 'string' && /^[\w.-]+\/[\w.-]+$/.test(nameOrPath)) id = nameOrPath;
   id ??= path.basename(files.dir);
   const variant = Object.entries(files.visionVariants).find(([, p]) => p === files.visionModel)?.[0];
-  return variant && variant !== 'fp32' ? `${id}@${variant}` : id;
+  return [id, revision, variant && variant !== 'fp32' ? variant : undefined].filter(Boolean).join('@');
+}
+
+/**
+ * The commit a pulled model came from, shortened to 12 hex digits as git does for display. Hub
+ * repositories have been re-uploaded with other outputs and tokenizers under the same name, so
+ * the commit is part of the model id: an index built from one upload refuses vectors of another.
+ */
+function revisionOf(manifest: Json): string | undefined {
+  for (const value of [manifest.commit, manifest.revision]) {
+    if (typeof value === 'string' && /^[0-9a-f]{40}$/i.test(value)) return value.slice(0, 12).toLowerCase();
+  }
+  return undefined;
 }
 
 

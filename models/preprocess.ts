@@ -184,18 +184,19 @@ export function clampRegion(region: Region, width: number, height: number): Pixe
  * (which OpenAI's transform uses): the long side is truncated, `int(S * long / short)`, and
  * the crop offset is Python's `round`, which rounds halves to even.
  */
-export function resizePlan(width: number, height: number, cfg: Pick<ImagePreprocessConfig, 'size' | 'resizeMode'>): {
+export function resizePlan(width: number, height: number, cfg: Pick<ImagePreprocessConfig, 'size' | 'resizeMode' | 'resizeShortSide'>): {
   width: number;
   height: number;
   crop: PixelBox;
 } {
   const S = cfg.size;
   if (cfg.resizeMode === 'squash') return { width: S, height: S, crop: { left: 0, top: 0, width: S, height: S } };
+  const R = cfg.resizeShortSide ?? S;
   const short = Math.min(width, height);
   const long = Math.max(width, height);
-  const newLong = Math.floor((S * long) / short);
-  const w = width <= height ? S : newLong;
-  const h = width <= height ? newLong : S;
+  const newLong = Math.floor((R * long) / short);
+  const w = width <= height ? R : newLong;
+  const h = width <= height ? newLong : R;
   return { width: w, height: h, crop: { left: roundHalfEven((w - S) / 2), top: roundHalfEven((h - S) / 2), width: S, height: S } };
 }
 
@@ -452,6 +453,9 @@ function writeChw(hwc: Buffer, lut: Float32Array, out: Float32Array, offset: num
 function validateConfig(cfg: ImagePreprocessConfig): void {
   if (!Number.isInteger(cfg.size) || cfg.size < 1) throw new RangeError(`image size must be a positive integer, got ${cfg.size}`);
   if (cfg.resizeMode !== 'shortest-edge-crop' && cfg.resizeMode !== 'squash') throw new RangeError(`unknown resizeMode ${String(cfg.resizeMode)}`);
+  if (cfg.resizeShortSide !== undefined && !(Number.isInteger(cfg.resizeShortSide) && cfg.resizeShortSide >= cfg.size)) {
+    throw new RangeError(`resizeShortSide must be an integer no smaller than size ${cfg.size}, got ${cfg.resizeShortSide}`);
+  }
   if (!(cfg.resample in SHARP_KERNEL_FOR)) throw new RangeError(`unknown resample ${String(cfg.resample)}`);
   for (const [name, values] of [['mean', cfg.mean], ['std', cfg.std]] as const) {
     if (!Array.isArray(values) || values.length !== 3 || !values.every((v) => Number.isFinite(v))) {

@@ -10,7 +10,12 @@ export interface RegistryEntry {
   name: string;
   /** Hugging Face Hub repository, "owner/name". */
   repo: string;
-  /** Branch, tag or commit; checksums are read from the hub for this revision at pull time. */
+  /**
+   * The commit pulled: files and checksums are those of this commit, whatever the repository's
+   * main branch becomes (these repositories have been re-uploaded with other outputs and
+   * tokenizers). A branch only where no full commit id could be checked when the entry was
+   * written; the commit the hub then serves is recorded in the pull manifest and the model id.
+   */
   revision: string;
   layout: ModelLayout;
   /** Files every variant needs, relative to the repository root. */
@@ -52,7 +57,8 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'clip-vit-base-patch32',
     repo: 'Xenova/clip-vit-base-patch32',
-    revision: 'main',
+    // "Upload fp16 ONNX weights": the first commit with fp32, quantized and fp16 towers.
+    revision: '4c1807b705b1d015fb032789cc4d221b23025a6f',
     layout: 'huggingface',
     commonFiles: HF_COMMON,
     variantFiles: hfTowers(),
@@ -67,6 +73,8 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'clip-vit-base-patch16',
     repo: 'Xenova/clip-vit-base-patch16',
+    // Not pinned: the commit with all three variants (9a1940e, "Upload fp16 ONNX weights") is known
+    // here only by its short id, which the hub does not resolve.
     revision: 'main',
     layout: 'huggingface',
     commonFiles: HF_COMMON,
@@ -82,7 +90,8 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'siglip-base-patch16-224',
     repo: 'Xenova/siglip-base-patch16-224',
-    revision: 'main',
+    // "Upload fp16 ONNX weights" (the vision tower's): the first commit with every variant of both towers.
+    revision: '294847d6b5fe86c91330269da98ce112d6c75e7e',
     layout: 'huggingface',
     commonFiles: HF_COMMON,
     variantFiles: hfTowers(),
@@ -97,6 +106,9 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'xlm-roberta-large-vit-b-32',
     repo: 'immich-app/XLM-Roberta-Large-Vit-B-32',
+    // Not pinned: the last upload's commits with full ids (a2296cc…, b84fd07…) still hold earlier
+    // external-data files, which a pull of every file in textual/ would fetch too (gigabytes); the
+    // commit that deleted them (ffb654c) is known here only by its short id.
     revision: 'main',
     layout: 'openclip',
     commonFiles: ['config.json', 'visual/preprocess_cfg.json', 'textual/tokenizer.json', 'textual/tokenizer_config.json'],
@@ -111,6 +123,11 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
     whenToChoose: 'Queries in languages other than English; image vectors match OpenAI ViT-B/32, text tower is large (~2.2 GB).',
   },
 ];
+
+/** A full commit id, as opposed to a branch or tag that may move. */
+export function isPinned(entry: RegistryEntry): boolean {
+  return /^[0-9a-f]{40}$/.test(entry.revision);
+}
 
 export function findModel(name: string): RegistryEntry | undefined {
   const wanted = name.trim().toLowerCase();

@@ -1,13 +1,16 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { ModelFolderError } from './types.ts';
+import { startWorker } from '../common/worker-thread.ts';
 
 export interface SessionOptions {
   /** Intra-op threads; 0 means one per core. */
   threads: number;
   executionProvider: 'cpu' | 'cuda';
+  /** The model's bytes when they differ from the file's (rewritten in memory); `file` then only names it. */
+  modelBytes?: Uint8Array;
   /** For benchmarks that compare onnxruntime's settings; the defaults are what measured best. */
   tuning?: Pick<ort.InferenceSession.SessionOptions, 'graphOptimizationLevel' | 'enableCpuMemArena' | 'interOpNumThreads' | 'executionMode'>;
 }
@@ -21,7 +24,8 @@ export interface TensorInfo {
 /** A tensor handed to or returned by a session: plain data, so it can cross to the session's thread. */
 export interface PlainTensor {
   type: string;
-  data: Float32Array | Int32Array | BigInt64Array;
+  /** float16 travels as its IEEE half bits in a Uint16Array (Node 20 has no Float16Array). */
+  data: Float32Array | Uint16Array | Int32Array | BigInt64Array;
   dims: readonly number[];
 }
 
@@ -33,12 +37,21 @@ export class InferenceError extends Error {
   }
 }
 
-type WorkerMessage =
+/** What the session's thread (session-worker.ts) is started with. */
+export interface SessionWorkerData {
+  file: string;
+  bytes: Uint8Array | undefined;
+  options: ort.InferenceSession.SessionOptions;
+}
+
+/** What the session's thread is asked, in order. */
+export type SessionWorkerRequest = { type: 'run'; id: number; feeds: Record<string, PlainTensor>; outputs: string[] } | { type: 'release' };
+
+/** What the session's thread answers. */
+export type WorkerMessage =
   | { type: 'ready'; inputs: TensorInfo[]; outputs: TensorInfo[] }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; outputs?: Record<string, PlainTensor>; error?: string };
-
-const WORKER_FILE = new URL('./session-worker.js', import.meta.url);
 
 /**
  * An onnxruntime session running on its own worker thread, so that inference never blocks
@@ -56,6 +69,8 @@ export class LoadedSession {
 
   private constructor(
     readonly file: string,
+    /** The model as rewritten in memory, when it is not loaded from `file` as is. */
+    private readonly bytes: Uint8Array | undefined,
     private readonly options: ort.InferenceSession.SessionOptions,
     /** The execution provider actually in use (CUDA falls back to CPU when unavailable). */
     readonly provider: 'cpu' | 'cuda',
@@ -64,8 +79,8 @@ export class LoadedSession {
   ) {}
 
   /** Starts the thread and loads the model in it; rejects with the loader's message. */
-  static async open(file: string, options: ort.InferenceSession.SessionOptions, provider: 'cpu' | 'cuda'): Promise<LoadedSession> {
-    const session = new LoadedSession(file, options, provider, [], []);
+  static async open(file: string, options: ort.InferenceSession.SessionOptions, provider: 'cpu' | 'cuda', bytes?: Uint8Array): Promise<LoadedSession> {
+    const session = new LoadedSession(file, bytes, options, provider, [], []);
     const { inputs, outputs } = await session.start();
     session.inputs.push(...inputs);
     session.outputs.push(...outputs);
@@ -73,7 +88,8 @@ export class LoadedSession {
   }
 
   private start(): Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }> {
-    const worker = new Worker(WORKER_FILE, { workerData: { file: this.file, options: this.options } });
+    const workerData: SessionWorkerData = { file: this.file, bytes: this.bytes, options: this.options };
+    const worker = startWorker(import.meta.url, 'session-worker', { workerData });
     this.worker = worker;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (msg: WorkerMessage) => {
@@ -158,7 +174,7 @@ export async function loadSession(file: string, opts: SessionOptions): Promise<L
     ...opts.tuning,
   };
   const attempt = (provider: 'cpu' | 'cuda') =>
-    LoadedSession.open(file, { ...base, executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'] }, provider);
+    LoadedSession.open(file, { ...base, executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'] }, provider, opts.modelBytes);
   const unreadable = (err: unknown) =>
     new ModelFolderError(
       `${file} cannot be opened by onnxruntime (${(err as Error).message.trim()}); the file may be truncated or corrupt: delete it and pull it again`,

@@ -3,6 +3,10 @@ import { TextTokenizer } from './tokenizer/text-tokenizer.ts';
 import { LruCache } from '../common/lru-cache.ts';
 import { ModelFolderError, type ModelConfig, type TokenizedBatch } from './types.ts';
 import { TEXT_EMBEDDING_OUTPUTS } from './validate.ts';
+import { fixedBatchOf, floatOutput, plan } from './tower-io.ts';
+
+/** Texts per onnxruntime call where the export leaves the batch free: bounds a call's memory (label prompts come by the hundred). */
+export const TEXTS_PER_CALL = 64;
 
 export interface TextEncoderOptions extends SessionOptions {
   /** Query embeddings kept in memory. */
@@ -18,6 +22,8 @@ export class TextEncoder {
   private readonly cache: LruCache<string, Float32Array>;
   /** Whether queries run at their real length: the sequence axis is dynamic and the tower pools at the end token. */
   readonly dynamicLength: boolean;
+  /** Set when the export fixes the batch (Immich's take one text per call). */
+  readonly fixedBatch: number | undefined;
 
   private constructor(
     private readonly loaded: LoadedSession,
@@ -31,6 +37,7 @@ export class TextEncoder {
     this.cache = new LruCache(cacheSize);
     const seq = ids.shape[1];
     this.dynamicLength = (typeof seq !== 'number' || seq < 0) && !config.text.padToContextLength;
+    this.fixedBatch = fixedBatchOf(ids);
   }
 
   get dim(): number {
@@ -73,6 +80,7 @@ export class TextEncoder {
     const tokenizer = await TextTokenizer.fromFiles(tokenizerFile, tokenizerConfigFile, {
       contextLength: config.text.contextLength,
       padTokenId: config.text.padTokenId,
+      normalisation: config.text.normalisation,
     });
     const encoder = new TextEncoder(loaded, ids, mask, output, tokenizer, config, cacheSize);
     const [vector] = await encoder.embed(['warm up']);
@@ -95,9 +103,11 @@ export class TextEncoder {
       if (hit) out[i] = hit;
       else missing.push(i);
     });
-    if (missing.length) {
-      const vectors = await this.run(this.tokenize(missing.map((i) => texts[i]!)));
-      missing.forEach((i, k) => {
+    // Tokenized a call at a time, so a call padded to its longest text is not padded to the longest of all.
+    for (const { from, size } of plan(missing.length, TEXTS_PER_CALL, this.fixedBatch)) {
+      const part = missing.slice(from, from + size);
+      const vectors = await this.run(this.tokenize(part.map((i) => texts[i]!)));
+      part.forEach((i, k) => {
         out[i] = vectors[k]!;
         this.cache.set(texts[i]!, vectors[k]!);
       });
@@ -105,15 +115,31 @@ export class TextEncoder {
     return out as Float32Array[];
   }
 
-  /** Runs token ids through the tower, as given (no cache): for tests and benchmarks of padding. */
+  /**
+   * Runs token ids through the tower, as given (no cache): for tests and benchmarks of padding.
+   * A fixed-batch export gets its batch exactly: rows are split, and a short call is filled
+   * with copies of its first row whose outputs are dropped.
+   */
   async run(batch: TokenizedBatch): Promise<Float32Array[]> {
-    const feeds: Record<string, PlainTensor> = {
-      [this.ids.name]: toTensor(batch.ids, this.ids.type, batch.batch, batch.seqLen),
-    };
-    if (this.mask) feeds[this.mask.name] = toTensor(batch.attentionMask, this.mask.type, batch.batch, batch.seqLen);
-    const result = await this.loaded.run(feeds, [this.output.name]);
-    const embeddings = result[this.output.name]!;
-    return l2Normalise(embeddings.data as Float32Array, embeddings.dims[embeddings.dims.length - 1]!);
+    const out: Float32Array[] = [];
+    const { seqLen } = batch;
+    for (const { from, size, padded } of plan(batch.batch, batch.batch, this.fixedBatch)) {
+      const rows = (values: Int32Array) => {
+        const part = new Int32Array(padded * seqLen);
+        part.set(values.subarray(from * seqLen, (from + size) * seqLen));
+        for (let r = size; r < padded; r++) part.copyWithin(r * seqLen, 0, seqLen);
+        return part;
+      };
+      const whole = from === 0 && padded === batch.batch;
+      const feeds: Record<string, PlainTensor> = {
+        [this.ids.name]: toTensor(whole ? batch.ids : rows(batch.ids), this.ids.type, padded, seqLen),
+      };
+      if (this.mask) feeds[this.mask.name] = toTensor(whole ? batch.attentionMask : rows(batch.attentionMask), this.mask.type, padded, seqLen);
+      const result = await this.loaded.run(feeds, [this.output.name]);
+      const embeddings = result[this.output.name]!;
+      out.push(...l2Normalise(floatOutput(embeddings, this.output.name), embeddings.dims[embeddings.dims.length - 1]!).slice(0, size));
+    }
+    return out;
   }
 
   get cacheSize(): number {

@@ -1,4 +1,5 @@
 /** Shapes shared by the parts of models/: folder layouts, configuration, preprocessing, tokenization. */
+import type { TextNormalisation } from './tokenizer/text-normalisation.ts';
 
 /** Which export a model folder comes from. */
 export type ModelLayout = 'huggingface' | 'openclip';
@@ -31,6 +32,11 @@ export interface ImagePreprocessConfig {
    * 'squash': resize both sides to `size` (SigLIP).
    */
   resizeMode: 'shortest-edge-crop' | 'squash';
+  /**
+   * 'shortest-edge-crop' only: the short side is resized to this, then the centre `size`×`size`
+   * is cut (ImageNet classifiers: 256 then 224). Default: `size` (CLIP crops what it resized).
+   */
+  resizeShortSide?: number;
   resample: 'bicubic' | 'bilinear' | 'nearest';
   /** Per-channel mean and std in RGB order, on values scaled to 0..1. */
   mean: [number, number, number];
@@ -48,15 +54,22 @@ export interface TextConfig {
    * last position and must see the full, padded sequence.
    */
   padToContextLength: boolean;
+  /** Cleaning the model's own tokenizer does before tokenizing (SigLIP, OpenCLIP's tokenizer_kwargs.clean). */
+  normalisation: TextNormalisation;
 }
 
-export interface ModelConfig {
-  /** Dimension of the joint embedding space. */
+/** What every image tower needs to know: the vector size, how images are prepared, the id recorded with the vectors. */
+export interface EncoderConfig {
+  /** Dimension of the embedding space (CLIP's joint space, or a classifier's pooled features). */
   projectionDim: number;
   image: ImagePreprocessConfig;
-  text: TextConfig;
   /** A name for the index and the journal, e.g. "openai/clip-vit-base-patch32". */
   modelId: string;
+}
+
+/** A CLIP-family model: both towers. */
+export interface ModelConfig extends EncoderConfig {
+  text: TextConfig;
 }
 
 /** A box in source-image pixels: x, y from the top left, width, height. */

@@ -71,7 +71,10 @@ function checkVision(io: TowerIO, config: ModelConfig, problem: (m: string) => v
   const input =
     io.inputs.find((i) => IMAGE_INPUTS.includes(i.name) && FLOAT_TYPES.has(i.type)) ??
     io.inputs.find((i) => FLOAT_TYPES.has(i.type) && i.shape.length === 4);
-  if (!input) {
+  const otherFloat = io.inputs.find((i) => i.shape.length === 4 && !FLOAT_TYPES.has(i.type) && !INT_TYPES.has(i.type));
+  if (!input && otherFloat) {
+    problem(`image input ${otherFloat.name} is ${otherFloat.type} ${shape(otherFloat)}; Reprise feeds float32 or float16 pixels (converting to float16 where the export asks for it)`);
+  } else if (!input) {
     const ints = io.inputs.filter((i) => INT_TYPES.has(i.type));
     problem(
       `no image input (a float tensor [batch, 3, ${config.image.size}, ${config.image.size}]); inputs: ${describe(io.inputs)}` +
@@ -141,6 +144,9 @@ function checkEmbeddingOutput(io: TowerIO, preferred: string[], dim: number, pro
   if (!output) {
     problem(`cannot tell which output is the embedding (outputs: ${describe(io.outputs)}); expected one named ${preferred.join(', ')}, or a single rank-2 output`);
     return undefined;
+  }
+  if (!FLOAT_TYPES.has(output.type)) {
+    problem(`embedding output ${output.name} is ${output.type} ${shape(output)}; Reprise reads float32 or float16 embeddings`);
   }
   if (output.shape.length && output.shape.length !== 2) {
     problem(`embedding output ${output.name} has rank ${output.shape.length} ${shape(output)}; expected 2 [batch, ${dim}]`);

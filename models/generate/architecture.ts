@@ -30,6 +30,17 @@ export interface ClipArchitecture {
 }
 
 export type CustomSize = ClipArchitecture;
+
+/**
+ * How a tower's inputs and outputs are declared, as exports differ: Immich's fix the batch at 1;
+ * fp16 exports converted without keep_io_types take and return float16 tensors.
+ */
+export interface TowerIo {
+  /** A fixed batch size on the first axis; dynamic ('batch') when absent. */
+  batch?: number;
+  /** float16 pixels in and embeddings out (token ids stay integers); the graph computes in float32 between two Casts. */
+  float16?: boolean;
+}
 export type NamedSize = 'tiny' | 'vit-b-32';
 
 /** OpenAI's BPE vocabulary: 512 byte tokens (bare and end-of-word), 48,894 merges, start and end: 49,408 ids. */

@@ -1,5 +1,5 @@
 /**
- * `npm run models:generate -- --size vit-b-32 --layout huggingface --out DIR [--seed N] [--bpe PATH] [--fp16]`
+ * `npm run models:generate -- --size vit-b-32 --layout huggingface --out DIR [--seed N] [--bpe PATH] [--fp16 [--fp16-io]] [--fixed-batch N]`
  * Writes a random-weight CLIP model folder for tests and benchmarks.
  */
 import { parseArgs } from 'node:util';
@@ -8,7 +8,7 @@ import { CLIP_SIZES, type NamedSize } from './architecture.ts';
 import { DEFAULT_SEED, generateClipModel } from './model-folder.ts';
 import type { ModelLayout } from '../types.ts';
 
-const USAGE = `usage: models:generate --size ${Object.keys(CLIP_SIZES).join('|')} --layout huggingface|openclip --out DIR [--seed N] [--bpe PATH] [--fp16]
+const USAGE = `usage: models:generate --size ${Object.keys(CLIP_SIZES).join('|')} --layout huggingface|openclip --out DIR [--seed N] [--bpe PATH] [--fp16 [--fp16-io]] [--fixed-batch N]
 
   --size    tiny (tests, a few MB) or vit-b-32 (OpenAI ViT-B/32 shapes, about 600 MB for both towers)
   --layout  huggingface (onnx/vision_model.onnx, …) or openclip (visual/model.onnx, …, as Immich exports)
@@ -16,6 +16,8 @@ const USAGE = `usage: models:generate --size ${Object.keys(CLIP_SIZES).join('|')
   --seed    integer seed for the random weights (default ${DEFAULT_SEED}); the same seed gives the same bytes
   --bpe     OpenAI's bpe_simple_vocab_16e6.txt, to write tokenizer.json; without it no tokenizer is written
   --fp16    also write onnx/*_fp16.onnx (huggingface layout only)
+  --fp16-io the fp16 towers take and return float16 tensors (as exports converted without keep_io_types)
+  --fixed-batch N  declare batch N on every tower (Immich's exports fix it at 1)
 `;
 
 export interface CliOutput {
@@ -35,6 +37,8 @@ export async function main(argv: string[], io: CliOutput = { out: process.stdout
         seed: { type: 'string' },
         bpe: { type: 'string' },
         fp16: { type: 'boolean', default: false },
+        'fp16-io': { type: 'boolean', default: false },
+        'fixed-batch': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -53,6 +57,8 @@ export async function main(argv: string[], io: CliOutput = { out: process.stdout
   if (!values.out) problems.push('--out is required');
   const seed = values.seed === undefined ? DEFAULT_SEED : Number(values.seed);
   if (!Number.isSafeInteger(seed)) problems.push(`--seed must be an integer, got ${values.seed}`);
+  const fixedBatch = values['fixed-batch'] === undefined ? undefined : Number(values['fixed-batch']);
+  if (fixedBatch !== undefined && !(Number.isInteger(fixedBatch) && fixedBatch > 0)) problems.push(`--fixed-batch must be a positive integer, got ${values['fixed-batch']}`);
   if (problems.length) {
     io.err.write(`${problems.join('\n')}\n${USAGE}`);
     return 1;
@@ -67,6 +73,8 @@ export async function main(argv: string[], io: CliOutput = { out: process.stdout
       seed,
       ...(values.bpe ? { bpeVocabPath: values.bpe } : {}),
       fp16: values.fp16,
+      fp16Io: values['fp16-io'],
+      ...(fixedBatch ? { fixedBatch } : {}),
     });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     io.out.write(`wrote ${model.dir} (${values.size}, ${model.layout}, seed ${seed}): ${(model.bytes / 1e6).toFixed(1)} MB in ${seconds} s\n`);

@@ -5,7 +5,7 @@
  * runs texts padded to the context length or cut to the longest in the batch and, the
  * mask being causal, gives the end token the same embedding either way.
  */
-import type { TextTowerConfig } from './architecture.ts';
+import type { TextTowerConfig, TowerIo } from './architecture.ts';
 import { int, onnxDataType, OnnxGraph, type GraphOptions } from './onnx-graph.ts';
 import { TransformerOps } from './transformer-ops.ts';
 import { WeightReader, type WeightMap } from './weights.ts';
@@ -41,6 +41,7 @@ export function buildTextGraph(
   weights: WeightMap,
   names: TextGraphNames = HF_TEXT_NAMES,
   options: GraphOptions = {},
+  io: TowerIo = {},
 ): OnnxGraph {
   const { contextLength, vocabSize, width, layers, heads, outputDim } = cfg;
   const g = new OnnxGraph('clip_text', options);
@@ -48,8 +49,9 @@ export function buildTextGraph(
   const ops = new TransformerOps(g, reader);
   const seqDim = names.sequence === 'fixed' ? contextLength : 'sequence';
 
-  const ids = g.input(names.ids, names.idsType, ['batch', seqDim]);
-  const attentionMask = names.mask ? g.input(names.mask, 'int64', ['batch', seqDim]) : undefined;
+  const batchDim = io.batch ?? 'batch';
+  const ids = g.input(names.ids, names.idsType, [batchDim, seqDim]);
+  const attentionMask = names.mask ? g.input(names.mask, 'int64', [batchDim, seqDim]) : undefined;
 
   const tokenEmbedding = g.weight('token_embedding.weight', reader.take('token_embedding.weight', [vocabSize, width]));
   const embedded = g.node('Gather', [tokenEmbedding, ids], { axis: int(0) }, { name: 'token_embeddings' });
@@ -82,7 +84,8 @@ export function buildTextGraph(
   const pooled = ops.layerNorm(endToken, 'ln_final', width);
   const projection = g.weight('text_projection', reader.take('text_projection', [width, outputDim]));
   const embedding = g.node('MatMul', [pooled, projection], {}, { name: 'projected' });
-  g.output(embedding, names.output, 'float32', ['batch', outputDim]);
+  const returned = io.float16 ? g.node('Cast', [embedding], { to: int(onnxDataType('float16')) }, { name: 'projected_f16' }) : embedding;
+  g.output(returned, names.output, io.float16 ? 'float16' : 'float32', [batchDim, outputDim]);
 
   reader.assertAllUsed();
   return g;

@@ -3,8 +3,8 @@
  * patches → class token → positions → ln_pre → blocks → ln_post(class token) → proj.
  * The output is the raw projection, not normalised, as real exports give it.
  */
-import type { VisionTowerConfig } from './architecture.ts';
-import { int, ints, OnnxGraph, type GraphOptions } from './onnx-graph.ts';
+import type { TowerIo, VisionTowerConfig } from './architecture.ts';
+import { int, ints, onnxDataType, OnnxGraph, type GraphOptions } from './onnx-graph.ts';
 import { TransformerOps } from './transformer-ops.ts';
 import { WeightReader, type WeightMap } from './weights.ts';
 
@@ -29,6 +29,7 @@ export function buildVisionGraph(
   weights: WeightMap,
   names: VisionGraphNames = HF_VISION_NAMES,
   options: GraphOptions = {},
+  io: TowerIo = {},
 ): OnnxGraph {
   const { imageSize, patchSize, width, layers, heads, outputDim } = cfg;
   if (imageSize % patchSize !== 0) throw new Error(`imageSize ${imageSize} is not a multiple of patchSize ${patchSize}`);
@@ -38,7 +39,9 @@ export function buildVisionGraph(
   const reader = new WeightReader(weights, 'vision tower');
   const ops = new TransformerOps(g, reader);
 
-  const pixels = g.input(names.input, 'float32', ['batch', 3, imageSize, imageSize]);
+  const batchDim = io.batch ?? 'batch';
+  const declared = g.input(names.input, io.float16 ? 'float16' : 'float32', [batchDim, 3, imageSize, imageSize]);
+  const pixels = io.float16 ? g.node('Cast', [declared], { to: int(onnxDataType('float32')) }, { name: 'pixels_f32' }) : declared;
 
   const conv1 = g.weight('conv1.weight', reader.take('conv1.weight', [width, 3, patchSize, patchSize]));
   const patches = g.node('Conv', [pixels, conv1], { kernel_shape: ints([patchSize, patchSize]), strides: ints([patchSize, patchSize]) }, { name: 'conv1' });
@@ -62,7 +65,8 @@ export function buildVisionGraph(
   const pooled = ops.layerNorm(classToken, 'ln_post', width);
   const proj = g.weight('proj', reader.take('proj', [width, outputDim]));
   const embedding = g.node('MatMul', [pooled, proj], {}, { name: 'projected' });
-  g.output(embedding, names.output, 'float32', ['batch', outputDim]);
+  const returned = io.float16 ? g.node('Cast', [embedding], { to: int(onnxDataType('float16')) }, { name: 'projected_f16' }) : embedding;
+  g.output(returned, names.output, io.float16 ? 'float16' : 'float32', [batchDim, outputDim]);
 
   reader.assertAllUsed();
   return g;

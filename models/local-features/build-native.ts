@@ -9,11 +9,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { INSTALL_HINT } from './errors.ts';
+import { NATIVE_DIR as nativeDir } from './native.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const nativeDir = path.join(here, 'native');
 const required = process.env.REPRISE_LOCAL_FEATURES === 'required';
 
 function give(message: string): never {

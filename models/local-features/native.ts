@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../common/package-root.ts';
 import { LocalFeaturesUnavailableError } from './errors.ts';
 
 /**
@@ -25,10 +25,20 @@ export interface LocalFeaturesBinding {
   assign(descriptors: Uint8Array, coarse: Uint8Array, fine: Uint8Array, branches: number, leaves: number): Uint16Array;
   assignSoft(descriptors: Uint8Array, coarse: Uint8Array, fine: Uint8Array, branches: number, leaves: number): Uint16Array;
   kmeans(data: Float32Array, dims: number, k: number, iterations: number, seed: number): { centers: Float32Array; labels: Int32Array };
+  /** Blurs a halftone screen away in place (a Gaussian tuned to its period) when the centre of the image shows one. */
+  descreen(
+    gray: Uint8Array,
+    width: number,
+    height: number,
+    options?: { minPeriod?: number; maxPeriod?: number; minStrength?: number; smallPeriod?: number; minStrengthSmall?: number; sigmaPerPeriod?: number; apply?: boolean },
+  ): { period: number; strength: number; sigma: number };
   opencvVersion(): string;
 }
 
-export const BINDING_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'native', 'build', 'Release', 'local_features.node');
+/** The binding's sources and build (node-gyp), in the package itself: they are not compiled TypeScript. */
+export const NATIVE_DIR = path.join(PACKAGE_ROOT, 'models', 'local-features', 'native');
+
+export const BINDING_PATH = path.join(NATIVE_DIR, 'build', 'Release', 'local_features.node');
 
 let loaded: LocalFeaturesBinding | Error | undefined;
 

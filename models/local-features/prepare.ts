@@ -1,5 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { FeatureInputError } from './errors.ts';
+import { localFeatures } from './native.ts';
 import type { AnalysisFrame } from './types.ts';
 
 /** Grey pixels ready for the detector, and where they came from. */
@@ -15,9 +16,14 @@ export interface PrepareOptions {
   longSide: number;
   /** Images with a shorter side (before trimming) are refused: too small to hold a photograph. */
   minSide: number;
+  /**
+   * Blur a halftone screen away before detection (a Gaussian tuned to the screen's period, found in
+   * the image's spectrum): re-screened prints otherwise give SIFT their dots instead of the picture.
+   */
+  descreen: boolean;
 }
 
-export const DEFAULT_PREPARE: PrepareOptions = { longSide: 640, minSide: 48 };
+export const DEFAULT_PREPARE: PrepareOptions = { longSide: 640, minSide: 48, descreen: true };
 
 /** Raw pixels, interleaved, 8-bit, any channel count (1 grey, 3 RGB, 4 RGBA). */
 export interface RawPixels {
@@ -139,6 +145,8 @@ export async function prepareImage(input: Buffer | RawPixels, options: PrepareOp
     throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
   }
   const workGray = new Uint8Array(work.buffer, work.byteOffset, ww * wh);
+  // At the working size, before the content is resized: the screen's period is measured where its dots are still resolved.
+  if (options.descreen) localFeatures().descreen(workGray, ww, wh);
   const b = contentBounds(workGray, ww, wh);
   const cw = b.right - b.left;
   const ch = b.bottom - b.top;

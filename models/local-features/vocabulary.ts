@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../common/package-root.ts';
 import { localFeatures, localFeaturesAvailable } from './native.ts';
 import { DESCRIPTOR_BYTES } from './types.ts';
 
@@ -9,7 +9,7 @@ const MAGIC = 'RPRVOC01';
 const HEADER_BYTES = 8 + 4 * 3;
 
 /** The default vocabulary shipped with Reprise (trained by `reprise reprints train` on public-domain photographs). */
-export const DEFAULT_VOCABULARY_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'vocabulary', 'default.rpvoc');
+export const DEFAULT_VOCABULARY_PATH = path.join(PACKAGE_ROOT, 'models', 'local-features', 'vocabulary', 'default.rpvoc');
 
 export class VocabularyFormatError extends Error {
   override readonly name = 'VocabularyFormatError';

@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFolderError, type TokenizedBatch } from '../types.ts';
 import { readModelJson } from '../read-json.ts';
+import { isIdentity, normaliseText, type TextNormalisation } from './text-normalisation.ts';
 
 /**
  * Text → token ids for any text tower whose tokenizer is a Hugging Face `tokenizer.json`:
@@ -15,6 +16,8 @@ export interface TextTokenizerOptions {
   padTokenId?: number;
   /** Longest text accepted, in UTF-16 code units (default 10,000); longer input is refused, not cut. */
   maxChars?: number;
+  /** Cleaning the model's reference tokenizer does before tokenizer.json's normalizer (SigLIP, OpenCLIP "clean"). */
+  normalisation?: TextNormalisation;
 }
 
 export interface EncodeOptions {
@@ -43,6 +46,7 @@ export class TextTokenizer {
   readonly contextLength: number;
   readonly padTokenId: number;
   readonly maxChars: number;
+  readonly normalisation: TextNormalisation | undefined;
   /** 'BPE', 'Unigram', 'WordPiece', … as the tokenizer.json says. */
   readonly modelType: string;
   /** Ids the post-processor puts before and after the text (CLIP: [49406] and [49407]). */
@@ -62,6 +66,7 @@ export class TextTokenizer {
     this.padTokenId = padTokenId;
     this.contextLength = opts.contextLength;
     this.maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
+    this.normalisation = opts.normalisation && !isIdentity(opts.normalisation) ? opts.normalisation : undefined;
   }
 
   static fromFiles(tokenizerJsonPath: string, tokenizerConfigPath: string | undefined, opts: TextTokenizerOptions): TextTokenizer {
@@ -133,7 +138,8 @@ export class TextTokenizer {
       throw new TextInputError(`text ${index} is ${text.length} characters long; the limit is ${this.maxChars}`);
     }
     // The package's .d.ts files import without extensions, so under NodeNext its result types read as any: say what they are.
-    const content: number[] = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const cleaned = this.normalisation ? normaliseText(text, this.normalisation) : text;
+    const content: number[] = this.tokenizer.encode(cleaned, { add_special_tokens: false }).ids;
     // CLIP cuts the text and then forces the end token last, so the tower always sees one; the Hugging
     // Face tokenizers do the same by truncating the text before the post-processor adds its tokens.
     const room = this.contextLength - this.prefixIds.length - this.suffixIds.length;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { modelsSchema } from '../../config/schema.ts';
-import { loadEncoders, ModelFolderError, type Encoders } from '../../models/index.ts';
+import { loadEncoders, ModelFolderError, type ClipEncoders } from '../../models/index.ts';
 import { fixture, requireFixtures } from '../support/fixtures.ts';
 import { tinyModel } from '../support/tiny-model.ts';
 
@@ -12,15 +12,17 @@ const photo = (folder: string, name: string) => readFileSync(fixture('images', f
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
 
-async function load(dir: string, overrides: Record<string, unknown> = {}): Promise<Encoders> {
-  return loadEncoders(modelsSchema.parse({ path: dir, threads: 1, batchSize: 4, ...overrides }), os.tmpdir());
+async function load(dir: string, overrides: Record<string, unknown> = {}): Promise<ClipEncoders> {
+  const enc = await loadEncoders(modelsSchema.parse({ path: dir, threads: 1, batchSize: 4, ...overrides }), os.tmpdir());
+  if (enc.kind !== 'clip') throw new Error(`${dir} loaded as ${enc.kind}`);
+  return enc;
 }
 
 for (const layout of ['huggingface', 'openclip'] as const) {
   describe(`encoders on the tiny generated model (${layout} layout)`, function () {
     requireFixtures(this);
     this.timeout(120_000);
-    let enc: Encoders;
+    let enc: ClipEncoders;
     let images: Buffer[];
 
     before(async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { NO_NORMALISATION, siglipNormalisation } from '../../models/tokenizer/text-normalisation.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -336,7 +337,7 @@ describe('model folders', () => {
         std: CLIP_PREPROCESSOR.image_std,
       });
       // config.json's text_config.pad_token_id (1) is not the pad token; tokenizer_config's "<|endoftext|>" is.
-      assert.deepEqual(config.text, { contextLength: 77, padTokenId: 49407, padToContextLength: false });
+      assert.deepEqual(config.text, { contextLength: 77, padTokenId: 49407, padToContextLength: false, normalisation: NO_NORMALISATION });
       assert.equal(config.modelId, 'openai/clip-vit-base-patch32');
     });
 
@@ -366,6 +367,7 @@ describe('model folders', () => {
       assert.equal(config.projectionDim, 768);
       assert.equal(config.text.contextLength, 64);
       assert.equal(config.text.padToContextLength, true, 'SigLIP pools at the last position: always padded');
+      assert.deepEqual(config.text.normalisation, siglipNormalisation(true), 'SiglipTokenizer canonicalizes and lowercases');
       assert.equal(config.text.padTokenId, 1);
       assert.equal(config.image.resizeMode, 'squash');
       assert.equal(config.image.size, 224);
@@ -377,7 +379,7 @@ describe('model folders', () => {
     it('reads an OpenCLIP folder: embed_dim, text_cfg.context_length, preprocess_cfg', () => {
       const config = readModelConfig(resolveModelFiles(openClipFolder()));
       assert.equal(config.projectionDim, 512);
-      assert.deepEqual(config.text, { contextLength: 77, padTokenId: 49407, padToContextLength: false });
+      assert.deepEqual(config.text, { contextLength: 77, padTokenId: 49407, padToContextLength: false, normalisation: NO_NORMALISATION });
       assert.deepEqual(config.image, { size: 224, resizeMode: 'shortest-edge-crop', resample: 'bicubic', mean: OPENCLIP_PREPROCESS.mean, std: OPENCLIP_PREPROCESS.std });
     });
 
@@ -389,6 +391,7 @@ describe('model folders', () => {
       const s = readModelConfig(resolveModelFiles(siglip));
       assert.equal(s.image.resizeMode, 'squash');
       assert.equal(s.text.contextLength, 64);
+      assert.equal(s.text.padToContextLength, true, 'a SigLIP text tower reads its last position: always padded');
 
       const mclip = openClipFolder({
         'config.json': { embed_dim: 512, vision_cfg: { image_size: 224 }, text_cfg: { hf_model_name: 'xlm-roberta-large' } },
@@ -424,6 +427,19 @@ describe('model folders', () => {
       });
       assert.equal(readModelConfig(resolveModelFiles(dir)).modelId, 'Xenova/clip-vit-base-patch32');
       assert.equal(readModelConfig(resolveModelFiles(dir, { variant: 'quantized' })).modelId, 'Xenova/clip-vit-base-patch32@quantized');
+    });
+
+    it('puts the pulled commit in the model id, so that a re-uploaded model is a different model', () => {
+      const manifest = (commit: string) => ({
+        'reprise-model.json': { name: 'clip-vit-base-patch32', repo: 'Xenova/clip-vit-base-patch32', revision: 'main', commit, files: [] },
+        'onnx/vision_model_quantized.onnx': visionTower(),
+        'onnx/text_model_quantized.onnx': textTower(),
+      });
+      const before = hfFolder(manifest('4c1807b705b1d015fb032789cc4d221b23025a6f'));
+      const after = hfFolder(manifest('0b95b21aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'));
+      assert.equal(readModelConfig(resolveModelFiles(before)).modelId, 'Xenova/clip-vit-base-patch32@4c1807b705b1');
+      assert.equal(readModelConfig(resolveModelFiles(before, { variant: 'quantized' })).modelId, 'Xenova/clip-vit-base-patch32@4c1807b705b1@quantized');
+      assert.notEqual(readModelConfig(resolveModelFiles(after)).modelId, readModelConfig(resolveModelFiles(before)).modelId);
     });
 
     const badCases: Array<[string, Record<string, unknown>, RegExp, string]> = [

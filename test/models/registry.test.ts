@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { findModel, MODEL_REGISTRY, MODEL_VARIANTS, variantsOf } from '../../models/registry.ts';
+import { findModel, isPinned, MODEL_REGISTRY, MODEL_VARIANTS, variantsOf } from '../../models/registry.ts';
 import { modelsSchema } from '../../config/schema.ts';
 
 describe('models/registry', () => {
@@ -37,6 +37,13 @@ describe('models/registry', () => {
         assert.deepEqual(m.variantFiles.fp32, ['visual/model.onnx', 'textual/model.onnx'], `${at}: towers`);
       }
     }
+  });
+
+  it('pins a full commit id wherever one was checked, the default model included', () => {
+    assert.ok(isPinned(findModel(modelsSchema.parse({}).name)!), 'the default model is pinned');
+    for (const m of MODEL_REGISTRY) assert.ok(isPinned(m) || m.revision === 'main', `${m.name}: a commit id, or main where none is known`);
+    // The entries whose full commit id could not be checked here; pin them when it can be.
+    assert.deepEqual(MODEL_REGISTRY.filter((m) => !isPinned(m)).map((m) => m.name), ['clip-vit-base-patch16', 'xlm-roberta-large-vit-b-32']);
   });
 
   it('names are unique, and so are repositories', () => {

@@ -7,7 +7,7 @@ import { modelsSchema } from '../../config/schema.ts';
 import { loadEncoders } from '../../models/index.ts';
 
 const enc = await loadEncoders(modelsSchema.parse({ path: process.argv[2], threads: 1, batchSize: 4 }), os.tmpdir());
-const [vector] = await enc.text.embed(['a photograph']);
+const [vector] = await enc.text!.embed(['a photograph']);
 process.stdout.write(`${vector!.length}\n`);
 await enc.close();
 process.stdout.write('closed\n');

@@ -10,8 +10,11 @@ const generated = new Map<string, Promise<string>>();
  * The tiny CLIP-architecture model (random weights, real layout), generated once per
  * test process and layout. Its outputs mean nothing; its shapes and plumbing are real.
  */
-export function tinyModel(layout: 'huggingface' | 'openclip' = 'huggingface', opts: { fp16?: boolean } = {}): Promise<string> {
-  const key = `${layout}:${!!opts.fp16}`;
+export function tinyModel(
+  layout: 'huggingface' | 'openclip' = 'huggingface',
+  opts: { fp16?: boolean; fp16Io?: boolean; fixedBatch?: number } = {},
+): Promise<string> {
+  const key = `${layout}:${!!opts.fp16}:${!!opts.fp16Io}:${opts.fixedBatch ?? ''}`;
   let dir = generated.get(key);
   if (!dir) {
     const target = mkdtempSync(path.join(os.tmpdir(), `reprise-tiny-${layout}-`));
@@ -21,6 +24,8 @@ export function tinyModel(layout: 'huggingface' | 'openclip' = 'huggingface', op
       size: 'tiny',
       seed: 7,
       fp16: opts.fp16,
+      fp16Io: opts.fp16Io,
+      fixedBatch: opts.fixedBatch,
       bpeVocabPath: fixture('clip', 'bpe_simple_vocab_16e6.txt'),
     }).then((m) => m.dir);
     generated.set(key, dir);

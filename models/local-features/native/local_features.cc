@@ -482,6 +482,99 @@ napi_value AssignSoft(napi_env env, napi_callback_info info) {
   return NewTyped(env, napi_uint16_array, words.data(), words.size());
 }
 
+// descreen(gray: Uint8Array, width, height, options) → { period, strength, sigma }
+// Finds a halftone screen (a periodic dot pattern) in the centre of a grey image and, when there is
+// one, blurs the image in place with a Gaussian tuned to its period, so that SIFT sees the picture
+// and not the dots. The screen shows as isolated peaks in the spectrum of a Hann-windowed patch:
+// `strength` is the highest magnitude between minPeriod and maxPeriod over the median magnitude at
+// the same radius (natural images fall off smoothly with frequency; a screen stands out tenfold).
+napi_value Descreen(napi_env env, napi_callback_info info) {
+  auto argv = Args(env, info, 3);
+  auto gray = TypedArg<uint8_t>(env, argv[0], napi_uint8_array, "gray");
+  int width = static_cast<int>(NumberArg(env, argv[1], "width"));
+  int height = static_cast<int>(NumberArg(env, argv[2], "height"));
+  if (width <= 0 || height <= 0 || static_cast<size_t>(width) * height != gray.length) throw JsError{"gray must hold width × height bytes"};
+  napi_value options = argv[3];
+  double minPeriod = NumberOption(env, options, "minPeriod", 2.2);
+  double maxPeriod = NumberOption(env, options, "maxPeriod", 16);
+  double minStrength = NumberOption(env, options, "minStrength", 40);
+  // Fine periods blur little, so a weaker peak is enough there (a false alarm costs almost nothing).
+  double smallPeriod = NumberOption(env, options, "smallPeriod", 3.2);
+  double minStrengthSmall = NumberOption(env, options, "minStrengthSmall", 12);
+  double sigmaPerPeriod = NumberOption(env, options, "sigmaPerPeriod", 0.5);
+  bool apply = BoolOption(env, options, "apply", true);
+
+  double period = 0, strength = 0, sigma = 0;
+  int n = 256;
+  while (n > 64 && (n > width || n > height)) n /= 2;
+  if (n <= width && n <= height && n >= 64) {
+    cv::Mat image(height, width, CV_8UC1, gray.data);
+    cv::Mat patch;
+    image(cv::Rect((width - n) / 2, (height - n) / 2, n, n)).convertTo(patch, CV_32F);
+    patch -= cv::mean(patch)[0];
+    cv::Mat window;
+    cv::createHanningWindow(window, cv::Size(n, n), CV_32F);
+    patch = patch.mul(window);
+    cv::Mat spectrum;
+    cv::dft(patch, spectrum, cv::DFT_COMPLEX_OUTPUT);
+    std::vector<cv::Mat> planes;
+    cv::split(spectrum, planes);
+    cv::Mat magnitude;
+    cv::magnitude(planes[0], planes[1], magnitude);
+    const int rMin = std::max(2, static_cast<int>(std::floor(n / maxPeriod)));
+    const int rMax = std::min(n / 2 - 1, static_cast<int>(std::ceil(n / minPeriod)));
+    // Half the spectrum (a real image's is symmetric): frequencies fy in [0, n/2), fx in (-n/2, n/2).
+    auto radiusAt = [&](int y, int x, int& fy, int& fx) {
+      fy = y;
+      fx = x < n / 2 ? x : x - n;
+      return static_cast<int>(std::lround(std::sqrt(static_cast<double>(fy * fy + fx * fx))));
+    };
+    // Each ring's median magnitude: a screen's few peaks do not raise it, as they would a mean.
+    std::vector<std::vector<float>> rings(rMax + 2);
+    for (int y = 0; y < n / 2; y++)
+      for (int x = 0; x < n; x++) {
+        int fy, fx;
+        int r = radiusAt(y, x, fy, fx);
+        if (r < rMin || r > rMax) continue;
+        rings[r].push_back(magnitude.at<float>(y, x));
+      }
+    std::vector<double> ringMedian(rMax + 2, 0.0);
+    for (int r = rMin; r <= rMax; r++) {
+      auto& ring = rings[r];
+      if (ring.empty()) continue;
+      std::nth_element(ring.begin(), ring.begin() + ring.size() / 2, ring.end());
+      ringMedian[r] = ring[ring.size() / 2];
+    }
+    double bestScore = 0;
+    int bestRadius = 0;
+    for (int y = 0; y < n / 2; y++)
+      for (int x = 0; x < n; x++) {
+        int fy, fx;
+        int r = radiusAt(y, x, fy, fx);
+        if (r < rMin || r > rMax || ringMedian[r] <= 0) continue;
+        double score = magnitude.at<float>(y, x) / ringMedian[r];
+        if (score > bestScore) {
+          bestScore = score;
+          bestRadius = r;
+        }
+      }
+    strength = bestScore;
+    if (bestRadius > 0) period = static_cast<double>(n) / bestRadius;
+    if (period > 0 && strength >= (period <= smallPeriod ? minStrengthSmall : minStrength)) {
+      sigma = sigmaPerPeriod * period;
+      if (apply) cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, cv::BORDER_REFLECT);
+    } else {
+      sigma = 0;
+    }
+  }
+  napi_value result;
+  Check(env, napi_create_object(env, &result), "object");
+  SetNamed(env, result, "period", NewNumber(env, period));
+  SetNamed(env, result, "strength", NewNumber(env, strength));
+  SetNamed(env, result, "sigma", NewNumber(env, sigma));
+  return result;
+}
+
 napi_value Version(napi_env env, napi_callback_info) {
   napi_value out;
   Check(env, napi_create_string_utf8(env, CV_VERSION, NAPI_AUTO_LENGTH, &out), "string");
@@ -495,6 +588,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"assign", nullptr, Guarded<Assign>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"assignSoft", nullptr, Guarded<AssignSoft>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"kmeans", nullptr, Guarded<Kmeans>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"descreen", nullptr, Guarded<Descreen>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"opencvVersion", nullptr, Guarded<Version>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
