@@ -6,6 +6,7 @@
 import type { LabelValue, LanguageMap } from '../harvester/iiif/types.ts';
 import type { IndexedRecord } from '../harvester/stage.ts';
 import type { Box, ItemFields, SearchHit } from '../store/types.ts';
+import type { ShapedHit, ShapedItem, ShapedItemDetails } from './response-schemas.ts';
 import { thumbnailUrl } from './thumbnails.ts';
 
 type Record_ = Partial<IndexedRecord>;
@@ -25,33 +26,8 @@ const labelValue = (lv: LabelValue | undefined) => {
 
 const roundBox = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), w: Math.round(b.w), h: Math.round(b.h) });
 
-export interface ShapedItem {
-  id: string;
-  canvas: { id: string; label?: string; index?: number; width?: number; height?: number };
-  manifest: { id: string; url: string; label?: string };
-  thumbnail?: string;
-  rights?: string;
-  requiredStatement?: { label: string; value: string };
-  homepage?: string;
-  date?: string;
-  collections: string[];
-  /** For deep-zoom viewers: the image service of the canvas, when it has one. */
-  imageService?: { id: string; version: number; level?: number };
-}
-
-export interface ShapedHit extends ShapedItem {
-  score: number;
-  /** The part of the canvas that matched, in canvas coordinates, when a region matched better than the whole. */
-  region?: Box;
-}
-
-export interface ShapedItemDetails extends ShapedItem {
-  summary?: string;
-  metadata: Array<{ label: string; value: string }>;
-  labels: string[];
-  source?: string;
-  image?: { url: string; width?: number; height?: number };
-}
+// The shapes are the API's contract (response-schemas.ts): building one that lacks a field is a type error here.
+export type { ShapedItem, ShapedHit, ShapedItemDetails } from './response-schemas.ts';
 
 function omitUndefined<T extends object>(o: T): T {
   for (const key of Object.keys(o) as Array<keyof T>) if (o[key] === undefined) delete o[key];
@@ -90,7 +66,16 @@ export function shapeItemDetails(item: ItemFields): ShapedItemDetails {
       return lv ? [lv] : [];
     }),
     labels: item.labels ?? [],
+    labelScores: labelScores(item),
     source: item.source,
     image: r.image ? omitUndefined({ url: r.image.url, width: r.image.width, height: r.image.height }) : undefined,
   });
+}
+
+/** The probability the model gave each of its labels (harvester/item-labels.ts keeps them in the record). */
+function labelScores(item: ItemFields): Record<string, number> | undefined {
+  const scores = (item.record as Record<string, unknown> | undefined)?.labelScores;
+  if (!scores || typeof scores !== 'object' || Array.isArray(scores)) return undefined;
+  const out = Object.entries(scores).filter(([label, p]) => (item.labels ?? []).includes(label) && typeof p === 'number');
+  return out.length ? Object.fromEntries(out) : undefined;
 }

@@ -1,103 +1,24 @@
 /**
  * The OpenAPI 3.1 description of the router. Parameters and request bodies are generated from the
- * zod schemas that validate them; responses from the schemas below, which mirror hits.ts and the
- * service's results (a test checks real responses against them).
+ * zod schemas that validate them; responses from plugin/response-schemas.ts, the types hits.ts and
+ * the services build and the widget reads (a test checks real responses against them).
  */
 import { z } from 'zod';
 import type { ApiConfig } from '../config/schema.ts';
 import { ADMIN_PROBLEM_TYPES, startHarvestBody } from './admin/index.ts';
-import { contentSearchParams, contentSearchQuery } from './content-search/index.ts';
+import { contentSearchParams, contentSearchQuery, serviceBlocksQuery } from './content-search/index.ts';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemKind } from './problems.ts';
 import { imageRequestBody, inputSchema, outputSchema, parameters } from './openapi-json.ts';
-import { FACET_FIELDS, type Schemas } from './schemas.ts';
+import type { Schemas } from './schemas.ts';
+import { embeddingImportSchema, embeddingPageSchema, facetsSchema, healthSchema, hitSchema, itemDetailsSchema, problemShape, searchPageSchema, statsSchema } from './response-schemas.ts';
+import { importEmbeddingsBody } from './admin/embeddings-import.ts';
+import { embeddingsQuery } from './routes/embeddings.ts';
 import { reprintPaths } from './routes/reprints.ts';
-
-const box = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() }).describe('A box in canvas coordinates: x, y from the top left, width, height.');
-
-const itemShape = {
-  id: z.string().describe('Item id: use it with /items/{id} and as an example.'),
-  canvas: z.object({
-    id: z.string(),
-    label: z.string().optional(),
-    index: z.number().int().optional().describe('0-based position in the manifest.'),
-    width: z.number().optional(),
-    height: z.number().optional(),
-  }),
-  manifest: z.object({ id: z.string(), url: z.string().describe('Where the manifest was fetched from.'), label: z.string().optional() }),
-  thumbnail: z.string().optional().describe('A small image (≤ 400 px) from the image service, of the matching region when the hit is a region.'),
-  rights: z.string().optional(),
-  requiredStatement: z.object({ label: z.string(), value: z.string() }).optional().describe('Attribution to show with the image.'),
-  homepage: z.string().optional().describe('The portal page of the object, when the manifest links one.'),
-  date: z.string().optional(),
-  collections: z.array(z.string()).describe('Collection labels from the root down.'),
-  imageService: z.object({ id: z.string(), version: z.number().int(), level: z.number().int().optional() }).optional().describe('For deep-zoom viewers.'),
-};
-
-const hit = z.object({
-  ...itemShape,
-  score: z.number(),
-  region: box.optional().describe('The part of the canvas that matched, when a region matched better than the whole image.'),
-});
-
-const searchPage = z.object({
-  hits: z.array(hit),
-  total: z.number().int().optional().describe('Matching items as the store counts them (estimated for vector search; before minScore).'),
-  limit: z.number().int(),
-  offset: z.number().int(),
-  scoreKind: z.enum(['cosine', 'ranking']).describe('cosine: cosine similarity, −1…1; ranking: hybrid or keyword ranking score, 0…1.'),
-});
-
-const itemDetails = z.object({
-  ...itemShape,
-  summary: z.string().optional(),
-  metadata: z.array(z.object({ label: z.string(), value: z.string() })),
-  labels: z.array(z.string()),
-  source: z.string().optional().describe('The harvest source the item came from.'),
-  image: z.object({ url: z.string(), width: z.number().optional(), height: z.number().optional() }).optional(),
-});
-
-const facets = z.object({
-  facets: z.record(
-    z.enum(FACET_FIELDS),
-    z.object({ values: z.array(z.object({ value: z.string(), count: z.number().int() })), more: z.boolean().describe('More values exist than were listed.') }),
-  ),
-});
-
-const stats = z.object({
-  items: z.number().int(),
-  vectors: z.number().int().describe('Whole-image plus region vectors.'),
-  modelId: z.string().describe('The model that made the index.'),
-  dimensions: z.number().int(),
-  model: z.object({ loaded: z.boolean(), modelId: z.string().optional() }).describe('The model loaded for queries.'),
-});
-
-const health = z.object({
-  status: z.enum(['ok', 'unavailable']),
-  store: z.object({
-    reachable: z.boolean(),
-    items: z.number().int().optional(),
-    vectors: z.number().int().optional(),
-    modelId: z.string().optional(),
-    dimensions: z.number().int().optional(),
-    error: z.string().optional(),
-  }),
-  model: z.object({
-    loaded: z.boolean(),
-    modelId: z.string().optional(),
-    matchesIndex: z.boolean().optional().describe('The loaded model made the index: its queries land in the same space.'),
-    hint: z.string().optional().describe('How to get a model, when none is loaded.'),
-  }),
-});
 
 const problem = z
   .looseObject({
+    ...problemShape,
     type: z.enum([...Object.keys(PROBLEM_TYPES), ...Object.keys(ADMIN_PROBLEM_TYPES)].map((k) => problemTypeUri(k as ProblemKind)) as [string, ...string[]]),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().describe('What went wrong and what to do about it, for a person.'),
-    instance: z.string().optional(),
-    errors: z.array(z.object({ name: z.string(), in: z.enum(['query', 'path', 'body', 'header']), reason: z.string() })).optional().describe('The parameters that are not valid.'),
-    retryAfterSeconds: z.number().int().optional(),
   })
   .describe('RFC 9457 problem details.');
 
@@ -106,12 +27,12 @@ const jsonContent = (name: string) => ({ 'application/json': { schema: ref(name)
 
 const ERROR_TEXT: Record<number, string> = {
   401: 'No admin token, or not the configured one.',
-  409: 'A harvest is already running.',
+  409: 'A harvest is already running (admin routes), the item was harvested without a model and has no image vector yet, or imported embeddings come from another model.',
   400: 'Some parameters are not valid (see errors), or the query cannot be run.',
   404: 'Unknown item or canvas.',
   413: 'The upload or the fetched image is too large.',
   415: 'Not a JPEG, PNG, WebP or TIFF image, or the wrong content type.',
-  422: 'The image cannot be used (too many pixels, damaged), or the examples cancel out.',
+  422: 'The image cannot be used (too many pixels, damaged), the examples cancel out, or the embedding annotations cannot be read.',
   429: 'Too many requests from this client: wait for Retry-After seconds.',
   502: 'The image URL could not be fetched.',
   503: 'No model loaded (text and image search), the index is unavailable, or the model is busy.',
@@ -151,7 +72,7 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
           'Search images by text',
           'The text is embedded with the model and the nearest images are returned (cosine scores). With semanticRatio, metadata keywords are mixed in (ranking scores); semanticRatio=0 is a keyword search and works without a model.',
           { operationId: 'searchText', parameters: parameters(schemas.textSearch, 'query') },
-          [400, 503, 504],
+          [400, 422, 503, 504],
         ),
       },
       '/search/image': {
@@ -169,9 +90,17 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
       '/search/examples': {
         post: search(
           'Search by several examples (relevance feedback)',
-          'The query is the normalised mean of the positive examples minus negativeWeight times the mean of the negative ones, renormalised. Examples are item ids or vectors; the examples are left out of the hits. Id examples are read from the index; no model is needed.',
+          'The query is the normalised mean of the positive examples minus negativeWeight times the mean of the negative ones, renormalised. Examples are item ids or vectors; the examples are left out of the hits. Id examples are read from the index; no model is needed, but an item harvested without a model has no vector yet (409).',
           { operationId: 'searchExamples', requestBody: { required: true, content: { 'application/json': { schema: inputSchema(schemas.examples) } } } },
-          [400, 404, 413, 415, 422, 502, 503, 504],
+          [400, 404, 409, 413, 415, 422, 502, 503, 504],
+        ),
+      },
+      '/items': {
+        get: search(
+          'Browse the items',
+          'Every item the filters select, in index order (ranking score 1): browsing needs no model, and lists items harvested without one too.',
+          { operationId: 'browseItems', parameters: parameters(schemas.searchOptions, 'query') },
+          [400, 503, 504],
         ),
       },
       '/items/{id}': {
@@ -185,9 +114,9 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
       '/items/{id}/similar': {
         get: search(
           'Items similar to an item',
-          'The nearest neighbours of an indexed item\'s image, the item itself left out. Needs no model.',
+          'The nearest neighbours of an indexed item\'s image, the item itself left out. Needs no model loaded, but an item a harvest with a model embedded: one harvested without a model answers 409.',
           { operationId: 'similarItems', parameters: [...parameters(schemas.itemParams, 'path'), ...parameters(schemas.searchOptions, 'query')] },
-          [400, 404, 503, 504],
+          [400, 404, 409, 503, 504],
         ),
       },
       '/facets': {
@@ -227,6 +156,7 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
       },
       ...reprintPaths(schemas, api, (...statuses) => errors(...statuses, ...rateLimited)),
       ...contentSearchPaths(api, rateLimited),
+      ...(api.publishEmbeddings ? embeddingPaths(rateLimited) : {}),
       ...(api.adminToken ? adminPaths(rateLimited) : {}),
       '/openapi.json': {
         get: {
@@ -239,13 +169,15 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
     components: {
       ...(api.adminToken ? { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'api.adminToken' } } } : {}),
       schemas: {
-        SearchPage: outputSchema(searchPage),
-        Hit: outputSchema(hit),
-        ItemDetails: outputSchema(itemDetails),
-        Facets: outputSchema(facets),
-        Stats: outputSchema(stats),
-        Health: outputSchema(health),
+        SearchPage: outputSchema(searchPageSchema),
+        Hit: outputSchema(hitSchema),
+        ItemDetails: outputSchema(itemDetailsSchema),
+        Facets: outputSchema(facetsSchema),
+        Stats: outputSchema(statsSchema),
+        Health: outputSchema(healthSchema),
         Problem: outputSchema(problem),
+        EmbeddingPage: outputSchema(embeddingPageSchema),
+        EmbeddingImport: outputSchema(embeddingImportSchema),
       },
     },
   };
@@ -258,9 +190,12 @@ function contentSearchPaths(api: ApiConfig, rateLimited: number[]): Record<strin
     get: {
       summary: `IIIF Content Search ${version === 1 ? '1.0' : '2.0'} for one manifest`,
       description:
-        'Canvases (and regions, as xywh targets) of the manifest that match the text, as ' +
-        (version === 1 ? 'a sc:AnnotationList (Mirador, Universal Viewer).' : 'an AnnotationPage.') +
-        ' manifestKey is the base64url of the manifest id.',
+        'Canvases (and regions) of the manifest that match the text, scoring at least api.contentSearch.minScore, best first, each targeting ' +
+        'canvas#xywh=… (the region, else the whole canvas), as ' +
+        (version === 1
+          ? 'an sc:AnnotationList (Mirador, Universal Viewer) within an sc:Layer (total, first, last), linked by next/prev.'
+          : 'an AnnotationPage partOf an AnnotationCollection (total, first, last), linked by next/prev.') +
+        ' Without q, every canvas in canvas order. manifestKey is the base64url of the manifest id. Readable from the origins of api.contentSearch.corsOrigins (any by default).',
       operationId: `contentSearchV${version}`,
       parameters: params,
       responses: {
@@ -272,13 +207,72 @@ function contentSearchPaths(api: ApiConfig, rateLimited: number[]): Record<strin
       },
     },
   });
-  return { '/iiif/search/v1/{manifestKey}': op(1), '/iiif/search/v2/{manifestKey}': op(2) };
+  const services = {
+    get: {
+      summary: 'IIIF Content Search service blocks for an indexed manifest',
+      description: "The SearchService1 and SearchService2 blocks to add to the manifest's `service` list, so that viewers offer search within it.",
+      operationId: 'contentSearchServices',
+      parameters: parameters(serviceBlocksQuery, 'query'),
+      responses: {
+        200: {
+          description: 'The manifest id as indexed, and the service blocks.',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { manifest: { type: 'string' }, service: { type: 'array', items: { type: 'object' }, minItems: 2, maxItems: 2 } },
+                required: ['manifest', 'service'],
+              },
+            },
+          },
+        },
+        ...errors(400, 404, 504, ...rateLimited),
+      },
+    },
+  };
+  return { '/iiif/search/v1/{manifestKey}': op(1), '/iiif/search/v2/{manifestKey}': op(2), '/iiif/search/services': services };
+}
+
+/** GET /embeddings (plugin/routes/embeddings.ts), unless api.publishEmbeddings is false. */
+function embeddingPaths(rateLimited: number[]): Record<string, unknown> {
+  return {
+    '/embeddings': {
+      get: {
+        summary: 'The index\'s embeddings as IIIF annotations',
+        description:
+          'The vectors of the items the filters select (a manifest, a collection, a source, or everything), as an AnnotationPage of embedding annotations ' +
+          '(motivation "embedding", EmbeddingVector bodies with the model\'s name and version, base64 float32 little-endian, canvas or xywh region targets), ' +
+          'linked to the next page by `next`. Another portal imports them with POST /admin/embeddings/import or `reprise embeddings import`.',
+        operationId: 'exportEmbeddings',
+        parameters: parameters(embeddingsQuery, 'query'),
+        responses: {
+          200: { description: 'A page of embedding annotations.', content: { 'application/ld+json': { schema: ref('EmbeddingPage') } } },
+          ...errors(400, 404, 503, 504, ...rateLimited),
+        },
+      },
+    },
+  };
 }
 
 /** Harvest control (plugin/admin), mounted at /admin; described only when api.adminToken enables it. */
 function adminPaths(rateLimited: number[]): Record<string, unknown> {
   const security = [{ adminToken: [] }];
   return {
+    '/admin/embeddings/import': {
+      post: {
+        summary: 'Import embeddings another portal published',
+        description:
+          'Indexes embedding annotations (a URL of a page, followed through `next`, or the page itself) without computing the vectors: each canvas\'s manifest is read for its metadata ' +
+          '(items already indexed keep theirs). Vectors of another model than the index\'s, or than the one loaded for queries, are refused with 409 and nothing is imported.',
+        operationId: 'importEmbeddings',
+        security,
+        requestBody: { required: true, content: { 'application/json': { schema: inputSchema(importEmbeddingsBody) } } },
+        responses: {
+          200: { description: 'What was imported and what was skipped, and why.', content: jsonContent('EmbeddingImport') },
+          ...errors(400, 401, 409, 415, 422, 503, ...rateLimited),
+        },
+      },
+    },
     '/admin/harvests': {
       get: {
         summary: 'Harvest status',

@@ -61,9 +61,10 @@ export class QueryImages {
     return this.client;
   }
 
-  async fromUpload(bytes: Buffer): Promise<QueryImage> {
-    if (bytes.length > this.opts.maxBytes) throw new Problem('payload-too-large', `the uploaded image is larger than ${this.opts.maxBytes} bytes (api.maxUploadBytes)`);
-    return { image: await readQueryImage(bytes, { maxPixels: this.opts.maxPixels }, this.opts.longSide, 'the uploaded image') };
+  /** `what` names the image in error messages (a file given to `reprise search` is no upload). */
+  async fromUpload(bytes: Buffer, what = 'the uploaded image'): Promise<QueryImage> {
+    if (bytes.length > this.opts.maxBytes) throw new Problem('payload-too-large', `${what} is larger than ${this.opts.maxBytes} bytes (api.maxUploadBytes)`);
+    return { image: await readQueryImage(bytes, { maxPixels: this.opts.maxPixels }, this.opts.longSide, what) };
   }
 
   async fromUrl(url: string): Promise<QueryImage> {

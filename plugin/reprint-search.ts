@@ -8,9 +8,12 @@ import { openReprintIndex } from '../harvester/feature-stage.ts';
 import { extractFeatures, FeatureInputError, LocalFeaturesUnavailableError, type RawPixels } from '../models/local-features/index.ts';
 import { ReprintService, UnknownItemError, type CoordinateSpace, type ReprintHit } from '../reprints/index.ts';
 import type { ReprintIndex } from '../store/reprints/index.ts';
+import type { Box, ItemFields } from '../store/types.ts';
 import { canvasBox, type StoreCall } from './canvas-lookup.ts';
+import { shapeItem } from './hits.ts';
 import { notFound, Problem } from './problems.ts';
 import type { QueryImage, QueryImages } from './query-image.ts';
+import type { ReprintPageBody } from './response-schemas.ts';
 import type { ImageSource } from './search-service.ts';
 
 export type ReprintSource = ImageSource | { kind: 'item'; id: string };
@@ -20,33 +23,29 @@ export interface ReprintOptions {
   minInliers: number;
 }
 
-export interface ReprintPage {
-  hits: Array<{
-    id: string;
-    canvas: { id?: string; label?: string };
-    manifest: { id?: string; url?: string; label?: string };
-    collections: string[];
-    confidence: number;
-    inliers: number;
-    region: ReprintHit['region'];
-    queryRegion: ReprintHit['queryRegion'];
-    transform: ReprintHit['transform'];
-  }>;
-  /** The query canvas, when the query was an indexed item or a box on a canvas (queryRegion is in its coordinates). */
-  queryCanvas?: string;
-}
+/** The API's answer (response-schemas.ts): each hit shaped as search hits are, plus the match. */
+export type ReprintPage = ReprintPageBody;
 
-const shape = (h: ReprintHit): ReprintPage['hits'][number] => ({
-  id: h.id,
-  canvas: { id: h.item.canvasId, label: h.item.label },
-  manifest: { id: h.item.manifestId, url: h.item.manifestUrl, label: h.item.manifestLabel },
-  collections: h.item.collections ?? [],
-  confidence: h.confidence,
-  inliers: h.inliers,
-  region: h.region,
-  queryRegion: h.queryRegion,
-  transform: h.transform,
-});
+const roundBox = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), w: Math.round(b.w), h: Math.round(b.h) });
+
+/**
+ * A reprint hit as the API shows it: the item as search shows it (label, rights, the image service
+ * and canvas size a viewer needs, a thumbnail of the matched region) from the store, plus the match.
+ * An item the reprint index has and the store no longer does (deleted since) is shown from what the
+ * reprint index kept.
+ */
+function shape(h: ReprintHit, stored: ItemFields | undefined): ReprintPage['hits'][number] {
+  const region = roundBox(h.region);
+  const item = stored
+    ? shapeItem(stored, region)
+    : {
+        id: h.id,
+        canvas: { id: h.item.canvasId ?? '', ...(h.item.label ? { label: h.item.label } : {}), ...(h.item.canvasWidth ? { width: h.item.canvasWidth, height: h.item.canvasHeight } : {}) },
+        manifest: { id: h.item.manifestId ?? h.item.manifestUrl ?? '', url: h.item.manifestUrl ?? h.item.manifestId ?? '', ...(h.item.manifestLabel ? { label: h.item.manifestLabel } : {}) },
+        collections: h.item.collections ?? [],
+      };
+  return { ...item, id: h.id, confidence: h.confidence, inliers: h.inliers, region, queryRegion: roundBox(h.queryRegion), transform: h.transform };
+}
 
 /** The part of the query image to match: the region when one was given, the whole image otherwise. */
 function regionPixels(query: QueryImage): RawPixels & { width: number; height: number } {
@@ -92,20 +91,26 @@ export class ReprintSearch {
       if (source.kind === 'item') {
         const image = service.index.image(source.id);
         if (!image) throw notFound(`no item with the id ${JSON.stringify(source.id)} in the reprint index (features are extracted while harvesting)`);
-        return { hits: service.searchItem(source.id, options).map(shape), ...(image.item.canvasId ? { queryCanvas: image.item.canvasId } : {}) };
+        return { hits: await this.shaped(service.searchItem(source.id, options)), ...(image.item.canvasId ? { queryCanvas: image.item.canvasId } : {}) };
       }
       const { query, space, exclude, canvas } = await this.queryImage(source);
       const pixels = regionPixels(query);
       const features = await extractFeatures(pixels);
       if (features.empty) throw new Problem('unprocessable-image', `nothing in this image can be matched (${features.empty})`);
       const hits = service.search(features, { ...options, ...(exclude ? { excludeId: exclude } : {}) }, space(pixels.width, pixels.height));
-      return { hits: hits.map(shape), ...(canvas ? { queryCanvas: canvas } : {}) };
+      return { hits: await this.shaped(hits), ...(canvas ? { queryCanvas: canvas } : {}) };
     } catch (err) {
       if (err instanceof UnknownItemError) throw notFound(err.message);
       if (err instanceof FeatureInputError) throw new Problem('unprocessable-image', err.message);
       if (err instanceof LocalFeaturesUnavailableError) throw new Problem('store-unavailable', err.message);
       throw err;
     }
+  }
+
+  /** The hits with their items from the store (at most the route's limit, read in parallel). */
+  private async shaped(hits: ReprintHit[]): Promise<ReprintPage['hits']> {
+    const stored = await Promise.all(hits.map((h) => this.call('get', (s) => s.get(h.id))));
+    return hits.map((h, i) => shape(h, stored[i]));
   }
 
   private async queryImage(

@@ -5,11 +5,12 @@
 import { z } from 'zod';
 import type { ApiConfig } from '../config/schema.ts';
 import type { FacetField, ItemFilter } from '../store/types.ts';
+import { FACET_FIELD_NAMES } from './response-schemas.ts';
 
 /** Stores page at most this deep (Meilisearch's maxTotalHits; the embedded store's limit). */
 export const MAX_WINDOW = 1000;
 export const MAX_EXAMPLES = 32;
-export const FACET_FIELDS = ['manifest', 'collection', 'rights', 'labels', 'source'] as const satisfies readonly FacetField[];
+export const FACET_FIELDS = FACET_FIELD_NAMES satisfies readonly FacetField[];
 
 // An ISO 8601 date or a prefix of one, as the stores compare them: 1936, 1936-05, 1936-05-01, 1936-05-01T12:00:00Z.
 const ISO_PREFIX = /^\d{4}(-\d{2}(-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;

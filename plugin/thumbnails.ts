@@ -53,7 +53,8 @@ function pickSize(s: ImageServiceRef, want: number): { width: number; height: nu
  * An Image API request for `region` (image pixels, or the full image of `full` size) scaled into a
  * `box`×`box` square, within the service's own size limits; or undefined when the service cannot
  * cut or scale (level 0). Something already small enough is asked for at its own size (`max`, or
- * `full` before Image API 3): version 3 servers refuse `!w,h` larger than the region.
+ * `full` before Image API 3): version 3 servers refuse sizes larger than the region. A size known
+ * is asked for exactly (`w,h`; `w,` before version 3), else confined (`!w,h`).
  */
 export function serviceRequest(service: ImageServiceRef, region: Box | undefined, box: number, full?: { width: number; height: number }): string | undefined {
   if (!canSize(service)) return undefined;
@@ -63,7 +64,16 @@ export function serviceRequest(service: ImageServiceRef, region: Box | undefined
   if (service.maxArea && w * h > service.maxArea) w = h = Math.max(1, Math.floor(Math.sqrt(service.maxArea)));
   const source = region ?? (full ? { w: full.width, h: full.height } : undefined);
   const small = source !== undefined && source.w <= w && source.h <= h;
-  const size = small ? (service.version === 3 ? 'max' : 'full') : `!${w},${h}`;
+  let size: string;
+  if (small) size = service.version === 3 ? 'max' : 'full';
+  else if (source) {
+    // The size worked out here, rounded down: servers round `!w,h` differently, and one that rounds
+    // up (iiif-processor, on 640×388 asked for !400,400) then refuses its own result as an upscale.
+    const scale = Math.min(w / source.w, h / source.h);
+    const sw = Math.max(1, Math.floor(source.w * scale));
+    const sh = Math.max(1, Math.floor(source.h * scale));
+    size = service.version === 3 ? `${sw},${sh}` : `${sw},`;
+  } else size = `!${w},${h}`;
   return `${service.id}/${regionPart}/${size}/0/${QUALITY_FILE[service.version]}`;
 }
 

@@ -7,6 +7,7 @@ import { validate } from '../middleware/validate.ts';
 import { imageRequestBody, outputSchema, parameters } from '../openapi-json.ts';
 import { QueryImages } from '../query-image.ts';
 import { ReprintSearch, type ReprintSource } from '../reprint-search.ts';
+import { reprintPageSchema } from '../response-schemas.ts';
 import { itemId, type Schemas } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
 import { UPLOAD_FIELD } from './image-search.ts';
@@ -31,26 +32,6 @@ const reprintOptions = z.strictObject({
 });
 
 const reprintBody = (schemas: Schemas) => z.union([z.strictObject({ item: itemId.describe('An indexed item: its reprints elsewhere.') }), schemas.imageSource]);
-
-const box = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() });
-const reprintPage = z.object({
-  hits: z.array(
-    z.object({
-      id: z.string().describe('Item id of the canvas that holds the same photograph.'),
-      canvas: z.object({ id: z.string().optional(), label: z.string().optional() }),
-      manifest: z.object({ id: z.string().optional(), url: z.string().optional(), label: z.string().optional() }),
-      collections: z.array(z.string()),
-      confidence: z.number().min(0).max(1).describe('How sure the match is, 0–1, from the inlier count (calibrated by eval:reprints).'),
-      inliers: z.number().int().describe('Geometrically consistent keypoint matches.'),
-      region: box.describe("The matched part of the hit, in the hit's canvas coordinates (xywh)."),
-      queryRegion: box.describe("The matched part of the query, in the query canvas's coordinates (xywh) for item and canvas queries, else in the query image's pixels."),
-      transform: z
-        .object({ scale: z.number(), rotation: z.number().describe('Degrees.'), tx: z.number(), ty: z.number(), matrix: z.array(z.number()).describe('Row-major 2×3 similarity, query → hit coordinates.') })
-        .describe('The similarity mapping query coordinates onto the hit.'),
-    }),
-  ),
-  queryCanvas: z.string().optional().describe('The query canvas, when the query was on one.'),
-});
 
 /** POST /reprints: the same photograph elsewhere, from an upload, a URL, an Image API region, a box on a canvas, or an indexed item. */
 export function reprintRoutes(router: Router, ctx: RouteContext): { close: () => Promise<void> } {
@@ -109,7 +90,7 @@ export function reprintPaths(schemas: Schemas, api: ApiConfig, errorStatuses: (.
         parameters: parameters(reprintOptions, 'query'),
         requestBody: imageRequestBody(api, reprintBody(schemas)),
         responses: {
-          200: { description: 'Reprints, most matches first.', content: { 'application/json': { schema: outputSchema(reprintPage) } } },
+          200: { description: 'Reprints, most matches first.', content: { 'application/json': { schema: outputSchema(reprintPageSchema) } } },
           ...errorStatuses(400, 404, 413, 415, 422, 502, 503, 504),
         },
       },

@@ -24,11 +24,11 @@ const v3: Rec = {
 
 describe('plugin: thumbnails', () => {
   it('asks an Image API 3 service for the whole image in a 400 px box', () => {
-    assert.equal(thumbnailUrl(v3), 'https://img.example/iiif/3/a/full/!400,400/0/default.jpg');
+    assert.equal(thumbnailUrl(v3), 'https://img.example/iiif/3/a/full/400,320/0/default.jpg');
   });
 
   it('maps a region from canvas to image pixels (image at twice the canvas resolution)', () => {
-    assert.equal(thumbnailUrl(v3, { x: 100, y: 50, w: 300, h: 200 }), 'https://img.example/iiif/3/a/200,100,600,400/!400,400/0/default.jpg');
+    assert.equal(thumbnailUrl(v3, { x: 100, y: 50, w: 300, h: 200 }), 'https://img.example/iiif/3/a/200,100,600,400/400,266/0/default.jpg');
   });
 
   it('asks for a small region at its own size (Image API 3 refuses to enlarge with !w,h)', () => {
@@ -43,10 +43,10 @@ describe('plugin: thumbnails', () => {
 
   it('Image API 2 uses default.jpg and full, Image API 1 native.jpg', () => {
     const v2: Rec = { ...v3, image: { ...v3.image!, service: { id: 'https://img.example/iiif/2/a', version: 2, level: 1 } } };
-    assert.equal(thumbnailUrl(v2), 'https://img.example/iiif/2/a/full/!400,400/0/default.jpg');
+    assert.equal(thumbnailUrl(v2), 'https://img.example/iiif/2/a/full/400,/0/default.jpg');
     const v1: Rec = { ...v3, image: { ...v3.image!, service: { id: 'https://img.example/iiif/1/a', version: 1 } } };
-    assert.equal(thumbnailUrl(v1), 'https://img.example/iiif/1/a/full/!400,400/0/native.jpg');
-    assert.equal(thumbnailUrl(v1, { x: 10, y: 10, w: 400, h: 400 }), 'https://img.example/iiif/1/a/20,20,800,800/!400,400/0/native.jpg');
+    assert.equal(thumbnailUrl(v1), 'https://img.example/iiif/1/a/full/400,/0/native.jpg');
+    assert.equal(thumbnailUrl(v1, { x: 10, y: 10, w: 400, h: 400 }), 'https://img.example/iiif/1/a/20,20,800,800/400,/0/native.jpg');
   });
 
   it('picks a listed size for level 0 (w,h in version 3, w, before)', () => {
@@ -66,7 +66,7 @@ describe('plugin: thumbnails', () => {
 
   it('keeps within a service maxWidth', () => {
     const rec: Rec = { ...v3, image: { ...v3.image!, service: { id: 'https://img.example/s', version: 3, maxWidth: 300 } } };
-    assert.equal(thumbnailUrl(rec), 'https://img.example/s/full/!300,300/0/default.jpg');
+    assert.equal(thumbnailUrl(rec), 'https://img.example/s/full/300,240/0/default.jpg');
   });
 });
 
@@ -103,7 +103,7 @@ describe('plugin: hits', () => {
       region: { x: 100, y: 51, w: 300, h: 200 },
       canvas: { id: 'https://iiif.example/m/canvas/1', label: 'A street', index: 0, width: 1000, height: 800 },
       manifest: { id: 'https://iiif.example/m', url: 'https://iiif.example/m.json', label: 'Main Street, 1936' },
-      thumbnail: 'https://img.example/iiif/3/a/200,102,600,400/!400,400/0/default.jpg',
+      thumbnail: 'https://img.example/iiif/3/a/200,102,600,400/400,266/0/default.jpg',
       rights: 'http://rightsstatements.org/vocab/NoC-US/1.0/',
       requiredStatement: { label: 'Attribution', value: 'Library of Congress' },
       homepage: 'https://portal.example/items/1',

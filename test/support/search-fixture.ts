@@ -7,6 +7,7 @@ import type { RepriseConfig } from '../../config/schema.ts';
 import { loadEncoders, type Encoders } from '../../models/index.ts';
 import { openStore, type VectorStore } from '../../store/index.ts';
 import { EmbeddingStage } from '../../harvester/embedding-stage.ts';
+import { FeatureStage, openReprintIndex } from '../../harvester/feature-stage.ts';
 
 export interface SearchFixture {
   inst: Institution;
@@ -21,7 +22,7 @@ export interface SearchFixture {
  * An index built the real way: real photographs from ../shared/fixtures served by the loopback
  * institution, harvested through the tiny generated model into the embedded store.
  */
-export async function createSearchFixture(opts: { images?: string[]; config?: Record<string, unknown> } = {}): Promise<SearchFixture> {
+export async function createSearchFixture(opts: { images?: string[]; config?: Record<string, unknown>; reprints?: boolean } = {}): Promise<SearchFixture> {
   const inst = await createInstitution({
     images: opts.images ?? [...photographs('fsa-owi', 6), ...photographs('documerica', 6)],
     imagesPerManifest: 2,
@@ -33,8 +34,16 @@ export async function createSearchFixture(opts: { images?: string[]; config?: Re
   });
   const encoders = await loadEncoders(config.models, dataDir);
   const store = await openStore(config.store, dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
-  const { summary } = await harvestOnce(dataDir, [inst.rootCollectionUrl], { stage: new EmbeddingStage(encoders, store) });
-  if (summary.status !== 'completed') throw new Error(`fixture harvest failed: ${JSON.stringify(summary.failures)}`);
+  // With reprints, local features too (the reprint index beside the store), as `reprise harvest` does.
+  const reprintIndex = opts.reprints ? openReprintIndex(dataDir) : undefined;
+  const embedding = new EmbeddingStage(encoders, store);
+  const stage = reprintIndex ? new FeatureStage(embedding, reprintIndex) : embedding;
+  try {
+    const { summary } = await harvestOnce(dataDir, [inst.rootCollectionUrl], { stage });
+    if (summary.status !== 'completed') throw new Error(`fixture harvest failed: ${JSON.stringify(summary.failures)}`);
+  } finally {
+    reprintIndex?.close();
+  }
   return {
     inst,
     config,

@@ -43,11 +43,16 @@ describe('viewer widget elements (Chromium)', function () {
 
   describe('<reprise-hit>', () => {
     it('renders label, manifest, score, rights and attribution, and opens through a cancelable reprise-select', async () => {
-      await mount(page, '<reprise-hit></reprise-hit>');
+      await mount(page, '<reprise-hit query-kind="image"></reprise-hit>');
       await page.evaluate(`document.querySelector('reprise-hit').hit = ${JSON.stringify(fakeHit(3))}`);
       const hit = page.locator('reprise-hit');
       assert.equal(await text(hit.locator('[part=label]')), 'Canvas 3');
       assert.equal(await text(hit.locator('[part=manifest-label]')), 'Manifest 1');
+      // Patrons read words; the raw score only with show-scores.
+      assert.equal(await text(hit.locator('[part=relevance]')), 'Strong match');
+      assert.equal(await hit.locator('[part=score]').count(), 0);
+      await page.evaluate(`document.querySelector('reprise-hit').showScores = true`);
+      await hit.locator('[part=score]').waitFor();
       assert.equal(await text(hit.locator('[part=score]')), 'Score 0.870');
       assert.equal(await text(hit.locator('[part=rights]')), 'Public Domain Mark');
       assert.equal(await text(hit.locator('[part=attribution]')), 'Library 3');
@@ -70,11 +75,11 @@ describe('viewer widget elements (Chromium)', function () {
       const rect = page.locator('reprise-hit rect[part=region]');
       assert.deepEqual(await rect.evaluate((el) => ['x', 'y', 'width', 'height'].map((a) => el.getAttribute(a))), ['100', '200', '300', '150']);
       assert.equal(await page.locator('reprise-hit svg').getAttribute('viewBox'), '0 0 1000 800');
-      assert.equal(await page.locator('reprise-hit svg image').getAttribute('href'), 'https://iiif.example.org/iiif/3/img-1/full/!400,400/0/default.jpg');
+      assert.equal(await page.locator('reprise-hit svg image').getAttribute('href'), 'https://iiif.example.org/iiif/3/img-1/full/400,320/0/default.jpg');
     });
 
     it('toggles + and − with aria-pressed and reprise-mark, and follows lang', async () => {
-      await mount(page, '<reprise-hit markable></reprise-hit>');
+      await mount(page, '<reprise-hit markable show-scores></reprise-hit>');
       await page.evaluate(`document.querySelector('reprise-hit').hit = ${JSON.stringify(fakeHit(2))}`);
       const plus = page.locator('reprise-hit [part=mark-positive]');
       const minus = page.locator('reprise-hit [part=mark-negative]');
@@ -248,7 +253,8 @@ describe('viewer widget elements (Chromium)', function () {
       await page.locator('reprise-search [part=feedback] button.primary').click();
       await page.waitForFunction(`document.querySelector('reprise-search').shadowRoot.querySelectorAll('reprise-hit').length === 1`);
       const req = stub.requests.find((r) => r.path === 'search/examples')!;
-      assert.deepEqual(req.body, { positive: ['item-1', 'item-3'], negative: ['item-2'], limit: 24, offset: 0 });
+      // The default cut-off of image-like queries goes with it (relevance.ts).
+      assert.deepEqual(req.body, { positive: ['item-1', 'item-3'], negative: ['item-2'], limit: 24, offset: 0, minScore: 0.5 });
       assert.match(await text(page.locator('reprise-search [part=status]')), /2 liked and 1 disliked/);
     });
   });
@@ -271,39 +277,24 @@ describe('viewer widget elements (Chromium)', function () {
       assert.equal((await recordedEvents(page)).filter((e) => e.type === 'reprise-error').length, 0, 'a missing reprints route is not an error');
     });
 
-    it('searches by canvas, leaves the canvas itself out, and shows reprints with regions and compare', async () => {
+    it('searches by canvas and leaves the canvas itself out (reprints: portal.test.ts, against the real reprint index)', async () => {
       const canvas = 'https://example.org/canvas/1';
       stub.setApi((req) => {
         if (req.path === 'search/image') return answer([fakeHit(1), fakeHit(8), fakeHit(9)]);
-        if (req.path === 'reprints') return answer([fakeHit(12, { region: { x: 50, y: 60, w: 400, h: 300 }, queryRegion: { x: 0, y: 0, w: 500, h: 400 }, inliers: 33 })]);
         return answer([]);
       });
       await mount(page, `<reprise-similar limit="2" canvas="${canvas}" manifest="https://example.org/m.json"></reprise-similar>`);
-      await page.locator('reprise-similar section.reprints reprise-hit').waitFor();
       await page.locator('reprise-similar section.similar reprise-hit').first().waitFor();
       const image = stub.requests.find((r) => r.path === 'search/image')!;
       assert.deepEqual(image.body, { canvas, xywh: 'percent:0,0,100,100', manifest: 'https://example.org/m.json' });
       assert.equal(image.params.get('limit'), '3', 'one more, for the canvas itself');
       const similarIds = await page.locator('reprise-similar section.similar reprise-hit').evaluateAll((els) => els.map((el) => (el as unknown as { hit: { id: string } }).hit.id));
       assert.deepEqual(similarIds, ['item-8', 'item-9']);
-      const reprint = page.locator('reprise-similar section.reprints reprise-hit');
-      assert.equal(await reprint.locator('rect[part=region]').getAttribute('width'), '400');
-      assert.equal(await text(reprint.locator('.inliers')), '33 matching points');
-      await reprint.locator('[part=compare]').click();
-      const compare = (await recordedEvents(page)).filter((e) => e.type === 'reprise-compare');
-      assert.equal(compare.length, 1, 'one event, from <reprise-similar>');
-      assert.equal(compare[0]!.target, 'reprise-similar');
-      assert.deepEqual(compare[0]!.detail.query, { canvas, xywh: 'percent:0,0,100,100', manifest: 'https://example.org/m.json' });
       await screenshot(page, 'element-similar');
 
-      // A box on the canvas: both sections ask again about the box.
-      const asked = stub.requests.length;
+      // A box on the canvas: the similar section asks again about the box.
       await page.evaluate(`document.querySelector('reprise-similar').xywh = '1,2,30,40'`);
-      await until('both sections to ask again', () => stub.requests.length === asked + 2);
-      await page.locator('reprise-similar section.reprints reprise-hit').waitFor();
-      const last = stub.requests.filter((r) => r.path === 'search/image').at(-1)!;
-      assert.equal((last.body as { xywh: string }).xywh, '1,2,30,40');
-      assert.equal((stub.requests.filter((r) => r.path === 'reprints').at(-1)!.body as { xywh: string }).xywh, '1,2,30,40');
+      await until('the box query', () => stub.requests.filter((r) => r.path === 'search/image').some((r) => (r.body as { xywh: string }).xywh === '1,2,30,40'));
     });
 
     it('asks for a canvas when it has none', async () => {

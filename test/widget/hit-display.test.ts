@@ -9,6 +9,7 @@ const hit = (extra: Partial<Hit> = {}): Hit => ({
   canvas: { id: 'https://example.org/c/1', label: 'Plate 1', width: 2000, height: 1500 },
   manifest: { id: 'https://example.org/m/1', url: 'https://example.org/m/1.json', label: 'Album' },
   thumbnail: 'https://example.org/thumb.jpg',
+  collections: [],
   ...extra,
 });
 
@@ -22,8 +23,8 @@ describe('widget hit display', () => {
   it('asks the image service for the whole image when a region hit is to be outlined', () => {
     const region = { x: 10, y: 20, w: 30, h: 40 };
     assert.equal(wholeThumbnail(hit()), 'https://example.org/thumb.jpg', 'no region: the API thumbnail');
-    assert.equal(wholeThumbnail(hit({ region, imageService: { id: 'https://iiif.example.org/3/x/', version: 3, level: 2 } })), 'https://iiif.example.org/3/x/full/!400,400/0/default.jpg');
-    assert.equal(wholeThumbnail(hit({ region, imageService: { id: 'https://iiif.example.org/1/x', version: 1 } })), 'https://iiif.example.org/1/x/full/!400,400/0/native.jpg');
+    assert.equal(wholeThumbnail(hit({ region, imageService: { id: 'https://iiif.example.org/3/x/', version: 3, level: 2 } })), 'https://iiif.example.org/3/x/full/400,300/0/default.jpg');
+    assert.equal(wholeThumbnail(hit({ region, imageService: { id: 'https://iiif.example.org/1/x', version: 1 } })), 'https://iiif.example.org/1/x/full/400,/0/native.jpg');
     // Image API 3 does not scale up: a small image at its own size ("max"; "full" before 3).
     const small = { id: 'c', width: 300, height: 200 };
     assert.equal(wholeThumbnail(hit({ region, canvas: small, imageService: { id: 'https://i/3/x', version: 3 } })), 'https://i/3/x/full/max/0/default.jpg');

@@ -4,20 +4,25 @@
  * OpenSeadragon integration. See viewer-widget/README.md.
  */
 import { RepriseHit } from './elements/reprise-hit.ts';
+import { RepriseImageQuery } from './elements/reprise-image-query.ts';
 import { RepriseSearch } from './elements/reprise-search.ts';
 import { RepriseSimilar } from './elements/reprise-similar.ts';
 
-export { RepriseHit, RepriseSearch, RepriseSimilar };
+export { RepriseHit, RepriseImageQuery, RepriseSearch, RepriseSimilar };
 export type { Mark } from './elements/reprise-hit.ts';
 export { WHOLE_CANVAS } from './elements/reprise-similar.ts';
-export { RepriseClient, RepriseApiError, problemOf, type PageOptions, type ReprintsPage } from './api/client.ts';
-export type { Box, Facets, FacetField, Filters, Hit, ImageServiceRef, ItemDetails, Problem, RegionQuery, SearchPage, SearchQuery } from './api/types.ts';
-export { hitLabel, wholeThumbnail, xywhOf, fillHref } from './api/hit-display.ts';
+export { RepriseClient, RepriseApiError, problemOf, type PageOptions, type Stats } from './api/client.ts';
+export type { AnyHit, Box, Facets, FacetField, Filters, Hit, ImageServiceRef, ItemDetails, OwnImage, Problem, RegionQuery, ReprintHit, ReprintsPage, SearchPage, SearchQuery } from './api/types.ts';
+export { isReprint } from './api/types.ts';
+export { hitLabel, wholeThumbnail, xywhOf, fillHref, iiifDragHref } from './api/hit-display.ts';
+export { relevanceOf, reprintCertainty, DEFAULT_MIN_SCORE, type QueryKind, type Relevance } from './api/relevance.ts';
+export { readUrlState, urlOf } from './elements/url-state.ts';
 export { t, LANGUAGES, type Strings } from './i18n/strings.ts';
 export * from './openseadragon/index.ts';
 
 const ELEMENTS: Array<[string, CustomElementConstructor]> = [
   ['reprise-hit', RepriseHit],
+  ['reprise-image-query', RepriseImageQuery],
   ['reprise-search', RepriseSearch],
   ['reprise-similar', RepriseSimilar],
 ];
@@ -26,6 +31,7 @@ for (const [name, element] of ELEMENTS) if (!customElements.get(name)) customEle
 declare global {
   interface HTMLElementTagNameMap {
     'reprise-hit': RepriseHit;
+    'reprise-image-query': RepriseImageQuery;
     'reprise-search': RepriseSearch;
     'reprise-similar': RepriseSimilar;
   }

@@ -1,4 +1,9 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import sharp from 'sharp';
+import { fixture as fixturePath } from '../../support/fixtures.ts';
+import { photographs, tempDataDir } from '../../support/harvest-harness.ts';
 import { createSearchFixture, type SearchFixture } from '../../support/search-fixture.ts';
 import { launchChromium } from './browser.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
@@ -11,12 +16,34 @@ export interface DemoServer {
   close(): Promise<number | null>;
 }
 
+/** Two printings of one photograph (fixtures/images/genthe-loc), found by reprint detection. */
+export const REPRINT_PAIR = ['kids.jpg', '01-children-walking.jpg'] as const;
+
+/**
+ * The fixture photographs plus a real reprint pair, copied at 640 px (the test institution's
+ * image server refuses the full-size Genthe scans), for a collection whose reprints can be found.
+ */
+async function withReprintPair(): Promise<string[]> {
+  const dir = path.join(tempDataDir('reprise-demo-photos-'), 'photos');
+  mkdirSync(dir, { recursive: true });
+  const pair = await Promise.all(
+    REPRINT_PAIR.map(async (name) => {
+      const out = path.join(dir, name);
+      await sharp(fixturePath('images', 'genthe-loc', name)).resize(640, 640, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 92 }).toFile(out);
+      return out;
+    }),
+  );
+  return [...photographs('fsa-owi', 6), ...photographs('documerica', 6), ...pair];
+}
+
 /**
  * What the browser tests of the demo pages share: a harvested fixture collection, `reprise serve`
- * on it in a child process (tiny generated model) and one Chromium.
+ * on it in a child process (tiny generated model) and one Chromium. With `reprints`, the
+ * collection holds a real reprint pair (REPRINT_PAIR) and its local features, so POST /reprints
+ * answers from the real reprint index.
  */
-export async function startDemoServer(): Promise<DemoServer> {
-  const fixture = await createSearchFixture();
+export async function startDemoServer(opts: { reprints?: boolean } = {}): Promise<DemoServer> {
+  const fixture = await createSearchFixture(opts.reprints ? { images: await withReprintPair(), reprints: true } : {});
   // The child opens the same embedded store: release this process's handle first.
   await fixture.store.close();
   const server = await startServe({

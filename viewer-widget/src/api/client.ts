@@ -1,4 +1,7 @@
-import type { Facets, FacetField, Filters, Hit, ItemDetails, Problem, RegionQuery, SearchPage } from './types.ts';
+import type { Facets, FacetField, Filters, ItemDetails, OwnImage, Problem, RegionQuery, ReprintsPage, SearchPage } from './types.ts';
+import type { StatsBody } from '../../../plugin/response-schemas.ts';
+
+export type Stats = StatsBody;
 
 /** A failed API call, carrying the problem the server answered (or one the client made up for network failures). */
 export class RepriseApiError extends Error {
@@ -15,12 +18,11 @@ export interface PageOptions {
   filters?: Filters;
   limit: number;
   offset?: number;
+  /** Leave out hits scoring below this (the API's minScore): the total then counts those above it. */
+  minScore?: number;
 }
 
-/** Reprints answer like image search, with the matched regions on both sides. */
-export interface ReprintsPage extends SearchPage {
-  hits: Array<Hit & { region?: Hit['region']; queryRegion?: Hit['region']; inliers?: number }>;
-}
+export type { OwnImage };
 
 const FILTER_KEYS = ['manifest', 'collection', 'rights', 'labels', 'source'] as const;
 
@@ -34,6 +36,7 @@ export function searchParams(opts: Partial<PageOptions> = {}, extra: Record<stri
   if (f.dateTo) params.set('dateTo', f.dateTo);
   if (opts.limit !== undefined) params.set('limit', String(opts.limit));
   if (opts.offset) params.set('offset', String(opts.offset));
+  if (opts.minScore !== undefined) params.set('minScore', String(opts.minScore));
   return params;
 }
 
@@ -96,9 +99,42 @@ export class RepriseClient {
     return this.request<T>(this.url(path, params), { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, signal });
   }
 
-  /** GET /search: text → image. */
-  text(q: string, opts: PageOptions, signal?: AbortSignal): Promise<SearchPage> {
-    return this.request(this.url('search', searchParams(opts, { q })), { signal });
+  /** GET /search: text → image; with semanticRatio, mixed with metadata keywords (0: keywords alone, no model needed). */
+  text(q: string, opts: PageOptions & { semanticRatio?: number }, signal?: AbortSignal): Promise<SearchPage> {
+    const ratio = opts.semanticRatio;
+    return this.request(this.url('search', searchParams(opts, { q, semanticRatio: ratio === undefined ? undefined : String(ratio) })), { signal });
+  }
+
+  /** GET /items: the collection in index order, under the filters (no model needed). */
+  browse(opts: PageOptions, signal?: AbortSignal): Promise<SearchPage> {
+    return this.request(this.url('items', searchParams({ ...opts, minScore: undefined })), { signal });
+  }
+
+  /** POST /search/image with an image of the person's own. */
+  image(image: OwnImage, opts: PageOptions, signal?: AbortSignal): Promise<SearchPage> {
+    return this.postImage('search/image', searchParams(opts), image, signal);
+  }
+
+  /** POST /reprints with an image of the person's own. */
+  reprintsOf(image: OwnImage, limit: number, signal?: AbortSignal): Promise<ReprintsPage> {
+    return this.postImage('reprints', searchParams({ limit }), image, signal);
+  }
+
+  /** POST /reprints of an indexed item. */
+  reprintsOfItem(id: string, limit: number, signal?: AbortSignal): Promise<ReprintsPage> {
+    return this.postJson('reprints', searchParams({ limit }), { item: id }, signal);
+  }
+
+  /** GET /stats: what the index holds, whether a model is loaded and a harvest runs. */
+  stats(signal?: AbortSignal): Promise<Stats> {
+    return this.request(this.url('stats'), { signal });
+  }
+
+  private postImage<T>(path: string, params: URLSearchParams, image: OwnImage, signal?: AbortSignal): Promise<T> {
+    if (image.kind === 'url') return this.postJson(path, params, { url: image.url }, signal);
+    const form = new FormData();
+    form.append('image', image.file, image.name ?? 'image');
+    return this.request<T>(this.url(path, params), { method: 'POST', body: form, signal });
   }
 
   /** POST /search/image with a box on an indexed canvas. */
@@ -108,9 +144,9 @@ export class RepriseClient {
 
   /** POST /search/examples: relevance feedback with item ids marked + and −. */
   examples(positive: string[], negative: string[], opts: PageOptions, signal?: AbortSignal): Promise<SearchPage> {
-    const { filters, limit, offset } = opts;
+    const { filters, limit, offset, minScore } = opts;
     const filter = filters && Object.keys(filters).length ? filters : undefined;
-    return this.postJson('search/examples', undefined, { positive, negative, limit, offset: offset ?? 0, ...(filter ? { filter } : {}) }, signal);
+    return this.postJson('search/examples', undefined, { positive, negative, limit, offset: offset ?? 0, ...(filter ? { filter } : {}), ...(minScore !== undefined ? { minScore } : {}) }, signal);
   }
 
   /** GET /items/:id/similar. */
@@ -121,7 +157,7 @@ export class RepriseClient {
   /** POST /reprints (same inputs as image search); undefined when the server has no reprint detection (404). */
   async reprints(query: RegionQuery, opts: PageOptions, signal?: AbortSignal): Promise<ReprintsPage | undefined> {
     try {
-      return await this.postJson<ReprintsPage>('reprints', searchParams(opts), regionBody(query), signal);
+      return await this.postJson<ReprintsPage>('reprints', searchParams({ limit: opts.limit }), regionBody(query), signal);
     } catch (err) {
       if (err instanceof RepriseApiError && err.status === 404) return undefined;
       throw err;

@@ -1,9 +1,9 @@
 /** How a hit is shown: its label, a whole-image thumbnail on which a region can be drawn, its rights. */
-import type { Box, Hit } from './types.ts';
+import type { AnyHit, Box } from './types.ts';
 
 const THUMB = 400;
 
-export function hitLabel(hit: Pick<Hit, 'canvas' | 'manifest' | 'id'>, untitled: string): string {
+export function hitLabel(hit: Pick<AnyHit, 'canvas' | 'manifest' | 'id'>, untitled: string): string {
   const canvas = hit.canvas.label?.trim();
   const manifest = hit.manifest.label?.trim();
   if (canvas && manifest && canvas !== manifest) return `${manifest} — ${canvas}`;
@@ -15,13 +15,20 @@ export function hitLabel(hit: Pick<Hit, 'canvas' | 'manifest' | 'id'>, untitled:
  * show where the region lies, ask the image service for the whole image instead (levels 1 and 2
  * scale freely). Level 0 and service-less thumbnails are whole images already.
  */
-export function wholeThumbnail(hit: Hit): string | undefined {
+export function wholeThumbnail(hit: AnyHit): string | undefined {
   const s = hit.imageService;
   if (!hit.region || !s || s.level === 0) return hit.thumbnail;
   const { width, height } = hit.canvas;
-  // Image API 3 refuses to scale up: a small image is asked for at its own size.
+  // Image API 3 refuses to scale up: a small image is asked for at its own size. A known size is
+  // asked for exactly, rounded down (servers round `!w,h` differently; some then refuse their own result).
   const small = width !== undefined && height !== undefined && width <= THUMB && height <= THUMB;
-  const size = small ? (s.version >= 3 ? 'max' : 'full') : `!${THUMB},${THUMB}`;
+  let size = `!${THUMB},${THUMB}`;
+  if (small) size = s.version >= 3 ? 'max' : 'full';
+  else if (width && height) {
+    const scale = Math.min(THUMB / width, THUMB / height);
+    const w = Math.max(1, Math.floor(width * scale));
+    size = s.version >= 3 ? `${w},${Math.max(1, Math.floor(height * scale))}` : `${w},`;
+  }
   return `${s.id.replace(/\/+$/, '')}/full/${size}/0/${s.version === 1 ? 'native' : 'default'}.jpg`;
 }
 
@@ -57,7 +64,7 @@ export function rightsLabel(uri: string): string {
 export const xywhOf = (b: Box): string => `${Math.round(b.x)},${Math.round(b.y)},${Math.round(b.w)},${Math.round(b.h)}`;
 
 /** A link for a hit from a template: `{id}`, `{canvas}`, `{manifest}` are filled in encoded, `{homepage}` as is. */
-export function fillHref(template: string | undefined, hit: Hit): string | undefined {
+export function fillHref(template: string | undefined, hit: AnyHit): string | undefined {
   if (!template) return undefined;
   if (template.includes('{homepage}') && !hit.homepage) return undefined;
   return template
@@ -65,4 +72,15 @@ export function fillHref(template: string | undefined, hit: Hit): string | undef
     .replaceAll('{canvas}', encodeURIComponent(hit.canvas.id))
     .replaceAll('{manifest}', encodeURIComponent(hit.manifest.url || hit.manifest.id))
     .replaceAll('{homepage}', hit.homepage ?? '');
+}
+
+/**
+ * The IIIF drag-and-drop link of a hit: its manifest with `manifest` (and `canvas`) as query
+ * parameters, which IIIF viewers read from a dropped link.
+ */
+export function iiifDragHref(hit: Pick<AnyHit, 'manifest' | 'canvas'>): string {
+  const manifest = hit.manifest.url || hit.manifest.id;
+  const params = new URLSearchParams({ manifest });
+  if (hit.canvas.id) params.set('canvas', hit.canvas.id);
+  return `${manifest}${manifest.includes('?') ? '&' : '?'}${params}`;
 }

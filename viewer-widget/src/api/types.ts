@@ -1,65 +1,45 @@
 /**
- * The shapes of the Reprise search API as the widget reads them (plugin/hits.ts and
- * plugin/search-service.ts on the server). Declared here, not imported, so the browser bundle
- * depends on nothing of the server.
+ * The shapes of the Reprise search API as the widget reads them: inferred from the server's own
+ * response schemas (plugin/response-schemas.ts), so the widget cannot read a field the server does
+ * not send. `import type` only: nothing of the server reaches the browser bundle.
  */
+import type { z } from 'zod';
+import type {
+  boxSchema,
+  facetsSchema,
+  hitSchema,
+  imageServiceSchema,
+  itemDetailsSchema,
+  itemSchema,
+  problemShape,
+  reprintHitSchema,
+  reprintPageSchema,
+  searchPageSchema,
+} from '../../../plugin/response-schemas.ts';
 
 /** A box in canvas coordinates. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-export interface ImageServiceRef {
-  id: string;
-  version: number;
-  level?: number;
-}
-
-export interface Hit {
-  id: string;
-  score: number;
-  canvas: { id: string; label?: string; index?: number; width?: number; height?: number };
-  manifest: { id: string; url: string; label?: string };
-  thumbnail?: string;
-  rights?: string;
-  requiredStatement?: { label: string; value: string };
-  homepage?: string;
-  date?: string;
-  collections?: string[];
-  imageService?: ImageServiceRef;
-  /** The part of the hit's canvas that matched, in its canvas coordinates. */
-  region?: Box;
-  /** Reprints only: the matching part of the query canvas. */
-  queryRegion?: Box;
-  /** Reprints only: how many keypoint matches agree with the geometric transform. */
-  inliers?: number;
-}
-
-export interface SearchPage {
-  hits: Hit[];
-  total?: number;
-  limit: number;
-  offset: number;
-  scoreKind?: 'cosine' | 'ranking';
-}
-
-export interface ItemDetails extends Omit<Hit, 'score' | 'region'> {
-  summary?: string;
-  metadata?: Array<{ label: string; value: string }>;
-  image?: { url: string; width?: number; height?: number };
-}
+export type Box = z.infer<typeof boxSchema>;
+export type ImageServiceRef = z.infer<typeof imageServiceSchema>;
+/** An item as every answer shows it (what a viewer needs to open it). */
+export type Item = z.infer<typeof itemSchema>;
+/** A search hit (GET /search, POST /search/image, /search/examples, GET /items/{id}/similar, GET /items). */
+export type Hit = z.infer<typeof hitSchema>;
+export type SearchPage = z.infer<typeof searchPageSchema>;
+export type ItemDetails = z.infer<typeof itemDetailsSchema>;
+/** A reprint hit (POST /reprints): the item as search shows it, a confidence instead of a score, the match on both sides. */
+export type ReprintHit = z.infer<typeof reprintHitSchema>;
+export type ReprintsPage = z.infer<typeof reprintPageSchema>;
+/** What a card shows: a search hit or a reprint. */
+export type AnyHit = Hit | ReprintHit;
+export const isReprint = (hit: AnyHit): hit is ReprintHit => 'confidence' in hit;
 
 /** An RFC 9457 problem, as the API answers errors (and as the widget reports its own). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: Array<{ name: string; in: string; reason: string }>;
-}
+export type Problem = Pick<{ [K in keyof typeof problemShape]: z.infer<(typeof problemShape)[K]> }, 'type' | 'title' | 'status' | 'detail'> & {
+  errors?: z.infer<(typeof problemShape)['errors']>;
+};
+
+export type FacetField = keyof z.infer<typeof facetsSchema>['facets'];
+export type Facets = z.infer<typeof facetsSchema>['facets'];
 
 /** Filters the API accepts on every search (values of one field are ORed, fields ANDed). */
 export interface Filters {
@@ -72,8 +52,6 @@ export interface Filters {
   dateTo?: string;
 }
 
-export type FacetField = 'manifest' | 'collection' | 'rights' | 'labels' | 'source';
-export type Facets = Partial<Record<FacetField, { values: Array<{ value: string; count: number }>; more: boolean }>>;
 
 /** A box drawn on an indexed canvas: what image and reprint search take. */
 export interface RegionQuery {
@@ -83,8 +61,22 @@ export interface RegionQuery {
   xywh: string;
 }
 
+/** An image of the person's own: a file (picked, dropped, pasted) or an address the server fetches. */
+export type OwnImage = { kind: 'file'; file: Blob; name?: string } | { kind: 'url'; url: string };
+
+interface Paged {
+  filters: Filters;
+  offset: number;
+  limit: number;
+}
+
 /** What a search element last ran: the `query` of `reprise-results`. */
 export type SearchQuery =
-  | { kind: 'text'; q: string; filters: Filters; offset: number; limit: number }
-  | ({ kind: 'region'; filters: Filters; offset: number; limit: number } & RegionQuery)
-  | { kind: 'feedback'; positive: string[]; negative: string[]; filters: Filters; offset: number; limit: number };
+  | ({ kind: 'text'; q: string; semanticRatio?: number } & Paged)
+  | ({ kind: 'browse' } & Paged)
+  | ({ kind: 'region' } & Paged & RegionQuery)
+  | ({ kind: 'feedback'; positive: string[]; negative: string[] } & Paged)
+  | ({ kind: 'similar'; itemId: string; label?: string } & Paged)
+  | ({ kind: 'reprints'; itemId: string; label?: string } & Paged)
+  | ({ kind: 'image'; image: OwnImage; preview?: string } & Paged)
+  | ({ kind: 'image-reprints'; image: OwnImage; preview?: string } & Paged);

@@ -1,30 +1,31 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
-import { drawableRegion, hitLabel, rightsLabel, wholeThumbnail } from '../api/hit-display.ts';
-import type { Hit } from '../api/types.ts';
+import { drawableRegion, fillHref, hitLabel, iiifDragHref, rightsLabel, wholeThumbnail } from '../api/hit-display.ts';
+import { formatScore, reprintCertainty, relevanceOf, type QueryKind } from '../api/relevance.ts';
+import { isReprint, type AnyHit, type SearchPage } from '../api/types.ts';
 import { pageLanguage, t } from '../i18n/strings.ts';
 
 export type Mark = '+' | '-' | '';
 
-/** Three decimals in the reader's notation (0.873, 0,873); never "-0.000". */
-function formatScore(score: number, lang: string): string {
-  const value = Math.abs(score) < 0.0005 ? 0 : score;
-  try {
-    return new Intl.NumberFormat(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(value);
-  } catch {
-    return value.toFixed(3);
-  }
-}
+/** The actions a card offers, as the `actions` attribute names them. */
+export const CARD_ACTIONS = ['similar', 'reprints', 'link', 'copy', 'iiif'] as const;
+export type CardAction = (typeof CARD_ACTIONS)[number];
 
 /**
- * One search hit as a card: a thumbnail (with the matched region outlined when the hit has
- * one), its label, score, attribution and rights, a control to open it and, when `markable`,
- * + and − buttons for relevance feedback. Used by `<reprise-search>` and `<reprise-similar>`;
- * usable alone.
+ * One hit as a card a patron understands: a thumbnail (the matched region outlined when the hit
+ * has one), its label, manifest label, date, rights and attribution, how good a match it is in
+ * words (the raw score only with `show-scores`), a control to open it, and actions: Similar,
+ * Reprints, a link to the item's page (else its manifest), copy link, and the IIIF drag-and-drop
+ * link. When `markable`, + and − buttons for relevance feedback. A reprint hit (from
+ * `POST /reprints`) says how sure the match is instead ("Same photograph"). Used by
+ * `<reprise-search>` and `<reprise-similar>`; usable alone.
  *
  * @fires reprise-select - `{hit}` when the hit is opened. Cancelable: cancelling it stops the
  *   link (`href`) from being followed, so a host viewer can open the hit itself.
  * @fires reprise-mark - `{hit, mark}` when + or − is toggled (`mark` is `'+'`, `'-'` or `''`).
  * @fires reprise-compare - `{hit}` when "compare side by side" is asked for (with `comparable`).
+ * @fires reprise-find-similar - `{hit}` when Similar is pressed (`<reprise-search>` answers it).
+ * @fires reprise-find-reprints - `{hit}` when Reprints is pressed (`<reprise-search>` answers it).
+ * @fires reprise-copy-link - `{hit, url}` once a link to the hit is on the clipboard.
  *
  * @csspart card - the whole card
  * @csspart open - the link or button that opens the hit
@@ -32,7 +33,15 @@ function formatScore(score: number, lang: string): string {
  * @csspart region - the outline of the matched region
  * @csspart label - the hit's label (the canvas's, else the manifest's)
  * @csspart manifest-label - the manifest's label, under a canvas label
- * @csspart score - the score
+ * @csspart relevance - the match in words ("Strong match", "Same photograph")
+ * @csspart score - the raw score (with `show-scores`)
+ * @csspart date - the date
+ * @csspart actions - the row of actions
+ * @csspart find-similar - the Similar button
+ * @csspart find-reprints - the Reprints button
+ * @csspart item-link - the link to the item's page or manifest
+ * @csspart copy-link - the copy-link button
+ * @csspart iiif-link - the IIIF drag-and-drop link
  * @csspart attribution - the required statement (attribution)
  * @csspart rights - the rights link
  * @csspart mark-positive - the + button
@@ -53,9 +62,15 @@ export class RepriseHit extends LitElement {
     hit: { attribute: false },
     lang: { reflect: true },
     href: {},
+    shareHref: { attribute: 'share-href' },
     mark: { reflect: true },
     markable: { type: Boolean },
     comparable: { type: Boolean },
+    scoreKind: { attribute: 'score-kind' },
+    queryKind: { attribute: 'query-kind' },
+    showScores: { type: Boolean, attribute: 'show-scores' },
+    actions: {},
+    _copied: { state: true },
   };
 
   static override styles = css`
@@ -184,23 +199,141 @@ export class RepriseHit extends LitElement {
       margin-inline-start: auto;
       font-size: 0.85em;
     }
+    .relevance {
+      font-weight: 600;
+      color: var(--reprise-relevance-color, #1f4e8c);
+    }
+    :host([data-relevance='possible']) .relevance {
+      color: var(--reprise-muted, #555);
+      font-weight: 500;
+    }
+    .tools {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.25rem;
+      align-items: center;
+      font-size: 0.8em;
+    }
+    .tools button,
+    .tools a {
+      display: inline-flex;
+      align-items: center;
+      min-height: 1.75rem;
+      box-sizing: border-box;
+      padding: 0.1rem 0.45rem;
+      border: 1px solid var(--reprise-border-color, #c8c8c8);
+      border-radius: 4px;
+      background: var(--reprise-button-background, #f7f7f7);
+      color: inherit;
+      font: inherit;
+      text-decoration: none;
+      cursor: pointer;
+    }
+    .tools a.iiif {
+      font-weight: 700;
+      color: #fff;
+      background: #2467a0;
+      border-color: #2467a0;
+      cursor: grab;
+    }
+    .copied {
+      font-size: 0.85em;
+      color: var(--reprise-positive, #1b7f3b);
+    }
   `;
 
-  declare hit: Hit | undefined;
+  declare hit: AnyHit | undefined;
   declare lang: string;
+  /** Where the card's open control leads; without it, a button that fires reprise-select only. */
   declare href: string | undefined;
+  /** The link "copy link" puts on the clipboard: a template as `hit-href` ({id}, {canvas}, {manifest}, {homepage}); default the item's page, else its manifest. */
+  declare shareHref: string | undefined;
   declare mark: Mark;
   declare markable: boolean;
   declare comparable: boolean;
+  /** The page's scoreKind (cosine or ranking): how to read `hit.score`. */
+  declare scoreKind: SearchPage['scoreKind'];
+  /** What was asked (text, image, keyword): the bands of the relevance words differ. */
+  declare queryKind: QueryKind;
+  /** Show the raw score beside the words, for specialists. */
+  declare showScores: boolean;
+  /** Space-separated actions to offer: similar reprints link copy iiif (the default: all). */
+  declare actions: string;
+  declare _copied: boolean;
 
   constructor() {
     super();
     this.hit = undefined;
     // lang stays unset (not ''): an empty lang attribute, once reflected, would hide the page's language.
     this.href = undefined;
+    this.shareHref = undefined;
     this.mark = '';
     this.markable = false;
     this.comparable = false;
+    this.scoreKind = 'cosine';
+    this.queryKind = 'text';
+    this.showScores = false;
+    this.actions = CARD_ACTIONS.join(' ');
+    this._copied = false;
+  }
+
+  private offers(action: CardAction): boolean {
+    return this.actions.split(/\s+/).includes(action);
+  }
+
+  /** The link to the item: its page on the portal when the manifest names one, else the manifest. */
+  private itemLink(): string | undefined {
+    const hit = this.hit!;
+    return hit.homepage || hit.manifest.url || hit.manifest.id || undefined;
+  }
+
+  private async copyLink() {
+    const hit = this.hit!;
+    const url = new URL(fillHref(this.shareHref, hit) ?? this.itemLink() ?? '', document.baseURI).href;
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch {
+      // Without clipboard permission (an insecure page, an old browser): the link is selected in a prompt instead.
+      window.prompt(t(this.lang || pageLanguage(this)).copyLink, url);
+    }
+    this._copied = true;
+    setTimeout(() => (this._copied = false), 2500);
+    this.fire('reprise-copy-link', { hit, url });
+  }
+
+  private relevance(s: ReturnType<typeof t>, lang: string) {
+    const hit = this.hit!;
+    if (isReprint(hit)) {
+      const band = reprintCertainty(hit);
+      this.dataset.relevance = band;
+      return html`<span class="relevance" part="relevance" title=${s.matchingPoints(hit.inliers)}>${s.certainty[band]}</span>
+        ${this.showScores ? html`<span part="score" class="inliers">${s.matchingPoints(hit.inliers)} · ${formatScore(hit.confidence, lang)}</span>` : nothing}`;
+    }
+    // Browsing lists items without ranking them: nothing to say about relevance.
+    if (this.queryKind === 'keyword' && hit.score === 1) {
+      delete this.dataset.relevance;
+      return nothing;
+    }
+    const band = relevanceOf(hit.score, this.scoreKind, this.queryKind);
+    this.dataset.relevance = band;
+    return html`<span class="relevance" part="relevance" title=${s.relevanceTitle}>${s.relevance[band]}</span>
+      ${this.showScores ? html`<span part="score" title=${s.score}>${s.score} ${formatScore(hit.score, lang)}</span>` : nothing}`;
+  }
+
+  private tools(s: ReturnType<typeof t>, label: string) {
+    const hit = this.hit!;
+    const link = this.offers('link') ? this.itemLink() : undefined;
+    const buttons = [
+      this.offers('similar') ? html`<button type="button" part="find-similar" aria-label=${s.findSimilarLabel(label)} @click=${() => this.fire('reprise-find-similar', { hit })}>${s.findSimilar}</button>` : nothing,
+      this.offers('reprints') ? html`<button type="button" part="find-reprints" aria-label=${s.findReprintsLabel(label)} @click=${() => this.fire('reprise-find-reprints', { hit })}>${s.findReprints}</button>` : nothing,
+      link ? html`<a part="item-link" href=${link} target="_blank" rel="noopener">${hit.homepage ? s.itemPage : s.manifestLink}</a>` : nothing,
+      this.offers('copy') ? html`<button type="button" part="copy-link" aria-label=${s.copyLinkLabel(label)} @click=${() => void this.copyLink()}>${s.copyLink}</button>` : nothing,
+      this.offers('iiif') && (hit.manifest.url || hit.manifest.id)
+        ? html`<a class="iiif" part="iiif-link" href=${iiifDragHref(hit)} draggable="true" title=${s.iiifDrag} aria-label=${`IIIF: ${s.iiifDrag}`}>IIIF</a>`
+        : nothing,
+    ];
+    if (buttons.every((b) => b === nothing)) return nothing;
+    return html`<div class="tools" part="actions">${buttons}${this._copied ? html`<span class="copied" role="status">${s.linkCopied}</span>` : nothing}</div>`;
   }
 
   private fire(type: string, detail: Record<string, unknown>, cancelable = false): boolean {
@@ -236,7 +369,8 @@ export class RepriseHit extends LitElement {
   override render() {
     const hit = this.hit;
     if (!hit) return nothing;
-    const s = t(this.lang || pageLanguage(this));
+    const lang = this.lang || pageLanguage(this);
+    const s = t(lang);
     const label = hitLabel(hit, s.untitled);
     const own = hit.canvas.label?.trim();
     const manifest = hit.manifest.label?.trim();
@@ -248,8 +382,8 @@ export class RepriseHit extends LitElement {
         ? html`<a class="open" part="open" href=${this.href} @click=${this.onOpen} title=${s.openHit(label)}>${inner}</a>`
         : html`<button type="button" class="open" part="open" @click=${this.onOpen} title=${s.openHit(label)}>${inner}</button>`}
       <div class="meta">
-        <span part="score" title=${s.score}>${s.score} ${formatScore(hit.score, this.lang || pageLanguage(this))}</span>
-        ${hit.inliers !== undefined ? html`<span class="inliers">${s.matchingPoints(hit.inliers)}</span>` : nothing}
+        ${this.relevance(s, lang)}
+        ${hit.date ? html`<span part="date">${hit.date.slice(0, 10)}</span>` : nothing}
         ${hit.rights ? html`<a part="rights" href=${hit.rights} target="_blank" rel="noopener" title=${`${s.rights}: ${hit.rights}`}>${rightsLabel(hit.rights)}</a>` : nothing}
       </div>
       ${hit.requiredStatement ? html`<div class="attribution" part="attribution">${hit.requiredStatement.value}</div>` : nothing}
@@ -264,6 +398,7 @@ export class RepriseHit extends LitElement {
               : nothing}
           </div>`
         : nothing}
+      ${this.tools(s, label)}
     </article>`;
   }
 }

@@ -1,11 +1,28 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { Task, TaskStatus } from '@lit/task';
-import { problemOf, RepriseClient } from '../api/client.ts';
-import { fillHref, rightsLabel } from '../api/hit-display.ts';
-import type { FacetField, Facets, Filters, Hit, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
+import { problemOf, RepriseApiError, RepriseClient, type PageOptions } from '../api/client.ts';
+import { fillHref, hitLabel, rightsLabel } from '../api/hit-display.ts';
+import { DEFAULT_MIN_SCORE, type QueryKind } from '../api/relevance.ts';
+import type { AnyHit, FacetField, Facets, Filters, Hit, OwnImage, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
 import type { Mark } from './reprise-hit.ts';
+import { RepriseImageQuery, type ImageQueryMode } from './reprise-image-query.ts';
 import { resultStyles } from './shared-styles.ts';
+import { readUrlState, urlOf, writeUrlState } from './url-state.ts';
+
+/** What the results list shows: a page of search hits or the reprints found (one page). */
+interface Shown {
+  hits: AnyHit[];
+  total?: number;
+  limit: number;
+  offset: number;
+  scoreKind: SearchPage['scoreKind'];
+  /** The canvas reprints were found for, when the query was an indexed item. */
+  queryCanvas?: string;
+}
+
+const WHOLE_CANVAS = 'percent:0,0,100,100';
+const isModelUnavailable = (err: unknown) => err instanceof RepriseApiError && err.status === 503 && /model/.test(err.problem.type);
 
 /**
  * The `filters` attribute: a JSON object such as {"collection": ["Maps"]}. A value that is not
@@ -29,25 +46,38 @@ const FACET_SIZE = 20;
 const MAX_WINDOW = 1000;
 
 /**
- * A search box with filters and a grid of results from the Reprise API: text queries, region
- * queries (a box on an indexed canvas, from `searchRegion()` or the `canvas`, `manifest` and
- * `region` attributes), and relevance feedback (mark results + or −, then search again).
- * A newer search cancels the one in flight.
+ * A search box with filters and a grid of results from the Reprise API: text queries, searches
+ * with an image of one's own (file, drag-and-drop, paste or address, with a region drawn on a
+ * preview: "similar images" or "reprints of this photograph"), region queries (a box on an
+ * indexed canvas, from `searchRegion()` or the `canvas`, `manifest` and `region` attributes), the
+ * Similar and Reprints of any result, relevance feedback (mark results + or −, then search
+ * again), and the collection itself (`browse`) while nothing is asked. Hits below a cut-off
+ * (`min-score`) are left out and the total counts those kept. A newer search cancels the one in
+ * flight. When the server has no model, text queries search the descriptions instead (a note says
+ * so to the reader). With `url-state`, the query, filters and page live in the page's address:
+ * back and forward work and a link reproduces the view.
  *
  * ```html
- * <reprise-search api="/api" lang="fr" limit="24" facets="collection rights"></reprise-search>
+ * <reprise-search api="/api" lang="fr" limit="24" facets="collection rights" browse url-state></reprise-search>
  * ```
  *
  * @fires reprise-results - `{query, hits, total}` when a search answers (`query` is what ran: a
- *   SearchQuery of kind `text`, `region` or `feedback`).
+ *   SearchQuery of kind `text`, `browse`, `region`, `feedback`, `similar`, `reprints`, `image` or
+ *   `image-reprints`).
  * @fires reprise-select - `{hit}` when a result is opened (from the `<reprise-hit>` inside; cancelable).
+ * @fires reprise-compare - `{hit, query, source}` when a reprint is to be shown beside the item it
+ *   was found for (`query` is `{canvas, manifest, xywh}` of that item, `source` the item's hit).
  * @fires reprise-error - `{problem}` when a search fails (an RFC 9457 problem).
  *
  * @slot empty - shown instead of the built-in message when a search finds nothing
+ * @slot tools - the host's own controls, between the filters and the results (a collection menu, a status line)
  *
  * @csspart form - the search form
  * @csspart input - the text field
  * @csspart search-button - the submit button
+ * @csspart image-button - the "search with an image" toggle
+ * @csspart image-query - the `<reprise-image-query>` panel
+ * @csspart back - "back to the search" (after Similar or Reprints)
  * @csspart filters - the filters disclosure
  * @csspart status - the live status line (loading, counts)
  * @csspart error - the error message
@@ -74,9 +104,18 @@ export class RepriseSearch extends LitElement {
     region: {},
     facets: {},
     hitHref: { attribute: 'hit-href' },
+    shareHref: { attribute: 'share-href' },
+    minScore: { attribute: 'min-score' },
+    showScores: { type: Boolean, attribute: 'show-scores' },
+    semanticRatio: { type: Number, attribute: 'semantic-ratio' },
+    browse: { type: Boolean },
+    urlState: { type: Boolean, attribute: 'url-state' },
+    noImageSearch: { type: Boolean, attribute: 'no-image-search' },
     _request: { state: true },
     _marks: { state: true },
     _notice: { state: true },
+    _imageOpen: { state: true },
+    keywordOnly: { type: Boolean, attribute: 'keyword-only' },
   };
 
   static override styles = [
@@ -84,10 +123,11 @@ export class RepriseSearch extends LitElement {
     css`
       form {
         display: flex;
+        flex-wrap: wrap;
         gap: 0.4rem;
       }
       input[type='search'] {
-        flex: 1;
+        flex: 1 1 12rem;
         min-width: 0;
         font: inherit;
         padding: 0.4rem 0.6rem;
@@ -137,6 +177,22 @@ export class RepriseSearch extends LitElement {
         font-size: 0.9em;
         color: var(--reprise-muted, #555);
       }
+      reprise-image-query {
+        margin-top: 0.5rem;
+      }
+      .heading {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        align-items: center;
+      }
+      .query-preview {
+        height: 3rem;
+        border-radius: 3px;
+      }
+      button[aria-expanded='true'] {
+        background: #e3ebfb;
+      }
     `,
   ];
 
@@ -158,25 +214,72 @@ export class RepriseSearch extends LitElement {
   declare facets: string;
   /** A link for each hit: `{id}`, `{canvas}`, `{manifest}`, `{homepage}` are filled in. Without it, hits open through `reprise-select` only. */
   declare hitHref: string | undefined;
+  /** The link each card's "copy link" copies (same fields as `hit-href`); default the item's page, else its manifest. */
+  declare shareHref: string | undefined;
+  /** The cut-off below which hits are left out: "auto" (default: per query kind, relevance.ts), a number (the API's minScore), or "none". */
+  declare minScore: string;
+  /** Show raw scores beside the relevance words (for specialists). */
+  declare showScores: boolean;
+  /** Hybrid text search: 0 searches the descriptions only (no model needed), 1 the images only (unset: images only). */
+  declare semanticRatio: number | undefined;
+  /** Show the collection (GET /items, paged) while nothing is asked. */
+  declare browse: boolean;
+  /** Keep the query, filters and page in the page's address (history entries; back and forward work). */
+  declare urlState: boolean;
+  /** Hide "search with an image". */
+  declare noImageSearch: boolean;
   declare _request: SearchQuery | undefined;
   declare _marks: Map<string, Mark>;
   declare _notice: string;
+  declare _imageOpen: boolean;
+  /** The server has no model: text queries search the descriptions, Similar is not offered (set by itself when a text search answers 503 for want of a model). */
+  declare keywordOnly: boolean;
 
   /** The hits of the last answer, kept while the next page loads. */
-  private shown: SearchPage | undefined;
+  private shown: Shown | undefined;
+  /** The search to go back to from Similar or Reprints. */
+  private previous: SearchQuery | undefined;
 
   private readonly searchTask = new Task(this, {
-    task: async ([request, api], { signal }): Promise<SearchPage | undefined> => {
+    task: async ([request, api], { signal }): Promise<Shown | undefined> => {
       if (!request) return undefined;
       const client = new RepriseClient(api);
-      const page = { filters: request.filters, limit: request.limit, offset: request.offset };
+      const page: PageOptions = { filters: request.filters, limit: request.limit, offset: request.offset };
+      const cut = (kind: QueryKind): PageOptions => {
+        const min = this.cutOff(kind);
+        return min === undefined ? page : { ...page, minScore: min };
+      };
       switch (request.kind) {
-        case 'text':
-          return client.text(request.q, page, signal);
+        case 'text': {
+          const ratio = request.semanticRatio ?? (this.keywordOnly ? 0 : undefined);
+          if (ratio !== undefined) return client.text(request.q, { ...page, semanticRatio: ratio }, signal);
+          try {
+            return await client.text(request.q, cut('text'), signal);
+          } catch (err) {
+            // No model on the server: the descriptions can still be searched, and the reader is told so.
+            if (!isModelUnavailable(err)) throw err;
+            this.keywordOnly = true;
+            return client.text(request.q, { ...page, semanticRatio: 0 }, signal);
+          }
+        }
+        case 'browse':
+          return client.browse(page, signal);
         case 'region':
-          return client.region(request, page, signal);
+          return client.region(request, cut('image'), signal);
         case 'feedback':
-          return client.examples(request.positive, request.negative, page, signal);
+          return client.examples(request.positive, request.negative, cut('image'), signal);
+        case 'similar':
+          return client.similar(request.itemId, cut('image'), signal);
+        case 'image':
+          return client.image(request.image, cut('image'), signal);
+        case 'reprints': {
+          const found = await client.reprintsOfItem(request.itemId, request.limit, signal);
+          return { hits: found.hits, total: found.hits.length, limit: request.limit, offset: 0, scoreKind: 'cosine', ...(found.queryCanvas ? { queryCanvas: found.queryCanvas } : {}) };
+        }
+        case 'image-reprints': {
+          const found = await client.reprintsOf(request.image, request.limit, signal);
+          return { hits: found.hits, total: found.hits.length, limit: request.limit, offset: 0, scoreKind: 'cosine' };
+        }
       }
     },
     args: () => [this._request, this.api] as const,
@@ -190,6 +293,15 @@ export class RepriseSearch extends LitElement {
       this.emit('reprise-error', { problem: problemOf(err) });
     },
   });
+
+  /** The minScore sent for a query kind, from the `min-score` attribute. */
+  private cutOff(kind: QueryKind): number | undefined {
+    const value = (this.minScore ?? 'auto').trim();
+    if (value === 'none') return undefined;
+    if (value === 'auto' || value === '') return DEFAULT_MIN_SCORE[kind];
+    const n = Number(value);
+    return Number.isFinite(n) ? n : DEFAULT_MIN_SCORE[kind];
+  }
 
   private readonly facetsTask = new Task(this, {
     task: async ([api, fields], { signal }): Promise<Facets | undefined> => {
@@ -212,9 +324,104 @@ export class RepriseSearch extends LitElement {
     this.region = undefined;
     this.facets = 'collection rights';
     this.hitHref = undefined;
+    this.shareHref = undefined;
+    this.minScore = 'auto';
+    this.showScores = false;
+    this.semanticRatio = undefined;
+    this.browse = false;
+    this.urlState = false;
+    this.noImageSearch = false;
     this._request = undefined;
     this._marks = new Map();
     this._notice = '';
+    this._imageOpen = false;
+    this.keywordOnly = false;
+  }
+
+  private readonly onPopState = () => {
+    const request = readUrlState(location.href, this.filtersBase(), this.limitValue);
+    // Only what the address says about this search matters (the host's own parameters may have changed).
+    const same = (a: SearchQuery | undefined, b: SearchQuery | undefined) => (a && b ? urlOf(location.href, a) === urlOf(location.href, b) && a.kind === b.kind : a === b);
+    if (same(request, this._request) || (!request && this._request?.kind === 'browse' && !Object.keys(this._request.filters).length && !this._request.offset)) return;
+    this.restoring = true;
+    if (request) this.start(request);
+    else if (this.browse) this.start({ kind: 'browse', filters: {}, offset: 0, limit: this.limitValue });
+    else this._request = undefined;
+    if (request?.kind === 'text') this.query = request.q;
+    this.filters = request?.filters ?? {};
+  };
+
+  /** Set while a request comes from the address (back, forward, a link): it is not written back. */
+  private restoring = false;
+
+  private readonly onPaste = (e: Event) => {
+    const file = RepriseImageQuery.imageFile((e as ClipboardEvent).clipboardData);
+    if (!file || this.noImageSearch) return;
+    e.preventDefault();
+    void this.openImageQuery().then((panel) => panel?.useFile(file, 'pasted image'));
+  };
+
+  private readonly onDragOver = (e: Event) => {
+    const d = (e as DragEvent).dataTransfer;
+    if (!this.noImageSearch && d && [...d.types].includes('Files')) e.preventDefault();
+  };
+
+  private readonly onDrop = (e: Event) => {
+    const file = RepriseImageQuery.imageFile((e as DragEvent).dataTransfer);
+    if (!file || this.noImageSearch || e.defaultPrevented) return;
+    e.preventDefault();
+    void this.openImageQuery().then((panel) => panel?.useFile(file));
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('paste', this.onPaste);
+    this.addEventListener('dragover', this.onDragOver);
+    this.addEventListener('drop', this.onDrop);
+    if (this.urlState) window.addEventListener('popstate', this.onPopState);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener('paste', this.onPaste);
+    this.removeEventListener('dragover', this.onDragOver);
+    this.removeEventListener('drop', this.onDrop);
+    window.removeEventListener('popstate', this.onPopState);
+  }
+
+  protected override firstUpdated(): void {
+    if (this.urlState) {
+      const request = readUrlState(location.href, this.filters, this.limitValue);
+      if (request) {
+        this.restoring = true;
+        if (request.kind === 'text') this.query = request.q;
+        this.filters = request.filters;
+        this.start(request);
+        return;
+      }
+    }
+    if (!this._request && this.browse) this.start({ kind: 'browse', filters: this.filters, offset: 0, limit: this.limitValue });
+  }
+
+  private filtersBase(): Filters {
+    return {};
+  }
+
+  /** Runs the current search again (the collection changed: a harvest added images). */
+  refresh(): void {
+    if (this._request) this._request = { ...this._request };
+  }
+
+  /** Focus goes to the search box. */
+  override focus(options?: FocusOptions): void {
+    this.renderRoot.querySelector<HTMLInputElement>('input[type=search]')?.focus(options);
+  }
+
+  /** Opens the image panel and resolves with it once rendered. */
+  async openImageQuery(): Promise<RepriseImageQuery | undefined> {
+    this._imageOpen = true;
+    await this.updateComplete;
+    return this.renderRoot.querySelector<RepriseImageQuery>('reprise-image-query') ?? undefined;
   }
 
   private emit(type: string, detail: Record<string, unknown>) {
@@ -232,27 +439,70 @@ export class RepriseSearch extends LitElement {
       this.start({ kind: 'region', canvas: this.canvas, xywh: this.region, ...(this.manifest ? { manifest: this.manifest } : {}), filters: this.filters, offset: 0, limit });
     } else if (changed.has('query') && this.query.trim()) {
       this.start({ kind: 'text', q: this.query.trim(), filters: this.filters, offset: 0, limit });
-    } else if ((changed.has('filters') || changed.has('limit')) && this._request && this.hasUpdated) {
+    } else if ((changed.has('filters') || changed.has('limit')) && this._request && this.hasUpdated && !this.restoring) {
       this._request = { ...this._request, filters: this.filters, limit, offset: 0 };
+      this.remember(this._request);
     }
+  }
+
+  protected override updated(): void {
+    this.restoring = false;
   }
 
   /** A new search: marks belong to the results of the previous one. */
   private start(request: SearchQuery) {
     if (request.kind !== 'feedback') this._marks = new Map();
+    if ((request.kind === 'similar' || request.kind === 'reprints') && this._request && this._request.kind !== 'similar' && this._request.kind !== 'reprints') {
+      this.previous = this._request;
+    }
     this._notice = '';
     this._request = request;
+    this.remember(request);
+  }
+
+  /** The request in the page's address (with url-state), unless it came from there. */
+  private remember(request: SearchQuery) {
+    if (this.urlState && !this.restoring) writeUrlState(request);
+  }
+
+  /** Items similar to a hit (or an item id): shown in this element's results, with a way back. */
+  async findSimilar(hit: AnyHit | string): Promise<void> {
+    const [itemId, label] = typeof hit === 'string' ? [hit, undefined] : [hit.id, hitLabel(hit, t(this.language).untitled)];
+    this.start({ kind: 'similar', itemId, ...(label ? { label } : {}), filters: this.filters, offset: 0, limit: this.limitValue });
+    await this.settled();
+  }
+
+  /** Other printings of the photograph of a hit (or an item id). */
+  async findReprints(hit: AnyHit | string): Promise<void> {
+    const [itemId, label] = typeof hit === 'string' ? [hit, undefined] : [hit.id, hitLabel(hit, t(this.language).untitled)];
+    this.start({ kind: 'reprints', itemId, ...(label ? { label } : {}), filters: {}, offset: 0, limit: this.limitValue });
+    await this.settled();
+  }
+
+  /** Searches with an image of one's own: similar images, or reprints of the photograph. */
+  async searchImage(image: OwnImage, mode: ImageQueryMode = 'similar', preview?: string): Promise<void> {
+    const kind = mode === 'reprints' ? 'image-reprints' : 'image';
+    this.start({ kind, image, ...(preview ? { preview } : {}), filters: mode === 'reprints' ? {} : this.filters, offset: 0, limit: this.limitValue });
+    await this.settled();
+  }
+
+  /** Back from Similar or Reprints to the search they were asked from. */
+  back(): void {
+    const previous = this.previous;
+    this.previous = undefined;
+    if (previous) this.start(previous);
+    else if (this.browse) this.start({ kind: 'browse', filters: this.filters, offset: 0, limit: this.limitValue });
   }
 
   /** Runs a text search, as if typed in the box. Resolves when it has answered. */
-  async search(q: string): Promise<SearchPage | undefined> {
+  async search(q: string): Promise<Shown | undefined> {
     this.query = q;
-    this.start({ kind: 'text', q: q.trim(), filters: this.filters, offset: 0, limit: this.limitValue });
+    this.start({ kind: 'text', q: q.trim(), ...(this.semanticRatio !== undefined ? { semanticRatio: this.semanticRatio } : {}), filters: this.filters, offset: 0, limit: this.limitValue });
     return this.settled();
   }
 
   /** Runs an image search on a box drawn on an indexed canvas (`xywh` in canvas coordinates). Resolves when it has answered. */
-  async searchRegion(query: RegionQuery): Promise<SearchPage | undefined> {
+  async searchRegion(query: RegionQuery): Promise<Shown | undefined> {
     this.canvas = query.canvas;
     this.manifest = query.manifest;
     this.region = query.xywh;
@@ -261,7 +511,7 @@ export class RepriseSearch extends LitElement {
   }
 
   /** Searches again with the results marked + and − (relevance feedback). */
-  async searchWithFeedback(): Promise<SearchPage | undefined> {
+  async searchWithFeedback(): Promise<Shown | undefined> {
     const positive = [...this._marks].filter(([, m]) => m === '+').map(([id]) => id);
     const negative = [...this._marks].filter(([, m]) => m === '-').map(([id]) => id);
     if (!positive.length) {
@@ -272,7 +522,7 @@ export class RepriseSearch extends LitElement {
     return this.settled();
   }
 
-  private async settled(): Promise<SearchPage | undefined> {
+  private async settled(): Promise<Shown | undefined> {
     await this.updateComplete;
     try {
       return await this.searchTask.taskComplete;
@@ -293,6 +543,7 @@ export class RepriseSearch extends LitElement {
       input?.focus();
       return;
     }
+    this.previous = undefined;
     void this.search(q);
   }
 
@@ -300,6 +551,7 @@ export class RepriseSearch extends LitElement {
     const r = this._request;
     if (!r) return;
     this._request = { ...r, offset: Math.max(0, r.offset + delta * r.limit) };
+    this.remember(this._request);
     // Reading from the top of the new page: focus the status line, which announces it.
     void this.settled().then(() => this.renderRoot.querySelector<HTMLElement>('.status')?.focus());
   }
@@ -352,14 +604,50 @@ export class RepriseSearch extends LitElement {
     </details>`;
   }
 
-  private describe(s: Strings, page: SearchPage): string {
+  private describe(s: Strings, page: Shown): string {
     const r = this._request;
     const from = page.hits.length ? page.offset + 1 : 0;
     const counts = s.results(from, page.offset + page.hits.length, page.total);
-    if (r?.kind === 'region') return `${s.regionQuery}. ${counts}`;
-    if (r?.kind === 'feedback') return `${s.feedbackQuery(r.positive.length, r.negative.length)}. ${counts}`;
-    return counts;
+    switch (r?.kind) {
+      case 'region':
+        return `${s.regionQuery}. ${counts}`;
+      case 'feedback':
+        return `${s.feedbackQuery(r.positive.length, r.negative.length)}. ${counts}`;
+      case 'similar':
+        return `${s.similarQuery(r.label ?? r.itemId)}. ${counts}`;
+      case 'reprints':
+        return `${s.reprintsQuery(r.label ?? r.itemId)}. ${s.reprintsFound(page.hits.length)}`;
+      case 'image':
+        return `${s.ownImageQuery}. ${counts}`;
+      case 'image-reprints':
+        return `${s.ownReprintsQuery}. ${s.reprintsFound(page.hits.length)}`;
+      default:
+        return counts;
+    }
   }
+
+  /** How cards read scores: what was asked. */
+  private queryKind(): QueryKind {
+    const r = this._request;
+    if (!r || r.kind === 'browse') return 'keyword';
+    if (r.kind === 'text') return r.semanticRatio === 0 || this.keywordOnly ? 'keyword' : 'text';
+    return 'image';
+  }
+
+  private onCompare(e: CustomEvent<{ hit: AnyHit }>, page: Shown) {
+    e.stopPropagation();
+    const r = this._request;
+    const canvas = page.queryCanvas;
+    if (!canvas) return;
+    this.emit('reprise-compare', {
+      hit: e.detail.hit,
+      query: { canvas, xywh: WHOLE_CANVAS, ...(r?.kind === 'reprints' && this.source ? { manifest: this.source.manifest.url } : {}) },
+      ...(this.source ? { source: this.source } : {}),
+    });
+  }
+
+  /** The item whose Similar or Reprints were asked for: the left side of a comparison. */
+  private source: AnyHit | undefined;
 
   private renderResults(s: Strings) {
     const status = this.searchTask.status;
@@ -369,27 +657,54 @@ export class RepriseSearch extends LitElement {
     if (!this._request) return nothing;
     const request = this._request;
     const window = page ? Math.min(page.total ?? Infinity, MAX_WINDOW) : 0;
-    const hasNext = !!page && page.hits.length >= request.limit && request.offset + request.limit < window;
+    const pages = request.kind !== 'reprints' && request.kind !== 'image-reprints';
+    const hasNext = pages && !!page && page.hits.length >= request.limit && request.offset + request.limit < window;
     const positives = [...this._marks.values()].filter((m) => m === '+').length;
     const negatives = this._marks.size - positives;
+    const markable = request.kind !== 'browse' && pages;
+    const reprints = !pages;
+    const queryKind = this.queryKind();
+    const preview = (request.kind === 'image' || request.kind === 'image-reprints') && request.preview ? request.preview : undefined;
     return html`
-      <div class="status" part="status" role="status" aria-live="polite" tabindex="-1">
-        ${loading ? html`<span class="spinner" aria-hidden="true"></span>${s.loading}` : page ? this.describe(s, page) : nothing}
+      <div class="heading">
+        ${this.previous && (request.kind === 'similar' || request.kind === 'reprints')
+          ? html`<button type="button" part="back" @click=${() => this.back()}>‹ ${s.backToSearch}</button>`
+          : nothing}
+        ${preview ? html`<img class="query-preview" src=${preview} alt=${s.queryImage} />` : nothing}
+        <div class="status" part="status" role="status" aria-live="polite" tabindex="-1">
+          ${loading ? html`<span class="spinner" aria-hidden="true"></span>${s.loading}` : page ? this.describe(s, page) : nothing}
+        </div>
       </div>
+      ${this.keywordOnly && request.kind === 'text' ? html`<p class="notice keyword-only">${s.keywordOnly}</p>` : nothing}
       ${error ? this.renderError(s, error) : nothing}
-      ${page && !page.hits.length && !loading ? html`<slot name="empty"><p class="empty">${s.noResults}</p></slot>` : nothing}
+      ${page && !page.hits.length && !loading ? html`<slot name="empty"><p class="empty">${reprints ? s.noReprints : s.noResults}</p></slot>` : nothing}
       ${page && page.hits.length
-        ? html`<ul class="grid" part="results" role="list" aria-busy=${loading ? 'true' : 'false'} @reprise-mark=${this.onMark}>
+        ? html`<ul
+            class="grid"
+            part="results"
+            role="list"
+            aria-busy=${loading ? 'true' : 'false'}
+            @reprise-mark=${this.onMark}
+            @reprise-find-similar=${(e: CustomEvent<{ hit: AnyHit }>) => ((this.source = e.detail.hit), void this.findSimilar(e.detail.hit))}
+            @reprise-find-reprints=${(e: CustomEvent<{ hit: AnyHit }>) => ((this.source = e.detail.hit), void this.findReprints(e.detail.hit))}
+            @reprise-compare=${(e: CustomEvent<{ hit: AnyHit }>) => this.onCompare(e, page)}
+          >
             ${page.hits.map(
               (hit) => html`<li>
                 <reprise-hit
                   part="hit"
-                  exportparts="card, open, thumbnail, region, label, manifest-label, score, attribution, rights, mark-positive, mark-negative"
+                  exportparts="card, open, thumbnail, region, label, manifest-label, relevance, score, date, attribution, rights, mark-positive, mark-negative, actions, find-similar, find-reprints, item-link, copy-link, iiif-link, compare"
                   .hit=${hit}
                   lang=${this.language}
                   .href=${fillHref(this.hitHref, hit)}
+                  .shareHref=${this.shareHref}
                   .mark=${this._marks.get(hit.id) ?? ''}
-                  markable
+                  .scoreKind=${page.scoreKind}
+                  .queryKind=${queryKind}
+                  .actions=${this.keywordOnly ? 'reprints link copy iiif' : 'similar reprints link copy iiif'}
+                  ?show-scores=${this.showScores}
+                  ?markable=${markable && !this.keywordOnly}
+                  ?comparable=${reprints && !!page.queryCanvas}
                 ></reprise-hit>
               </li>`,
             )}
@@ -428,8 +743,26 @@ export class RepriseSearch extends LitElement {
         <label class="visually-hidden" for="q">${s.searchLabel}</label>
         <input id="q" part="input" type="search" name="q" autocomplete="off" .value=${this.query} placeholder=${s.searchPlaceholder} maxlength="500" />
         <button part="search-button" class="primary" type="submit">${s.searchButton}</button>
+        ${this.noImageSearch
+          ? nothing
+          : html`<button part="image-button" type="button" aria-expanded=${this._imageOpen ? 'true' : 'false'} aria-controls="image-query" @click=${() => (this._imageOpen = !this._imageOpen)}>
+              ${s.imageSearch}
+            </button>`}
       </form>
-      ${this.renderFilters(s)} ${this.renderResults(s)}
+      ${this._imageOpen && !this.noImageSearch
+        ? html`<reprise-image-query
+            id="image-query"
+            part="image-query"
+            lang=${this.language}
+            ?similar=${!this.keywordOnly}
+            @reprise-image-query=${(e: CustomEvent<{ image: OwnImage; mode: ImageQueryMode; preview?: string }>) => void this.searchImage(e.detail.image, e.detail.mode, e.detail.preview)}
+          ></reprise-image-query>`
+        : nothing}
+      ${this.renderFilters(s)}
+      <slot name="tools"></slot>
+      ${this.renderResults(s)}
     `;
   }
 }
+
+if (!customElements.get('reprise-image-query')) customElements.define('reprise-image-query', RepriseImageQuery);

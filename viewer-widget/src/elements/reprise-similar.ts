@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { Task } from '@lit/task';
-import { problemOf, RepriseClient, type ReprintsPage } from '../api/client.ts';
+import { problemOf, RepriseClient } from '../api/client.ts';
 import { fillHref } from '../api/hit-display.ts';
-import type { Hit, Problem, RegionQuery, SearchPage } from '../api/types.ts';
+import type { AnyHit, Problem, RegionQuery, ReprintsPage, SearchPage } from '../api/types.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
 import { resultStyles } from './shared-styles.ts';
 
@@ -50,6 +50,7 @@ export class RepriseSimilar extends LitElement {
     itemId: { attribute: 'item-id' },
     limit: { type: Number },
     hitHref: { attribute: 'hit-href' },
+    showScores: { type: Boolean, attribute: 'show-scores' },
   };
 
   static override styles = [
@@ -79,6 +80,8 @@ export class RepriseSimilar extends LitElement {
   declare itemId: string | undefined;
   declare limit: number;
   declare hitHref: string | undefined;
+  /** Show raw scores beside the relevance words (for specialists). */
+  declare showScores: boolean;
 
   constructor() {
     super();
@@ -90,6 +93,7 @@ export class RepriseSimilar extends LitElement {
     this.itemId = undefined;
     this.limit = 12;
     this.hitHref = undefined;
+    this.showScores = false;
   }
 
   private get language(): string {
@@ -139,24 +143,35 @@ export class RepriseSimilar extends LitElement {
       if (!query) return undefined;
       const page = await client.reprints(query, { limit }, signal);
       if (!page) return { available: false };
-      this.emit('reprise-results', { query: { kind: 'reprints', ...query }, hits: page.hits, total: page.total });
+      this.emit('reprise-results', { query: { kind: 'reprints', ...query }, hits: page.hits, total: page.hits.length });
       return { available: true, page, query };
     },
     args: () => [this.api, this.itemId, this.canvas, this.manifest, this.xywh, this.limitValue] as const,
     onError: (err) => this.emit('reprise-error', { problem: problemOf(err) }),
   });
 
-  private onCompare(e: CustomEvent<{ hit: Hit }>, query: RegionQuery) {
+  private onCompare(e: CustomEvent<{ hit: AnyHit }>, query: RegionQuery) {
     // Re-sent from this element with the query the reprint was found for.
     e.stopPropagation();
     this.emit('reprise-compare', { hit: e.detail.hit, query });
   }
 
-  private grid(hits: Hit[], comparable: boolean, query?: RegionQuery): TemplateResult {
-    return html`<ul class="grid" part="results" role="list" @reprise-compare=${(e: CustomEvent<{ hit: Hit }>) => query && this.onCompare(e, query)}>
+  private grid(hits: AnyHit[], comparable: boolean, query?: RegionQuery, scoreKind: SearchPage['scoreKind'] = 'cosine'): TemplateResult {
+    return html`<ul class="grid" part="results" role="list" @reprise-compare=${(e: CustomEvent<{ hit: AnyHit }>) => query && this.onCompare(e, query)}>
       ${hits.map(
         (hit) => html`<li>
-          <reprise-hit part="hit" exportparts="card, open, thumbnail, region, label, manifest-label, score, attribution, rights, compare" .hit=${hit} lang=${this.language} .href=${fillHref(this.hitHref, hit)} ?comparable=${comparable}></reprise-hit>
+          <reprise-hit
+            part="hit"
+            exportparts="card, open, thumbnail, region, label, manifest-label, relevance, score, date, attribution, rights, compare, actions, item-link, copy-link, iiif-link"
+            .hit=${hit}
+            lang=${this.language}
+            .href=${fillHref(this.hitHref, hit)}
+            .scoreKind=${scoreKind}
+            query-kind="image"
+            actions="link copy iiif"
+            ?show-scores=${this.showScores}
+            ?comparable=${comparable}
+          ></reprise-hit>
         </li>`,
       )}
     </ul>`;
@@ -179,7 +194,7 @@ export class RepriseSimilar extends LitElement {
         ${this.similarTask.render({
           pending: () => this.loading(s),
           error: (err) => this.error(s, problemOf(err)),
-          complete: (page) => (page && page.hits.length ? this.grid(page.hits, false) : html`<p class="notice" part="notice">${s.noSimilar}</p>`),
+          complete: (page) => (page && page.hits.length ? this.grid(page.hits, false, undefined, page.scoreKind) : html`<p class="notice" part="notice">${s.noSimilar}</p>`),
         })}
       </section>
       ${this.reprintsTask.render({

@@ -1,6 +1,6 @@
 import type OpenSeadragon from 'openseadragon';
 import { xywhOf } from '../api/hit-display.ts';
-import type { Box, Hit, RegionQuery } from '../api/types.ts';
+import { isReprint, type AnyHit, type Box, type Item, type RegionQuery } from '../api/types.ts';
 import type { RepriseSearch } from '../elements/reprise-search.ts';
 import type { RepriseSimilar } from '../elements/reprise-similar.ts';
 import { pageLanguage, t } from '../i18n/strings.ts';
@@ -22,6 +22,8 @@ export interface AttachOptions {
   openHits?: boolean;
   /** Told when a canvas is opened (the first one, a hit, or after a comparison). */
   onOpen?: (canvas: ViewerCanvas) => void;
+  /** Told when a comparison is shown (the canvas on the left, the reprint on the right). */
+  onCompare?: (left: ViewerCanvas, hit: AnyHit) => void;
 }
 
 export interface RepriseViewer {
@@ -31,9 +33,14 @@ export interface RepriseViewer {
   /** Opens a canvas; region queries and similar items follow it. */
   open(canvas: ViewerCanvas): Promise<void>;
   /** Opens a search hit (deep zoom when it has an image service). */
-  openHit(hit: Hit): Promise<void>;
-  /** Shows the canvas shown and a reprint side by side, with the matched regions outlined. */
-  compare(hit: Hit, query?: RegionQuery): Promise<void>;
+  openHit(hit: Item): Promise<void>;
+  /**
+   * Shows the canvas shown (or the query's canvas) and a reprint side by side at the same height,
+   * both fitted in view, the matched regions outlined, with a close control that stays visible.
+   */
+  compare(hit: AnyHit, query?: RegionQuery, source?: Item): Promise<void>;
+  /** Fits both images of a comparison in view again (after the viewer changed size). */
+  fitComparison(): void;
   /** Back from a comparison to the canvas shown before. */
   closeCompare(): Promise<void>;
   /** Re-reads the language of the controls. */
@@ -141,7 +148,9 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
     async openHit(hit) {
       await handle.open(await viewerCanvasOf(hit, api()));
     },
-    async compare(hit, query) {
+    async compare(hit, query, source) {
+      // The item the reprint was found for: the canvas shown, else the source given (from a results list).
+      if (source && source.canvas.id !== current?.canvas) current = await viewerCanvasOf(source, api());
       const left = current;
       if (!left) return;
       const right = await viewerCanvasOf(hit, api());
@@ -150,26 +159,42 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
       viewer.clearOverlays();
       comparing = true;
       selector.button.disabled = true;
+      // Both at the same height, side by side: the viewport then fits the pair (the home bounds).
+      const aspect = (c: ViewerCanvas) => (c.width && c.height ? c.width / c.height : 1);
+      const gap = 0.05;
       await opened(viewer, [
-        { tileSource: left.tileSource, x: 0, y: 0, width: 1 },
-        { tileSource: right.tileSource, x: 1.05, y: 0, width: 1 },
+        { tileSource: left.tileSource, x: 0, y: 0, height: 1 },
+        { tileSource: right.tileSource, x: aspect(left) + gap, y: 0, height: 1 },
       ]);
       const [a, b] = [viewer.world.getItemAt(0), viewer.world.getItemAt(1)];
-      const leftBox = hit.queryRegion ?? (query && query.xywh && !query.xywh.startsWith('percent:') ? parseBox(query.xywh) : undefined);
+      const leftBox = (isReprint(hit) ? hit.queryRegion : undefined) ?? (query && query.xywh && !query.xywh.startsWith('percent:') ? parseBox(query.xywh) : undefined);
       if (a && leftBox) outline(viewer, a, canvasToImage(leftBox, a, left), '#ff9800');
       if (b && hit.region) outline(viewer, b, canvasToImage(hit.region, b, right), '#ff9800');
+      // The overview map would cover the second image: hidden while comparing.
+      const navigator = (viewer as unknown as { navigator?: { element: HTMLElement } }).navigator;
+      if (navigator) navigator.element.style.visibility = 'hidden';
+      handle.fitComparison();
       removeCloseButton();
       const button = document.createElement('button');
       button.type = 'button';
       button.className = 'reprise-close-compare';
       button.textContent = `✕ ${t(lang()).closeCompare}`;
-      Object.assign(button.style, { margin: '6px', padding: '6px 10px', font: '14px system-ui, sans-serif', border: '1px solid #555', borderRadius: '4px', background: '#fff', color: '#111', cursor: 'pointer' });
+      Object.assign(button.style, { margin: '6px', padding: '6px 10px', font: '14px system-ui, sans-serif', border: '1px solid #555', borderRadius: '4px', background: '#fff', color: '#111', cursor: 'pointer', whiteSpace: 'nowrap' });
       button.addEventListener('click', () => void handle.closeCompare());
-      viewer.addControl(button, { anchor: OSD.ControlAnchor.TOP_RIGHT });
+      // autoFade false: the viewer's own controls hide when the pointer leaves, this one must not.
+      viewer.addControl(button, { anchor: OSD.ControlAnchor.TOP_RIGHT, autoFade: false } as never);
       closeButton = button;
       button.focus();
     },
+    fitComparison() {
+      // Both images in view with a margin, so neither touches the viewer's edges (or its controls).
+      const home = viewer.world.getHomeBounds();
+      const m = 0.04 * Math.max(home.width, home.height);
+      viewer.viewport.fitBounds(new OSD.Rect(home.x - m, home.y - m, home.width + 2 * m, home.height + 2 * m), true);
+    },
     async closeCompare() {
+      const navigator = (viewer as unknown as { navigator?: { element: HTMLElement } }).navigator;
+      if (navigator) navigator.element.style.visibility = '';
       if (current) await handle.open(current);
       selector.button.focus();
     },
@@ -191,7 +216,7 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
     listeners.push([target, type, l]);
   };
   if (options.openHits !== false) {
-    const onSelect = (e: CustomEvent<{ hit: Hit }>) => {
+    const onSelect = (e: CustomEvent<{ hit: AnyHit }>) => {
       // The viewer opens it: the hit's link (if any) is not followed.
       e.preventDefault();
       void handle.openHit(e.detail.hit).catch((err: unknown) => reportError(viewer, err));
@@ -199,9 +224,14 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
     listen(search, 'reprise-select', onSelect);
     listen(similar, 'reprise-select', onSelect);
   }
-  listen(similar, 'reprise-compare', (e: CustomEvent<{ hit: Hit; query?: RegionQuery }>) => {
-    void handle.compare(e.detail.hit, e.detail.query).catch((err: unknown) => reportError(viewer, err));
-  });
+  const onCompare = (e: CustomEvent<{ hit: AnyHit; query?: RegionQuery; source?: Item }>) => {
+    void handle
+      .compare(e.detail.hit, e.detail.query, e.detail.source)
+      .then(() => current && options.onCompare?.(current, e.detail.hit))
+      .catch((err: unknown) => reportError(viewer, err));
+  };
+  listen(similar, 'reprise-compare', onCompare);
+  listen(search, 'reprise-compare', onCompare);
   return handle;
 }
 

@@ -1,5 +1,5 @@
 import { RepriseClient } from '../api/client.ts';
-import type { Hit } from '../api/types.ts';
+import type { Item } from '../api/types.ts';
 
 /** A canvas as a viewer shows it: what to open, and what a box drawn on it is measured against. */
 export interface ViewerCanvas {
@@ -17,7 +17,7 @@ export interface ViewerCanvas {
  * A hit as something to open in OpenSeadragon: its image service's info.json for deep zoom, else
  * the plain image (asked of the API's item details), else its thumbnail.
  */
-export async function viewerCanvasOf(hit: Hit, api: string, signal?: AbortSignal): Promise<ViewerCanvas> {
+export async function viewerCanvasOf(hit: Item, api: string, signal?: AbortSignal): Promise<ViewerCanvas> {
   const base = {
     canvas: hit.canvas.id,
     manifest: hit.manifest.id || hit.manifest.url,
