@@ -4,9 +4,9 @@
  * (models/labels/labeller.ts computes them). Facet values go in `labels`; their scores in the
  * record, as `labelScores` (value → probability), which item details return.
  */
-import { Labeller, type ItemLabels } from '../models/labels/labeller.ts';
+import { Labeller, type ItemLabels } from '../models/index.ts';
 import type { Encoders } from '../models/index.ts';
-import type { ItemFields, VectorStore } from '../store/types.ts';
+import type { ItemFields, VectorStore } from '../store/index.ts';
 
 export const LABEL_SCORES_KEY = 'labelScores';
 
@@ -51,17 +51,24 @@ export async function keepModelLabels(store: VectorStore, fields: ItemFields[]):
  * fetched or embedded. Items without a vector are left as they are. Returns how many were updated.
  */
 export async function relabelItems(store: VectorStore, labeller: Labeller, ids: string[]): Promise<number> {
-  if (!labeller.fromVectors) throw new Error('this model labels from its class scores, which are not stored: its categories change only when images are embedded again');
+  assertRelabelsFromVectors(labeller);
   const [vectors, items] = await Promise.all([store.vectors(ids), Promise.all(ids.map((id) => store.get(id)))]);
-  const updated: ItemFields[] = [];
-  ids.forEach((_, i) => {
-    const vector = vectors[i];
-    const item = items[i];
-    if (!vector || !item) return;
-    updated.push(withLabels(item, labeller.fromVector(vector), item));
-  });
+  const updated = relabelled(
+    labeller,
+    items.flatMap((item, i) => (item ? [{ item, vector: vectors[i] }] : [])),
+  );
   if (updated.length) await store.updateFields(updated);
   return updated.length;
+}
+
+/** Refuses a labeller whose labels do not come from the image vector (a classifier's class scores are not stored). */
+export function assertRelabelsFromVectors(labeller: Labeller): void {
+  if (!labeller.fromVectors) throw new Error('this model labels from its class scores, which are not stored: its categories change only when images are embedded again');
+}
+
+/** The fields of stored items with the labeller's labels for their stored vectors; items without a vector are left out. */
+export function relabelled(labeller: Labeller, stored: Array<{ item: ItemFields; vector?: Float32Array }>): ItemFields[] {
+  return stored.flatMap(({ item, vector }) => (vector ? [withLabels(item, labeller.fromVector(vector), item)] : []));
 }
 
 function scoresOf(fields: ItemFields): Record<string, number> {

@@ -3,9 +3,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireLock, JournalLockedError } from '../harvester/journal/lock.ts';
 import { LAYOUT_HELP, MANIFEST_FILE } from './layout.ts';
-import { variantsOf, type ModelVariant, type RegistryEntry } from './registry.ts';
+import { isPinned, variantsOf, type ModelVariant, type RegistryEntry } from './registry.ts';
+import { acquireLock, LockHeldError, RepriseError } from '../common/index.ts';
 
 export interface PullOptions {
   /** Models live in `{cacheDir}/{entry.name}`. */
@@ -29,7 +29,7 @@ export interface PullOptions {
 }
 
 export type PullEvent =
-  | { type: 'plan'; name: string; repo: string; revision: string; files: Array<{ path: string; size: number; state: 'complete' | 'partial' | 'missing' }>; totalBytes: number; presentBytes: number }
+  | { type: 'plan'; name: string; repo: string; revision: string; commit: string; files: Array<{ path: string; size: number; state: 'complete' | 'partial' | 'missing' }>; totalBytes: number; presentBytes: number }
   | { type: 'file-start'; path: string; size: number; resumeFrom: number }
   | { type: 'progress'; path: string; fileBytes: number; fileSize: number; doneBytes: number; totalBytes: number }
   | { type: 'file-done'; path: string; size: number; sha256: string; skipped: boolean }
@@ -38,7 +38,7 @@ export type PullEvent =
 
 export type PullFailure = 'offline' | 'checksum' | 'http' | 'not-found' | 'locked' | 'aborted' | 'variant';
 
-export class ModelPullError extends Error {
+export class ModelPullError extends RepriseError {
   override name = 'ModelPullError';
   constructor(
     message: string,
@@ -60,8 +60,13 @@ export interface ManifestFile {
 export interface PullManifest {
   name: string;
   repo: string;
+  /** What the registry entry names: a commit id, or a branch for the entries not pinned yet. */
   revision: string;
-  /** The commit the hub served, when it said (X-Repo-Commit). */
+  /**
+   * The full commit id every file was listed and fetched at. For a pinned entry the revision
+   * itself; for a branch, the commit it pointed to when the pull began. Manifests written
+   * before pulls recorded it may lack it.
+   */
   commit?: string;
   layout: RegistryEntry['layout'];
   variants: ModelVariant[];
@@ -102,7 +107,8 @@ interface Ctx {
   retryBaseDelayMs: number;
   responseTimeoutMs: number;
   stallTimeoutMs: number;
-  commit?: string;
+  /** The full commit id listed and fetched: the entry's revision when pinned, else what its branch resolved to. */
+  commit: string;
 }
 
 /**
@@ -123,7 +129,7 @@ export async function pullModel(entry: RegistryEntry, opts: PullOptions): Promis
   try {
     release = acquireLock(lockFile);
   } catch (err) {
-    if (err instanceof JournalLockedError) {
+    if (err instanceof LockHeldError) {
       throw new ModelPullError(
         `another \`reprise models pull\` (pid ${err.pid}) is downloading into ${dir}; wait for it to finish, or remove ${lockFile} if no such process exists`,
         'locked',
@@ -144,8 +150,10 @@ export async function pullModel(entry: RegistryEntry, opts: PullOptions): Promis
     retryBaseDelayMs: opts.retryBaseDelayMs ?? 1000,
     responseTimeoutMs: opts.responseTimeoutMs ?? 30_000,
     stallTimeoutMs: opts.stallTimeoutMs ?? 60_000,
+    commit: isPinned(entry) ? entry.revision.toLowerCase() : '',
   };
   try {
+    if (!ctx.commit) ctx.commit = await withRetries(ctx, undefined, () => resolveCommit(ctx));
     return await pullInto(ctx);
   } catch (err) {
     throw asPullError(ctx, err);
@@ -156,7 +164,9 @@ export async function pullModel(entry: RegistryEntry, opts: PullOptions): Promis
 
 async function pullInto(ctx: Ctx): Promise<string> {
   const { entry, dir } = ctx;
-  const previous = await readManifest(dir);
+  const read = await readManifest(dir);
+  // What an earlier pull of another commit left is not this model: its files and variants are not carried over.
+  const previous = read && read.repo === entry.repo && (read.commit ?? read.revision) === ctx.commit ? read : undefined;
   const remote = await listWanted(ctx);
 
   // Decide what is already here before fetching anything, so the plan (and the bar) is exact.
@@ -180,7 +190,7 @@ async function pullInto(ctx: Ctx): Promise<string> {
     todo.push(file);
   }
   const totalBytes = remote.reduce((n, f) => n + f.size, 0);
-  ctx.emit({ type: 'plan', name: entry.name, repo: entry.repo, revision: entry.revision, files: plan, totalBytes, presentBytes });
+  ctx.emit({ type: 'plan', name: entry.name, repo: entry.repo, revision: entry.revision, commit: ctx.commit, files: plan, totalBytes, presentBytes });
   for (const f of done) ctx.emit({ type: 'file-done', path: f.path, size: f.size, sha256: f.sha256, skipped: true });
 
   let completedBytes = done.reduce((n, f) => n + f.size, 0);
@@ -202,9 +212,9 @@ async function pullInto(ctx: Ctx): Promise<string> {
     name: entry.name,
     repo: entry.repo,
     revision: entry.revision,
-    commit: ctx.commit ?? (previous?.revision === entry.revision ? previous.commit : undefined),
+    commit: ctx.commit,
     layout: entry.layout,
-    variants: [...new Set([...(previous?.repo === entry.repo ? previous.variants : []), ctx.variant])],
+    variants: [...new Set([...(previous?.variants ?? []), ctx.variant])],
     files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)),
     pulledAt: new Date().toISOString(),
   };
@@ -213,6 +223,47 @@ async function pullInto(ctx: Ctx): Promise<string> {
   await rename(`${manifestPath}.tmp`, manifestPath);
   ctx.emit({ type: 'done', dir, manifest: manifestPath });
   return dir;
+}
+
+/**
+ * The full commit an unpinned entry's branch points to now. Everything is then listed and
+ * fetched at that commit, so that a branch moving during the pull cannot mix two uploads, and
+ * the commit goes into the manifest and the model id. A hub that does not say is refused: a
+ * model recorded as "main" would pass for any later upload of the same name.
+ */
+async function resolveCommit(ctx: Ctx): Promise<string> {
+  const { entry } = ctx;
+  const url = `${ctx.hub}/api/models/${repoPath(entry.repo)}/revision/${encodeURIComponent(entry.revision)}`;
+  const { res, done } = await request(ctx, url, { accept: 'application/json' });
+  try {
+    if (res.status === 404) {
+      throw new ModelPullError(`${ctx.hub} has no ${entry.repo} at revision ${entry.revision} (404): the repository or branch does not exist`, 'not-found');
+    }
+    checkStatus(ctx, res, `revision ${entry.revision}`);
+    let sha: unknown;
+    try {
+      sha = (JSON.parse(await res.text()) as { sha?: unknown } | null)?.sha;
+    } catch {
+      /* the header may still say */
+    }
+    const commit = [sha, res.headers.get('x-repo-commit')].find((c): c is string => typeof c === 'string' && /^[0-9a-f]{40}$/i.test(c));
+    if (!commit) {
+      throw new ModelPullError(
+        `${ctx.hub} did not say which commit ${entry.repo}@${entry.revision} is at (no "sha" in ${url}, no X-Repo-Commit header). ` +
+          `Reprise records the commit in the model id so that a re-upload is not mistaken for this model, and pulls an unpinned model only when it is known; ` +
+          `use a hub or mirror that answers the model-info API, or place the folder by hand and set models.path`,
+        'http',
+      );
+    }
+    return commit.toLowerCase();
+  } finally {
+    done();
+  }
+}
+
+/** The revision as messages name it: a branch with the commit it resolved to. */
+function revisionLabel(ctx: Ctx): string {
+  return ctx.commit === ctx.entry.revision.toLowerCase() ? ctx.entry.revision : `${ctx.entry.revision} (commit ${ctx.commit})`;
 }
 
 /** The files this entry and variant need, with sizes and checksums as the hub lists them at this revision. */
@@ -230,7 +281,7 @@ async function listWanted(ctx: Ctx): Promise<RemoteFile[]> {
     if (!f) {
       const onnx = [...listed.keys()].filter((p) => p.endsWith('.onnx'));
       throw new ModelPullError(
-        `${entry.repo} at revision ${entry.revision} has no ${want}` +
+        `${entry.repo} at revision ${revisionLabel(ctx)} has no ${want}` +
           (onnx.length ? ` (its ONNX files: ${onnx.join(', ')})` : '') +
           `; the repository changed since Reprise's model list was written: place a folder by hand and set models.path, or choose another model`,
         'not-found',
@@ -254,13 +305,13 @@ async function listWanted(ctx: Ctx): Promise<RemoteFile[]> {
 async function listFolder(ctx: Ctx, folder: string): Promise<RemoteFile[]> {
   const files: RemoteFile[] = [];
   let url: string | undefined =
-    `${ctx.hub}/api/models/${repoPath(ctx.entry.repo)}/tree/${encodeURIComponent(ctx.entry.revision)}` + (folder ? `/${encodePath(folder)}` : '');
+    `${ctx.hub}/api/models/${repoPath(ctx.entry.repo)}/tree/${ctx.commit}` + (folder ? `/${encodePath(folder)}` : '');
   while (url) {
     const { res, done } = await request(ctx, url, { accept: 'application/json' });
     try {
       if (res.status === 404) {
         throw new ModelPullError(
-          `${ctx.hub} has no ${folder ? `folder ${folder} in ` : ''}${ctx.entry.repo} at revision ${ctx.entry.revision} (404): the repository, revision or folder does not exist`,
+          `${ctx.hub} has no ${folder ? `folder ${folder} in ` : ''}${ctx.entry.repo} at revision ${revisionLabel(ctx)} (404): the repository, revision or folder does not exist`,
           'not-found',
         );
       }
@@ -324,14 +375,14 @@ async function downloadOnce(ctx: Ctx, file: RemoteFile, progress: (fileBytes: nu
   let resumed = have > 0;
 
   if (have < file.size || file.size === 0) {
-    const url = `${ctx.hub}/${repoPath(ctx.entry.repo)}/resolve/${encodeURIComponent(ctx.entry.revision)}/${encodePath(file.path)}`;
+    const url = `${ctx.hub}/${repoPath(ctx.entry.repo)}/resolve/${ctx.commit}/${encodePath(file.path)}`;
     const { res, done, watchdog, signal } = await request(ctx, url, have > 0 ? { range: `bytes=${have}-` } : {});
     try {
       if (res.status === 416) {
         await rm(partial, { force: true });
         throw new TransientError(`the server refused to resume ${file.path} at byte ${have}; starting over`);
       }
-      if (res.status === 404) throw new ModelPullError(`${file.path} is not in ${ctx.entry.repo} at revision ${ctx.entry.revision} (404)`, 'not-found', file.path);
+      if (res.status === 404) throw new ModelPullError(`${file.path} is not in ${ctx.entry.repo} at revision ${revisionLabel(ctx)} (404)`, 'not-found', file.path);
       checkStatus(ctx, res, file.path);
       if (res.status === 206) {
         const range = parseContentRange(res.headers.get('content-range'));
@@ -434,7 +485,7 @@ function manifestEntry(file: RemoteFile, hashes: Hashes): ManifestFile {
 // ---------------------------------------------------------------------------------------------
 // HTTP: one request with bounded waits, redirects followed by hand so the token stays on the hub.
 
-class TransientError extends Error {
+class TransientError extends RepriseError {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
@@ -454,7 +505,7 @@ class NetworkError extends TransientError {
   }
 }
 
-class ChecksumError extends Error {}
+class ChecksumError extends RepriseError {}
 
 class Watchdog {
   private timer?: NodeJS.Timeout;
@@ -503,8 +554,6 @@ async function request(ctx: Ctx, url: string, extra: Record<string, string>): Pr
       } catch (err) {
         throw ac.signal.aborted ? ac.signal.reason : networkError(err, current);
       }
-      // The hub names the commit it resolved on its own answer, which for LFS files is the redirect.
-      ctx.commit ??= res.headers.get('x-repo-commit') ?? undefined;
       if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
         await res.body?.cancel().catch(() => {});
         if (hop >= MAX_REDIRECTS) throw new ModelPullError(`more than ${MAX_REDIRECTS} redirects fetching ${url}`, 'http');

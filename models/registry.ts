@@ -14,7 +14,8 @@ export interface RegistryEntry {
    * The commit pulled: files and checksums are those of this commit, whatever the repository's
    * main branch becomes (these repositories have been re-uploaded with other outputs and
    * tokenizers). A branch only where no full commit id could be checked when the entry was
-   * written; the commit the hub then serves is recorded in the pull manifest and the model id.
+   * written; a pull then resolves the branch to its commit first, fetches everything at that
+   * commit and records it in the pull manifest and the model id (or refuses, if the hub does not say).
    */
   revision: string;
   layout: ModelLayout;
@@ -73,8 +74,10 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'clip-vit-base-patch16',
     repo: 'Xenova/clip-vit-base-patch16',
-    // Not pinned: the commit with all three variants (9a1940e, "Upload fp16 ONNX weights") is known
-    // here only by its short id, which the hub does not resolve.
+    // Not pinned: the commit with all three variants (9a1940e, "Upload fp16 ONNX weights" for the
+    // vision tower) is known here only by its short id; its parent 0c07da51292e02b474ac0db347e3bbb06fa70acb
+    // (the text tower's fp16) is known in full but probably lacks vision_model_fp16.onnx. A pull resolves
+    // main to its current commit first and records that (models/pull.ts), so the model id still names the upload.
     revision: 'main',
     layout: 'huggingface',
     commonFiles: HF_COMMON,
@@ -106,10 +109,10 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'xlm-roberta-large-vit-b-32',
     repo: 'immich-app/XLM-Roberta-Large-Vit-B-32',
-    // Not pinned: the last upload's commits with full ids (a2296cc…, b84fd07…) still hold earlier
-    // external-data files, which a pull of every file in textual/ would fetch too (gigabytes); the
-    // commit that deleted them (ffb654c) is known here only by its short id.
-    revision: 'main',
+    // "Delete textual/7e068af8-…" (July 2024): the last upload with the earlier external-data files
+    // deleted. Its parents (cbc8cdf, a2296cc…, b84fd07…) still hold them, which a pull of every file
+    // in textual/ would fetch too (gigabytes).
+    revision: 'ffb654c8551665771aee2dc00057651576fdea2c',
     layout: 'openclip',
     commonFiles: ['config.json', 'visual/preprocess_cfg.json', 'textual/tokenizer.json', 'textual/tokenizer_config.json'],
     variantFiles: { fp32: ['visual/model.onnx', 'textual/model.onnx'] },

@@ -1,7 +1,8 @@
-import type { LanguageMap } from '../../harvester/iiif/types.ts';
-import type { IndexedRecord } from '../../harvester/stage.ts';
-import type { Box, ItemFields } from '../../store/types.ts';
+import type { LanguageMap } from '../../harvester/index.ts';
+import type { IndexedRecord } from '../../harvester/index.ts';
+import type { Box, ItemFields } from '../../store/index.ts';
 import { displayText } from '../hits.ts';
+import { relevanceOf, RELEVANCE_EN } from '../relevance.ts';
 import { PRESENTATION2_CONTEXT, SEARCH1_CONTEXT, SEARCH2_CONTEXT } from './services.ts';
 
 /** One hit: an indexed canvas, the region that matched (else the whole canvas), and how well (none when there was no query). */
@@ -81,16 +82,33 @@ const canvasLabel = (item: ItemFields) => displayText(record(item).label) ?? (it
 
 /**
  * The annotation's text, in parts so that 1.0's hit can mark the query within it (`before`,
- * `match`, `after`): a visual hit has no words, so it says where, how well, and what it looks
- * like. The query comes last and `after` stays empty because Mirador cuts `before` to the length
- * of a non-empty `after` (its TruncatedHit) and would show only the end of it.
+ * `match`, `after`): a visual hit has no words, so it says where, and how well it matches the
+ * query in the words the widget uses. The query comes last and `after` stays empty because
+ * Mirador cuts `before` to the length of a non-empty `after` (its TruncatedHit) and would show
+ * only the end of it.
  */
 export function hitText(hit: ContentSearchHit, query: string | undefined): { before: string; match: string; after: string } {
   const label = canvasLabel(hit.item);
-  const canvas = `canvas${label ? ` "${label}"` : ''}`;
+  const canvas = `canvas${label ? ` "${label}"` : ''}${tagsText(hit.item)}`;
   if (query === undefined) return { before: '', match: '', after: `Whole image of ${canvas} (no query: every canvas)` };
   const where = hit.region ? `Region ${xywh(hit.region).slice(5)} of ${canvas}` : `Whole image of ${canvas}`;
-  return { before: `${where} (similarity ${(hit.score ?? 0).toFixed(3)}) looks like `, match: query, after: '' };
+  // Words, not a cosine: viewers show this text to patrons as it is (plugin/relevance.ts, as the widget's cards).
+  const relevance = RELEVANCE_EN[relevanceOf(hit.score ?? 0, 'cosine', 'text')].toLowerCase();
+  return { before: `${where}: ${relevance} for `, match: query, after: '' };
+}
+
+/** At most this many of a canvas's tags are named in a hit's text. */
+const MAX_TAGS_NAMED = 8;
+
+/**
+ * The canvas's tags (the `labels` facet: the model's label sets, curators' tags) as the values the
+ * `labels` parameter takes, so that a reader can narrow the search to one of them.
+ */
+function tagsText(item: ItemFields): string {
+  const tags = item.labels ?? [];
+  if (!tags.length) return '';
+  const named = tags.slice(0, MAX_TAGS_NAMED).join(', ');
+  return ` [tags: ${named}${tags.length > MAX_TAGS_NAMED ? `, +${tags.length - MAX_TAGS_NAMED} more` : ''}]`;
 }
 
 const fullText = (hit: ContentSearchHit, query: string | undefined) => Object.values(hitText(hit, query)).join('');

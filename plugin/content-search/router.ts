@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { IndexedRecord } from '../../harvester/stage.ts';
-import type { ItemFilter, SearchHit } from '../../store/types.ts';
+import type { IndexedRecord } from '../../harvester/index.ts';
+import type { ItemFilter, SearchHit } from '../../store/index.ts';
 import { encoderTimeout, storeTimeout, withTimeout } from '../middleware/timeouts.ts';
 import { validate } from '../middleware/validate.ts';
 import { invalidParams, modelUnavailable, noTextTower, notFound } from '../problems.ts';
@@ -64,7 +64,9 @@ function canvasOrder(a: SearchHit, b: SearchHit): number {
  * `q` is embedded by the text encoder and matched against the manifest's canvases and their
  * regions; every canvas or region scoring at least api.contentSearch.minScore is a hit (at most
  * api.contentSearch.maxHits), best first, each targeting canvas#xywh=… (the region, else the whole
- * canvas). Without `q`, every canvas is a hit, in canvas order. Hits come in pages of `limit`
+ * canvas). Without `q`, every canvas is a hit, in canvas order. `labels` (this service's own
+ * parameter, repeatable) keeps the canvases with one of those tags, the `labels` facet's values;
+ * each hit's text names its canvas's tags. Hits come in pages of `limit`
  * (default api.contentSearch.pageSize) linked by next/prev/first/last. Errors go to the router's
  * problem+json handler.
  */
@@ -109,7 +111,7 @@ export function contentSearchRouter(deps: SearchDeps): express.Router {
       if (!manifestId) throw notFound(`no manifest ${JSON.stringify(asked)} in the index`);
 
       const selected = !query.motivation?.trim() || query.motivation.split(/\s+/).some((m) => OUR_MOTIVATIONS.has(m));
-      const hits = selected ? await allHits({ manifest: manifestId }, query.q) : [];
+      const hits = selected ? await allHits({ manifest: manifestId, ...(query.labels ? { labels: query.labels } : {}) }, query.q) : [];
 
       const size = query.limit ?? Math.min(settings.pageSize, api.maxLimit);
       const lastPage = Math.max(1, Math.ceil(hits.length / size));
@@ -123,6 +125,7 @@ export function contentSearchRouter(deps: SearchDeps): express.Router {
       const shaping = new URLSearchParams();
       if (query.q !== undefined) shaping.set('q', query.q);
       if (query.motivation) shaping.set('motivation', query.motivation);
+      for (const label of query.labels ?? []) shaping.append('labels', label);
       if (query.limit !== undefined) shaping.set('limit', String(query.limit));
       const withParams = (extra?: [string, string]) => {
         const p = new URLSearchParams(shaping);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ApiConfig } from '../../config/schema.ts';
+import type { ApiConfig } from '../../config/index.ts';
+import { filterObject } from '../schemas.ts';
 
 /** Pages a result set can have: maxHits (at most 1000) over a page size of at least 1. */
 const MAX_PAGE = 1000;
@@ -33,6 +34,9 @@ export function contentSearchQuery(api: ApiConfig) {
       .max(MAX_PAGE, `must be at most ${MAX_PAGE}`)
       .optional()
       .describe('Which page of the results, from 1 (default); the answers link to the first, last, next and previous pages.'),
+    labels: filterObject.shape.labels.describe(
+      'Only canvases with this tag (a value of the `labels` facet, e.g. genre:map from the model\'s label sets); repeat for several (ORed). Not in the Content Search specs: this service\'s own.',
+    ),
     motivation: single('a space-separated list of motivations')
       .optional()
       .describe('Hits are `describing` annotations (`oa:describing` in 1.0); `non-painting` selects them too, other motivations select none.'),

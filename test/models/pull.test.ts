@@ -29,6 +29,8 @@ interface Faults {
   ignoreRange: boolean;
   /** Page the tree listing one entry at a time. */
   paginate: boolean;
+  /** The model-info API answers without saying which commit the branch is at. */
+  noCommit: boolean;
 }
 
 interface Seen {
@@ -40,7 +42,9 @@ interface Seen {
 
 class FakeHub {
   readonly files = new Map<string, HubFile>();
-  readonly faults: Faults = { cutOnce: new Set(), stallOnce: new Set(), corrupt: new Set(), ignoreRange: false, paginate: false };
+  readonly faults: Faults = { cutOnce: new Set(), stallOnce: new Set(), corrupt: new Set(), ignoreRange: false, paginate: false, noCommit: false };
+  /** The commit `main` points to; the tree and resolve APIs answer for either name, as the hub does. */
+  commit = 'c0ffee0000000000000000000000000000000000';
   readonly seen: Seen[] = [];
   private server = http.createServer((req, res) => this.handle(req, res));
   /** Another origin, as the real CDN is: what the hub's token must not reach. */
@@ -74,7 +78,7 @@ class FakeHub {
   }
 
   downloads(p: string): Seen[] {
-    return this.seen.filter((s) => s.url.startsWith('/cdn/') ? s.url.includes(`name=${encodeURIComponent(p)}`) : s.url.includes(`/resolve/main/${p}`));
+    return this.seen.filter((s) => (s.url.startsWith('/cdn/') ? s.url.includes(`name=${encodeURIComponent(p)}`) : /\/resolve\/[^/]+\//.test(s.url) && s.url.endsWith(`/${p}`)));
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -85,8 +89,13 @@ class FakeHub {
       ...(req.headers.range ? { range: req.headers.range } : {}),
       ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
     });
-    const treePrefix = `/api/models/${this.repo}/tree/main`;
-    const resolvePrefix = `/${this.repo}/resolve/main/`;
+    const ref = /^\/(?:api\/models\/[^/]+\/[^/]+\/(?:tree|revision)|[^/]+\/[^/]+\/resolve)\/([^/]+)/.exec(url.pathname)?.[1];
+    if (ref && ref !== 'main' && ref !== this.commit) return void res.writeHead(404).end('Revision not found');
+    if (url.pathname === `/api/models/${this.repo}/revision/${ref}`) {
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.repo, ...(this.faults.noCommit ? {} : { sha: this.commit }) }));
+    }
+    const treePrefix = `/api/models/${this.repo}/tree/${ref}`;
+    const resolvePrefix = `/${this.repo}/resolve/${ref}/`;
     if (url.pathname === treePrefix || url.pathname.startsWith(treePrefix + '/')) return this.tree(url, decodeURIComponent(url.pathname.slice(treePrefix.length + 1)), res);
     if (url.pathname.startsWith(resolvePrefix)) {
       const p = decodeURIComponent(url.pathname.slice(resolvePrefix.length));
@@ -95,7 +104,7 @@ class FakeHub {
       if (f.lfs) {
         // Real LFS downloads leave the hub for a signed CDN address.
         const sha = sha256(f.body);
-        res.writeHead(302, { location: `${this.cdnUrl}/cdn/${sha}?name=${encodeURIComponent(p)}&sig=abc`, 'x-repo-commit': 'c0ffee0000000000000000000000000000000000' });
+        res.writeHead(302, { location: `${this.cdnUrl}/cdn/${sha}?name=${encodeURIComponent(p)}&sig=abc`, ...(this.faults.noCommit ? {} : { 'x-repo-commit': this.commit }) });
         return void res.end();
       }
       return this.serve(p, f, req, res);
@@ -266,6 +275,48 @@ describe('models/pull', function () {
     const last = events.filter((e) => e.type === 'progress').at(-1);
     assert.ok(last && last.type === 'progress' && last.doneBytes === plan.totalBytes);
     assert.equal(events.at(-1)!.type, 'done');
+  });
+
+  it('an unpinned entry is listed and fetched at the commit its branch pointed to when the pull began, and that commit is recorded', async () => {
+    await pullModel(hfEntry(), { cacheDir, hubUrl: hub.url, variant: 'quantized', ...FAST });
+    const onHub = hub.seen.filter((s) => !s.url.startsWith('/cdn/'));
+    assert.equal(onHub.filter((s) => s.url.includes('/revision/main')).length, 1, 'the branch is resolved once');
+    assert.deepEqual(onHub.filter((s) => !s.url.includes('/revision/') && !s.url.includes(hub.commit)), [], 'nothing else is asked of "main"');
+
+    // main moves on (a re-upload changes a tower): the next pull records the new commit, fetches
+    // what changed, and no longer claims the variant pulled from the old upload.
+    hub.commit = 'beef000000000000000000000000000000000001';
+    hub.add('onnx/text_model.onnx', randomBytes(200_000));
+    hub.seen.length = 0;
+    const dir = await pullModel(hfEntry(), { cacheDir, hubUrl: hub.url, variant: 'fp32', ...FAST });
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'reprise-model.json'), 'utf8')) as PullManifest;
+    assert.equal(manifest.revision, 'main');
+    assert.equal(manifest.commit, 'beef000000000000000000000000000000000001');
+    assert.deepEqual(manifest.variants, ['fp32']);
+    assert.ok(!manifest.files.some((f) => f.path.includes('quantized')), 'files of the old commit are not listed as this model');
+    assert.deepEqual(readFileSync(path.join(dir, 'onnx/text_model.onnx')), hub.files.get('onnx/text_model.onnx')!.body);
+    assert.ok(hub.seen.some((s) => s.url.includes('/resolve/beef000000000000000000000000000000000001/onnx/text_model.onnx')));
+  });
+
+  it('a pinned entry is fetched at its commit without asking which commit a branch is at', async () => {
+    const dir = await pullModel(hfEntry({ revision: hub.commit }), { cacheDir, hubUrl: hub.url, variant: 'fp32', ...FAST });
+    assert.ok(!hub.seen.some((s) => s.url.includes('/revision/')));
+    assert.ok(!hub.seen.some((s) => s.url.includes('/main')));
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'reprise-model.json'), 'utf8')) as PullManifest;
+    assert.equal(manifest.revision, hub.commit);
+    assert.equal(manifest.commit, hub.commit);
+  });
+
+  it('refuses an unpinned pull when the hub does not say which commit the branch is at, downloading nothing', async () => {
+    hub.faults.noCommit = true;
+    await assert.rejects(pullModel(hfEntry(), { cacheDir, hubUrl: hub.url, variant: 'fp32', ...FAST }), (err: unknown) => {
+      assert.ok(err instanceof ModelPullError);
+      assert.equal(err.reason, 'http');
+      assert.match(err.message, /did not say which commit test-org\/tiny-clip@main is at .*records the commit in the model id.*models\.path/);
+      return true;
+    });
+    assert.ok(!hub.seen.some((s) => s.url.includes('/tree/') || s.url.includes('/resolve/')));
+    assert.ok(!existsSync(path.join(cacheDir, 'tiny-clip', 'reprise-model.json')));
   });
 
   it('skips files already complete and verified: a second pull downloads nothing', async () => {
@@ -444,7 +495,7 @@ describe('models/pull', function () {
     await assert.rejects(pullModel(hfEntry(), { cacheDir, hubUrl: hub.url, variant: 'fp32', ...FAST }), (err: unknown) => {
       assert.ok(err instanceof ModelPullError);
       assert.equal(err.reason, 'not-found');
-      assert.match(err.message, /test-org\/tiny-clip at revision main has no onnx\/text_model\.onnx \(its ONNX files: .*onnx\/model\.onnx/);
+      assert.match(err.message, /test-org\/tiny-clip at revision main \(commit c0ffee0{34}\) has no onnx\/text_model\.onnx \(its ONNX files: .*onnx\/model\.onnx/);
       return true;
     });
   });
