@@ -33,7 +33,10 @@ export interface ItemFields {
   labels: string[];
   /** navDate as ISO 8601, when the manifest gives one. */
   date?: string;
+  /** The rights URI (normalised by the harvester: one value per licence) or statement. */
   rights?: string;
+  /** Metadata facets: facet name (creator, subject, …) → values, as the harvester files them (config facets.metadata). */
+  facets?: Record<string, string[]>;
   /** Searchable text: labels, manifest label, summary, metadata values. */
   text: string;
   /** The harvester's record (IndexedRecord), returned as stored. */
@@ -80,9 +83,23 @@ export interface ItemFilter {
   rights?: string | string[];
   labels?: string | string[];
   source?: string | string[];
+  /** Metadata facets: name → values; values of one name are ORed, names ANDed. */
+  meta?: Record<string, string[]>;
 }
 
-export type FacetField = 'manifest' | 'collection' | 'rights' | 'labels' | 'source';
+/**
+ * Fields to count values of: the filterable fields, `decade` and `year` of the date (1930s, 1936),
+ * and `meta.<name>` for a metadata facet (meta.creator, meta.subject, …).
+ */
+export type FacetField = 'manifest' | 'collection' | 'rights' | 'labels' | 'source' | 'decade' | 'year' | `meta.${string}`;
+
+export const FIXED_FACETS = ['manifest', 'collection', 'rights', 'labels', 'source', 'decade', 'year'] as const;
+/** A metadata facet's name, as `meta.<name>` takes it. */
+export const META_FACET_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+
+export function isFacetField(field: string): field is FacetField {
+  return (FIXED_FACETS as readonly string[]).includes(field) || (field.startsWith('meta.') && META_FACET_NAME.test(field.slice(5)));
+}
 
 export interface Page {
   limit: number;
@@ -152,9 +169,9 @@ export interface VectorStore {
    * Every item passing the filter with all its vectors, a page at a time in a stable order:
    * `after` is the `next` of the page before (opaque, valid for this store only). Pages are read
    * while writes may happen: an item written meanwhile may be seen or not, but none is seen twice
-   * by the embedded store.
+   * by the embedded store. With `vectors: false`, items come without their vectors (cheaper).
    */
-  scan(opts: { filter?: ItemFilter; limit: number; after?: string }): Promise<ScanPage>;
+  scan(opts: { filter?: ItemFilter; limit: number; after?: string; vectors?: boolean }): Promise<ScanPage>;
   facets(fields: FacetField[], filter?: ItemFilter): Promise<Record<FacetField, Record<string, number>>>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

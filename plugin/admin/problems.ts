@@ -10,6 +10,8 @@ export const ADMIN_PROBLEM_TYPES = {
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'harvest-running': { status: 409, title: 'A harvest is already running' },
   'harvest-unavailable': { status: 503, title: 'Harvesting is not available' },
+  'embeddings-model-mismatch': { status: 409, title: 'The embeddings come from another model' },
+  'annotations-unreadable': { status: 422, title: 'The embedding annotations cannot be read' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type AdminProblemKind = keyof typeof ADMIN_PROBLEM_TYPES;

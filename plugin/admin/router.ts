@@ -5,6 +5,7 @@ import { validate } from '../middleware/validate.ts';
 import { notFound } from '../problems.ts';
 import type { SearchDeps } from '../types.ts';
 import { bearerToken, tokenMatches } from './auth.ts';
+import { embeddingImportRoutes } from './embeddings-import.ts';
 import { sendAdminProblem } from './problems.ts';
 
 /** Most URLs one POST /admin/harvests may start. */
@@ -68,12 +69,12 @@ export function adminRouter(deps: SearchDeps): express.Router {
     next();
   });
 
-  router.post('/harvests', jsonBody('{"urls": ["https://…"]}'), start, (req: Request, res: Response) => {
+  router.post('/harvests', jsonBody('{"urls": ["https://…"]}'), start, async (req: Request, res: Response) => {
     const harvest = deps.harvest;
     if (!harvest) return unavailable(req, res);
     const urls = [...new Set(start.input(res).body.urls)];
     const statusUrl = `${req.baseUrl}/harvests`;
-    const outcome = harvest.start(urls);
+    const outcome = await harvest.start(urls);
     if (!outcome.started) {
       res.set('Retry-After', '60');
       return sendAdminProblem(res, 'harvest-running', outcome.reason ?? 'a harvest is already running; wait for it to finish', path(req), { statusUrl });
@@ -84,15 +85,17 @@ export function adminRouter(deps: SearchDeps): express.Router {
       .json({ started: true, ...(outcome.runId !== undefined ? { runId: outcome.runId } : {}), urls, statusUrl });
   });
 
-  router.get('/harvests', (req: Request, res: Response) => {
+  router.get('/harvests', async (req: Request, res: Response) => {
     if (!deps.harvest) return unavailable(req, res);
-    res.json(deps.harvest.status());
+    res.json(await deps.harvest.status());
   });
 
   router.all('/harvests', (req: Request, res: Response) => {
     res.set('Allow', 'GET, HEAD, POST');
     sendAdminProblem(res, 'method-not-allowed', `${req.method} is not allowed here; GET the status or POST {"urls": […]} to start a harvest`, path(req));
   });
+
+  embeddingImportRoutes(router, deps);
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(notFound(`nothing at ${path(req)}`)));
   return router;

@@ -10,6 +10,7 @@
  * whether vectors are comparable with its own.
  */
 import type { Box } from '../types.ts';
+import { RepriseError } from '../../common/index.ts';
 
 export const EMBEDDINGS_CONTEXT = 'http://iiif.io/api/extension/embeddings/1/context.json';
 export const PRESENTATION_CONTEXT = 'http://iiif.io/api/presentation/3/context.json';
@@ -20,7 +21,7 @@ export const NO_VERSION = 'unspecified';
 /** Longest vector read from an annotation: beyond any image model, and a bound on what one annotation can allocate. */
 export const MAX_DIMENSIONS = 8192;
 
-export class EmbeddingAnnotationError extends Error {
+export class EmbeddingAnnotationError extends RepriseError {
   override name = 'EmbeddingAnnotationError';
 }
 

@@ -1,6 +1,10 @@
 import type { Box, ItemFields, StoreItem, UpsertItem } from '../types.ts';
 import { InvalidQueryError, StoreError } from '../errors.ts';
 
+/** Between a metadata facet's name and its value in the document's `metaFacets` strings (search.ts filters on them). */
+export const META_SEPARATOR = '\u001f';
+export const metaValue = (name: string, value: string) => `${name}${META_SEPARATOR}${value}`;
+
 /**
  * One Meilisearch document per item. The vectors travel in `_vectors` under the one embedder:
  * the whole image first, then the regions. Meilisearch keeps several vectors per document and
@@ -9,6 +13,10 @@ import { InvalidQueryError, StoreError } from '../errors.ts';
 export interface MeiliDocument extends ItemFields {
   /** `date` as a number (YYYYMMDDhhmmss), because Meilisearch compares (>=, <=) numbers only. */
   dateValue?: number;
+  /** Metadata facets as `name␟value` strings (search.ts META_ATTRIBUTE), and the date's year and decade, to facet on. */
+  metaFacets?: string[];
+  year?: string;
+  decade?: string;
   /** The region boxes, in the order of their vectors after the whole image's. */
   regions?: Box[];
   /**
@@ -78,6 +86,7 @@ export function toDocument(upsert: UpsertItem, embedder: string | undefined): Me
     if (value !== undefined) doc.dateValue = value;
   }
   if (item.rights !== undefined) doc.rights = item.rights;
+  Object.assign(doc, facetFields(item));
   if (item.vector === undefined) {
     doc.vectorless = true;
     // `null` opts the document out of the embedder and drops the vectors it had; with no embedder yet there is nothing to name.
@@ -101,14 +110,31 @@ export function toDocument(upsert: UpsertItem, embedder: string | undefined): Me
  * document: `_vectors` and the region boxes are left out so that the vectors stay as they are, and
  * optional fields the item no longer has are sent as null so that their old values go.
  */
-export function toFieldsDocument(item: ItemFields): Omit<MeiliDocument, 'source' | 'date' | 'dateValue' | 'rights'> & Record<string, unknown> {
+export function toFieldsDocument(item: ItemFields): Omit<MeiliDocument, 'source' | 'date' | 'dateValue' | 'rights' | 'metaFacets' | 'year' | 'decade'> & Record<string, unknown> {
   return {
     ...requiredFields(item),
     source: item.source ?? null,
     date: item.date ?? null,
     dateValue: item.date !== undefined ? (dateValue(item.date, 'start') ?? null) : null,
     rights: item.rights ?? null,
+    metaFacets: null,
+    year: null,
+    decade: null,
+    ...facetFields(item),
   };
+}
+
+/** The fields facets count: metadata facets (kept in order, so that they read back as given), and the date's year and decade. */
+function facetFields(item: ItemFields): Pick<MeiliDocument, 'metaFacets' | 'year' | 'decade'> {
+  const out: Pick<MeiliDocument, 'metaFacets' | 'year' | 'decade'> = {};
+  const meta = Object.entries(item.facets ?? {}).flatMap(([name, values]) => values.map((v) => metaValue(name, v)));
+  if (meta.length) out.metaFacets = meta;
+  const year = /^(\d{4})/.exec(item.date ?? '')?.[1];
+  if (year) {
+    out.year = year;
+    out.decade = `${year.slice(0, 3)}0s`;
+  }
+  return out;
 }
 
 /** The item as the store interface returns it: internal fields (dateValue, regions, _vectors) left out. */
@@ -128,6 +154,14 @@ export function fromDocument(doc: Record<string, unknown>): ItemFields {
   if (d.source !== undefined && d.source !== null) item.source = d.source;
   if (d.date !== undefined && d.date !== null) item.date = d.date;
   if (d.rights !== undefined && d.rights !== null) item.rights = d.rights;
+  if (Array.isArray(d.metaFacets) && d.metaFacets.length) {
+    const facets: Record<string, string[]> = {};
+    for (const entry of d.metaFacets) {
+      const at = entry.indexOf(META_SEPARATOR);
+      if (at > 0) (facets[entry.slice(0, at)] ??= []).push(entry.slice(at + 1));
+    }
+    item.facets = facets;
+  }
   return item;
 }
 

@@ -1,5 +1,5 @@
 import { Meilisearch, type Index, type SearchParams } from 'meilisearch';
-import type { StoreConfig } from '../../config/schema.ts';
+import type { StoreConfig } from '../../config/index.ts';
 import type {
   Box,
   FacetField,
@@ -15,13 +15,15 @@ import type {
   VectorStore,
 } from '../types.ts';
 import { InvalidQueryError, StoreError } from '../errors.ts';
+import { FIXED_FACETS, isFacetField } from '../types.ts';
 import { apiErrorBody, toStoreError } from './errors.ts';
 import { TaskWaiter } from './tasks.ts';
 import { checkVersion, embedderName, ensureIndex, indexSchema } from './settings.ts';
 import { checkItem, fromDocument, isValidDocumentId, toDocument, toFieldsDocument } from './documents.ts';
 import {
-  FACET_ATTRIBUTE,
+  facetAttribute,
   MATCH_NOTHING,
+  metaValue,
   anyOf,
   buildFilter,
   checkPage,
@@ -292,7 +294,7 @@ export class MeilisearchStore implements VectorStore {
   async facets(fields: FacetField[], filter?: ItemFilter): Promise<Record<FacetField, Record<string, number>>> {
     this.opened();
     for (const f of fields) {
-      if (!(f in FACET_ATTRIBUTE)) throw new InvalidQueryError(`unknown facet ${JSON.stringify(f)}; known: ${Object.keys(FACET_ATTRIBUTE).join(', ')}`);
+      if (typeof f !== 'string' || !isFacetField(f)) throw new InvalidQueryError(`unknown facet ${JSON.stringify(f)}; known: ${FIXED_FACETS.join(', ')}, meta.<name>`);
     }
     const out = {} as Record<FacetField, Record<string, number>>;
     for (const f of fields) out[f] = {};
@@ -301,15 +303,24 @@ export class MeilisearchStore implements VectorStore {
     const response = await this.guard(() =>
       this.index.search<Record<string, unknown>>(undefined, {
         limit: 0,
-        facets: fields.map((f) => FACET_ATTRIBUTE[f]),
+        facets: [...new Set(fields.map(facetAttribute))],
         ...(expr ? { filter: expr } : {}),
       }),
     );
-    for (const f of fields) out[f] = { ...(response.facetDistribution?.[FACET_ATTRIBUTE[f]] ?? {}) };
+    for (const f of fields) {
+      const counts = response.facetDistribution?.[facetAttribute(f)] ?? {};
+      if (!f.startsWith('meta.')) {
+        out[f] = { ...counts };
+        continue;
+      }
+      // One attribute holds every metadata facet: the values of this one carry its name before the separator.
+      const prefix = metaValue(f.slice(5), '');
+      out[f] = Object.fromEntries(Object.entries(counts).filter(([k]) => k.startsWith(prefix)).map(([k, n]) => [k.slice(prefix.length), n]));
+    }
     return out;
   }
 
-  async scan(opts: { filter?: ItemFilter; limit: number; after?: string }): Promise<ScanPage> {
+  async scan(opts: { filter?: ItemFilter; limit: number; after?: string; vectors?: boolean }): Promise<ScanPage> {
     const schema = await this.currentSchema();
     const { limit } = checkPage({ limit: opts.limit });
     // The cursor is an offset into the documents route, which lists in Meilisearch's own stable order (and has no maxTotalHits).
@@ -319,7 +330,7 @@ export class MeilisearchStore implements VectorStore {
     if (filter === MATCH_NOTHING) return { items: [] };
     const page = await this.guard(() =>
       // Always a filter: the client then POSTs to documents/fetch, the one documents listing that takes filters and vectors alike.
-      this.index.getDocuments<Record<string, unknown>>({ filter: filter ?? 'id EXISTS', offset, limit, ...(schema ? { retrieveVectors: true } : {}) }),
+      this.index.getDocuments<Record<string, unknown>>({ filter: filter ?? 'id EXISTS', offset, limit, ...(schema && opts.vectors !== false ? { retrieveVectors: true } : {}) }),
     );
     const items = page.results.map((doc): ScannedItem => {
       const embeddings = (doc._vectors as Record<string, { embeddings?: number[][] } | null> | undefined)?.[this.embedder ?? '']?.embeddings ?? [];

@@ -1,7 +1,7 @@
 import type { Index, SearchParams, SearchResponse } from 'meilisearch';
 import type { FacetField, ItemFilter, Page, SearchHit, SearchResult } from '../types.ts';
 import { InvalidQueryError } from '../errors.ts';
-import { dateValue, fromDocument, isValidDocumentId } from './documents.ts';
+import { dateValue, fromDocument, isValidDocumentId, metaValue } from './documents.ts';
 
 /**
  * A value in a Meilisearch filter, always double-quoted. Since Meilisearch 1.4 the filter parser
@@ -50,6 +50,13 @@ export function buildFilter(filter: ItemFilter | undefined): string | undefined 
   if (!field('rights', filter.rights)) return MATCH_NOTHING;
   if (!field('labels', filter.labels)) return MATCH_NOTHING;
   if (!field('source', filter.source)) return MATCH_NOTHING;
+  if (filter.meta !== undefined) {
+    if (typeof filter.meta !== 'object' || filter.meta === null || Array.isArray(filter.meta)) throw new InvalidQueryError('filter meta: expected an object of facet name → values');
+    for (const [name, v] of Object.entries(filter.meta)) {
+      const values = list(v);
+      if (values.length) parts.push(anyOf(META_ATTRIBUTE, values.map((x) => metaValue(name, x))));
+    }
+  }
   if (filter.dateFrom !== undefined) parts.push(`dateValue >= ${bound(filter.dateFrom, 'start', 'dateFrom')}`);
   if (filter.dateTo !== undefined) parts.push(`dateValue <= ${bound(filter.dateTo, 'end', 'dateTo')}`);
   return parts.length ? parts.join(' AND ') : undefined;
@@ -126,11 +133,25 @@ export async function runSearch(index: Index, params: SearchParams, kind: ScoreK
   return toResult(response, kind);
 }
 
-/** The store's facet names and the document fields behind them. */
-export const FACET_ATTRIBUTE: Record<FacetField, string> = {
+/** The store's facet names and the document fields behind them (`meta.<name>` facets: META_ATTRIBUTE). */
+export const FACET_ATTRIBUTE: Record<Exclude<FacetField, `meta.${string}`>, string> = {
   manifest: 'manifestId',
   collection: 'collections',
   rights: 'rights',
   labels: 'labels',
   source: 'source',
+  decade: 'decade',
+  year: 'year',
 };
+
+/**
+ * Metadata facets live in one array of `name␟value` strings: one filterable attribute for any
+ * facet names a configuration gives, without changing the index's settings for each.
+ */
+export const META_ATTRIBUTE = 'metaFacets';
+export { META_SEPARATOR, metaValue } from './documents.ts';
+
+/** The document attribute behind a facet. */
+export function facetAttribute(field: FacetField): string {
+  return field.startsWith('meta.') ? META_ATTRIBUTE : FACET_ATTRIBUTE[field as keyof typeof FACET_ATTRIBUTE];
+}

@@ -8,7 +8,7 @@ import { apiErrorBody, START_HINT } from './errors.ts';
 export const MIN_VERSION: readonly [number, number] = [1, 13];
 
 /** Filterable fields: what ItemFilter and deleteWhere can name, and `id` to find which items exist. */
-export const FILTERABLE = ['id', 'manifestId', 'manifestUrl', 'collections', 'dateValue', 'rights', 'labels', 'source'] as const;
+export const FILTERABLE = ['id', 'manifestId', 'manifestUrl', 'collections', 'dateValue', 'rights', 'labels', 'source', 'metaFacets', 'decade', 'year'] as const;
 export const SORTABLE = ['dateValue', 'label'] as const;
 /** In ranking order: a word in the label counts more than one in the rest of the text. */
 export const SEARCHABLE = ['label', 'text'] as const;

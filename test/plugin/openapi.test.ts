@@ -137,14 +137,14 @@ describe('plugin: OpenAPI document', function () {
   it('documents each parameter the routes accept, with the configured limits', async () => {
     const search = doc.paths['/search'].get.parameters as Schema[];
     const names = search.map((p) => p.name).sort();
-    assert.deepEqual(names, ['collection', 'dateFrom', 'dateTo', 'labels', 'limit', 'manifest', 'minScore', 'offset', 'q', 'rights', 'semanticRatio', 'source']);
+    assert.deepEqual(names, ['collection', 'dateFrom', 'dateTo', 'labels', 'limit', 'manifest', 'meta', 'minScore', 'offset', 'q', 'rights', 'semanticRatio', 'source']);
     assert.equal(search.find((p) => p.name === 'limit')!.schema.maximum, f.config.api.maxLimit);
     assert.equal(search.find((p) => p.name === 'q')!.schema.maxLength, f.config.api.maxQueryLength);
     assert.equal(search.find((p) => p.name === 'q')!.required, true);
     // Every documented parameter is accepted at once.
     await request(app)
       .get('/api/v1/search')
-      .query({ q: 'x', collection: 'c', dateFrom: '1900', dateTo: '2000', labels: 'l', limit: 5, manifest: 'm', minScore: 0, offset: 0, rights: 'r', semanticRatio: 0.5, source: 's' })
+      .query({ q: 'x', collection: 'c', dateFrom: '1900', dateTo: '2000', labels: 'l', limit: 5, manifest: 'm', meta: 'creator:c', minScore: 0, offset: 0, rights: 'r', semanticRatio: 0.5, source: 's' })
       .expect(200);
     const image = doc.paths['/search/image'].post.requestBody.content;
     assert.ok(image['multipart/form-data'].schema.properties.image);

@@ -69,7 +69,8 @@ describe('plugin: search router', function () {
       for (const hit of res.body.hits) {
         assert.match(hit.id, /^[0-9a-f]{32}$/);
         assert.ok(hit.canvas.id && hit.canvas.label && hit.manifest.id && hit.manifest.label && hit.manifest.url);
-        assert.equal(hit.rights, 'http://creativecommons.org/publicdomain/mark/1.0/');
+        // Normalised when harvested: the canonical https URI of the Public Domain Mark.
+        assert.equal(hit.rights, 'https://creativecommons.org/publicdomain/mark/1.0/');
         assert.ok(hit.thumbnail);
       }
       const byMode = (mode: string) => res.body.hits.find((h: { manifest: { url: string } }) => h.manifest.url === manifestOf(mode).url);
@@ -288,9 +289,10 @@ describe('plugin: search router', function () {
   describe('facets, stats, health, metrics', () => {
     it('counts the filterable fields under filters', async () => {
       const all = await request(app).get('/api/facets').expect(200);
-      assert.deepEqual(Object.keys(all.body.facets).sort(), ['collection', 'labels', 'manifest', 'rights', 'source']);
+      // The fixed fields, the date's decade and year, and the configuration's metadata facets.
+      assert.deepEqual(Object.keys(all.body.facets).sort(), ['collection', 'decade', 'labels', 'manifest', 'meta.creator', 'meta.language', 'meta.place', 'meta.subject', 'meta.type', 'rights', 'source', 'year']);
       assert.equal(all.body.facets.manifest.values.length, 8);
-      assert.deepEqual(all.body.facets.rights.values, [{ value: 'http://creativecommons.org/publicdomain/mark/1.0/', count: 16 }]);
+      assert.deepEqual(all.body.facets.rights.values, [{ value: 'https://creativecommons.org/publicdomain/mark/1.0/', count: 16, label: 'Public Domain Mark 1.0' }]);
       const some = await request(app).get('/api/facets').query({ fields: 'collection', size: 1, collection: 'Presentation 3 manifests' }).expect(200);
       assert.deepEqual(some.body, { facets: { collection: { values: [{ value: 'Presentation 3 manifests', count: 8 }], more: true } } });
       problem(await request(app).get('/api/facets').query({ fields: 'colour' }), 400, 'invalid-parameters');

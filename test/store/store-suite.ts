@@ -5,6 +5,11 @@
 import assert from 'node:assert/strict';
 import type { ItemFields, StoreItem, VectorStore } from '../../store/types.ts';
 import { InvalidQueryError, StoreError, StoreSchemaError } from '../../store/errors.ts';
+import { readFileSync } from 'node:fs';
+import { parseIiifDocument } from '../../harvester/iiif/document.ts';
+import { itemFields } from '../../harvester/embedding-stage.ts';
+import { rightsName } from '../../harvester/metadata/rights.ts';
+import { fixture, fixturesPresent } from '../support/fixtures.ts';
 
 export interface StoreFactory {
   /** A new, empty store under a fresh index name, not yet opened. */
@@ -394,6 +399,80 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       );
       assert.equal(filtered.next, undefined);
       await assert.rejects(store.scan({ limit: 5, after: 'not a cursor' }), InvalidQueryError);
+    });
+  });
+
+  describe(`store facets from real manifests: ${name}`, function () {
+    this.timeout(120_000);
+    let store: VectorStore;
+    const rand = prng(5);
+    /** Real manifests (shared fixtures) and what their first canvas should be filed under. */
+    const FILES = [
+      'presentation-2/bl-manifest.json',
+      'presentation-2/nlw-manifest.json',
+      'presentation-2/villanova-manifest.json',
+      'presentation-2/ghent.json',
+      'presentation-2/codex.json',
+      'presentation-3/wellcome-p3.json',
+      'presentation-3/ldmax.json',
+      'presentation-2/loc.json',
+      'presentation-2/uni-goettingen.json',
+    ];
+
+    before(async function () {
+      if (!fixturesPresent) return this.skip();
+      store = await factory.create(`suite_facets_${process.pid}_${++counter}_${Date.now().toString(36)}`);
+      await store.open({ modelId: MODEL, dimensions: DIM });
+      const items = FILES.map((file, i) => {
+        const url = `https://fixtures.example/${file}`;
+        const doc = parseIiifDocument(JSON.parse(readFileSync(fixture('iiif', 'iiif-commons-parser', file), 'utf8')), { url });
+        if (doc.kind !== 'manifest') throw new Error(`${file} is not a manifest`);
+        const canvas = doc.canvases[0]!;
+        const fields = itemFields(`facet${String(i).padStart(3, '0')}`.padEnd(32, '0'), { ...canvas, manifestUrl: url, sourceUrl: url, collectionPath: ['Fixtures'], imageUrl: canvas.image.url });
+        // Every other one without a vector: facets do not depend on the model.
+        return i % 2 ? fields : { ...fields, vector: randomUnit(rand) };
+      });
+      await store.upsert(items);
+    });
+    after(async () => store?.close());
+
+    it('merges rights written as HTML links and http/https variants into one canonical URI each, with names', async () => {
+      const { rights } = await store.facets(['rights']);
+      assert.deepEqual(rights, {
+        'https://creativecommons.org/publicdomain/mark/1.0/': 2, // bl: https URI; nlw: an <a href> link
+        'https://creativecommons.org/licenses/by-sa/4.0/': 2, // ghent: https; villanova: http
+        'https://creativecommons.org/licenses/by/4.0/': 2, // wellcome: https; ldmax: http without the slash
+      });
+      assert.equal(rightsName('https://creativecommons.org/licenses/by-sa/4.0/'), 'CC BY-SA 4.0');
+      assert.equal(rightsName('https://creativecommons.org/publicdomain/mark/1.0/'), 'Public Domain Mark 1.0');
+      assert.deepEqual(Object.keys((await store.facets(['rights'], { rights: 'https://creativecommons.org/licenses/by-sa/4.0/' })).rights), ['https://creativecommons.org/licenses/by-sa/4.0/']);
+    });
+
+    it('counts metadata facets filed by label, in the preferred language, and filters on them', async () => {
+      const f = await store.facets(['meta.creator', 'meta.subject', 'meta.language', 'meta.place']);
+      assert.equal(f['meta.creator']!['Sahagún, Bernardino de, 1499-1590'], 1, 'codex: Creator');
+      assert.equal(f['meta.creator']!['Thackara, A. M. (Alexander Montgomery)'], 1, 'villanova: Author');
+      assert.equal(f['meta.creator']!['United States. Army Map Service'], 1, 'loc: Contributors');
+      assert.equal(f['meta.subject']!['Public Health'], 1, 'wellcome: Subjects, split at ";"');
+      assert.equal(f['meta.language']!.English, 2, 'bl and villanova');
+      assert.equal(f['meta.place']!.London, 1);
+      const english = await store.keyword('', { limit: 20, filter: { meta: { language: ['English'] } } });
+      assert.deepEqual(english.hits.map((h) => h.item.manifestUrl).sort(), ['https://fixtures.example/presentation-2/bl-manifest.json', 'https://fixtures.example/presentation-2/villanova-manifest.json']);
+      const both = await store.keyword('', { limit: 20, filter: { meta: { language: ['English'], place: ['London'] } } });
+      assert.deepEqual(both.hits.map((h) => h.item.manifestUrl), ['https://fixtures.example/presentation-2/bl-manifest.json'], 'names are ANDed');
+      const item = await store.get('facet004'.padEnd(32, '0'));
+      assert.deepEqual(item?.facets?.language, ['Coatepec Nahuatl', 'Spanish'], 'facets read back as given, in order');
+    });
+
+    it('dates items by navDate, else by the metadata, and counts decades and years', async () => {
+      const { decade, year } = await store.facets(['decade', 'year']);
+      // bl 1917 (Date), nlw 1864 (navDate), villanova 1882 (Publish Date), codex 1577 (Date Created), wellcome 1960,
+      // ldmax 2025 (Datum gemaakt), loc 1943 (navDate), göttingen 1902 (navDate +01:00, not 1901 in UTC).
+      assert.deepEqual(year, { '1577': 1, '1864': 1, '1882': 1, '1902': 1, '1917': 1, '1943': 1, '1960': 1, '2025': 1 });
+      assert.deepEqual(decade, { '1570s': 1, '1860s': 1, '1880s': 1, '1900s': 1, '1910s': 1, '1940s': 1, '1960s': 1, '2020s': 1 });
+      const nineteenth = await store.keyword('', { limit: 20, filter: { dateFrom: '1800', dateTo: '1899' } });
+      assert.equal(nineteenth.hits.length, 2, 'nlw 1864 and villanova 1882');
+      assert.deepEqual((await store.facets(['decade'], { meta: { language: ['English'] } })).decade, { '1880s': 1, '1910s': 1 });
     });
   });
 }
