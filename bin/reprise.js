@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so a clone works without a build step.
+// `reprise` from the TypeScript sources, through tsx, for the tests and development: nothing to
+// build first, and never a stale build. The package's own `reprise` (package.json `bin`) is the
+// compiled dist/cli/bin.js, which needs no tsx; this file is not packed.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../cli/reprise.ts');
-process.exitCode = await main(process.argv);
+await import('../cli/bin.ts');

@@ -1,3 +1,5 @@
+import { RepriseError } from '../common/index.ts';
+
 /**
  * The exit codes (docs/cron.md's table lists them). A run stopped by SIGINT (Ctrl-C) or SIGTERM
  * exits with 128 + the signal's number, as a shell reports a process the signal killed, whether
@@ -10,7 +12,7 @@ export const EXIT_ON_SIGNAL = { SIGINT: EXIT.INTERRUPTED_SIGINT, SIGTERM: EXIT.I
 export type StopSignal = keyof typeof EXIT_ON_SIGNAL;
 
 /** An error meant for the person at the command line: printed without a stack trace. */
-export class CliError extends Error {
+export class CliError extends RepriseError {
   override name = 'CliError';
   constructor(message: string, readonly exitCode: number = EXIT.FATAL) {
     super(message);

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { pino, type Logger } from 'pino';
-import type { HarvestEvent, HarvestSummary } from '../harvester/events.ts';
+import type { HarvestEvent, HarvestSummary } from '../harvester/index.ts';
 
 export interface ProgressReporter {
   onEvent(event: HarvestEvent): void;

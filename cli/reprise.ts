@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
-import { ModelFolderError } from '../models/types.ts';
-import { StoreError } from '../store/errors.ts';
+import { ModelFolderError } from '../models/index.ts';
+import { StoreError } from '../store/index.ts';
+import { registerEmbeddings } from './commands/embeddings.ts';
 import { registerHarvest } from './commands/harvest.ts';
 import { registerHarvestStatus } from './commands/harvest-status.ts';
+import { registerMap } from './commands/map.ts';
 import { registerModels } from './commands/models.ts';
 import { registerPublish } from './commands/publish.ts';
+import { registerRelabel } from './commands/relabel.ts';
 import { registerReprints } from './commands/reprints.ts';
 import { registerSearch } from './commands/search.ts';
 import { registerServe } from './commands/serve.ts';
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerPublish(program);
   registerReprints(program);
+  registerEmbeddings(program);
+  registerMap(program);
+  registerRelabel(program);
   program.addHelpText('after', `
 Examples:
   reprise start --images ./photographs

@@ -1,7 +1,16 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { RepriseError } from './errors.ts';
 import { LruCache } from './lru-cache.ts';
+
+/** A SQLite file written by a newer Reprise, whose schema this one does not know. */
+export class SchemaTooNewError extends RepriseError {
+  override name = 'SchemaTooNewError';
+}
+
+/** How long a connection waits for another connection's write transaction before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
 
 /**
  * Opens a SQLite file the way every part of Reprise keeps its state: WAL (readers never block
@@ -19,10 +28,10 @@ export function openDatabase(
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > schema.version) {
-      throw new Error(
+      throw new SchemaTooNewError(
         `the ${schema.what} ${file} was written by a newer Reprise (schema ${version}, this one knows ${schema.version}); upgrade Reprise`,
       );
     }
@@ -36,6 +45,15 @@ export function openDatabase(
     db.close();
     throw err;
   }
+}
+
+/**
+ * Opens an existing SQLite file written by openDatabase for reading only, waiting at most
+ * `timeoutMs` for a writer's lock: under WAL a reader never waits for the writer beside it, so a
+ * status request stays quick while a harvest writes.
+ */
+export function openReadOnly(file: string, timeoutMs = BUSY_TIMEOUT_MS): Database.Database {
+  return new Database(file, { readonly: true, fileMustExist: true, timeout: timeoutMs });
 }
 
 /**

@@ -2,15 +2,17 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { configSchema, type RepriseConfig } from './schema.ts';
+import { RepriseError } from '../common/index.ts';
 
 /**
  * Variables that start with REPRISE_ but are not configuration keys: the config file, the
- * install-time switch of the reprint binding's build, and test set-up (fixtures, a Chromium binary).
+ * install-time switch of the reprint binding's build, test set-up (fixtures, a Chromium binary),
+ * and the role `reprise serve --workers` gives each worker process (cli/commands/serve-workers.ts).
  */
-const NON_CONFIG_VARIABLES = new Set(['REPRISE_CONFIG', 'REPRISE_LOCAL_FEATURES', 'REPRISE_FIXTURES', 'REPRISE_CHROMIUM']);
+const NON_CONFIG_VARIABLES = new Set(['REPRISE_CONFIG', 'REPRISE_LOCAL_FEATURES', 'REPRISE_FIXTURES', 'REPRISE_CHROMIUM', 'REPRISE_SERVE_ROLE']);
 const DEFAULT_CONFIG_FILE = 'reprise.config.json';
 
-export class ConfigError extends Error {
+export class ConfigError extends RepriseError {
   override name = 'ConfigError';
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);

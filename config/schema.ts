@@ -42,6 +42,32 @@ export const harvestSchema = z.strictObject({
   http: httpSchema.default(() => httpSchema.parse({})),
 });
 
+const labelName = z.string().trim().min(1).max(100);
+
+/**
+ * Zero-shot labels with a CLIP-family model: each set's labels are put in the prompt templates,
+ * the text tower embeds them once, and every image gets the label of each set its vector is
+ * nearest to (when the softmax over the set gives it at least minScore). Image classifiers file
+ * their own top categories instead.
+ */
+export const labelsSchema = z.strictObject({
+  /** Set name → its labels, e.g. { "genre": ["photograph", "drawing", "engraving", "map"] }. Empty: no zero-shot labels. */
+  sets: z
+    .record(z.string().regex(/^[\w-]{1,40}$/, 'set names are 1–40 letters, digits, - or _'), z.array(labelName).min(2).max(200))
+    .refine((sets) => Object.keys(sets).length <= 20, 'at most 20 label sets')
+    .default({}),
+  /** Prompts, each with {} where the label goes; their embeddings are averaged per label (CLIP's prompt ensembling). */
+  templates: z
+    .array(z.string().includes('{}', { message: 'a template needs {} where the label goes' }).max(200))
+    .min(1)
+    .max(20)
+    .default(['a {}.', 'a picture of a {}.', 'an old {}.']),
+  /** Least softmax probability (within a set) for a zero-shot label to be kept. (A classifier keeps its top categories, topK in its folder's config.) */
+  minScore: z.number().min(0).max(1).default(0.3),
+  /** Softmax temperature over cosine similarities: CLIP's learned logit scale. */
+  logitScale: z.number().positive().max(1000).default(100),
+});
+
 export const modelsSchema = z.strictObject({
   /** A name from `reprise models list`, pulled into `cacheDir`. */
   name: z.string().min(1).default('clip-vit-base-patch32'),
@@ -59,6 +85,8 @@ export const modelsSchema = z.strictObject({
   batchSize: positiveInt.max(256).default(16),
   /** Text-query embeddings kept in memory. */
   textCacheSize: z.number().int().min(0).max(1_000_000).default(1000),
+  /** Labels given to every image, filed in the `labels` facet (models/labels/). */
+  labels: labelsSchema.default(() => labelsSchema.parse({})),
 });
 
 export const storeSchema = z.strictObject({
@@ -93,6 +121,34 @@ export const storeSchema = z.strictObject({
       taskTimeoutMs: positiveInt.default(300_000),
     })
     .default({ url: 'http://127.0.0.1:7700', timeoutMs: 10_000, batchSize: 500, taskTimeoutMs: 300_000 }),
+});
+
+const facetName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'facet names are 1–40 lower-case letters, digits, - or _, starting with a letter');
+
+/**
+ * Facets from the manifests' and canvases' metadata: each metadata label (in any language, case
+ * and a trailing colon ignored) named here files its values under a facet; the values are taken in
+ * the first of `languages` the entry has (else without a language, else any). Dates come from
+ * navDate, else from the first metadata entry whose label is one of `dateLabels`.
+ */
+export const facetsConfigSchema = z.strictObject({
+  metadata: z
+    .record(z.string().trim().min(1).max(200), facetName)
+    .refine((m) => Object.keys(m).length <= 200, 'at most 200 labels')
+    .default({
+      creator: 'creator', author: 'creator', artist: 'creator', photographer: 'creator', contributor: 'creator', contributors: 'creator', 'artist / maker': 'creator', 'auteur': 'creator', urheber: 'creator',
+      subject: 'subject', subjects: 'subject', topic: 'subject', categories: 'subject', keywords: 'subject', 'sujet': 'subject', schlagwort: 'subject',
+      type: 'type', genre: 'type', 'object type': 'type', 'type of object': 'type', 'type of item': 'type', 'type/technique': 'type', format: 'type', medium: 'type',
+      place: 'place', location: 'place', 'place of publication': 'place', lieu: 'place', ort: 'place',
+      language: 'language', langue: 'language', sprache: 'language',
+    }),
+  languages: z.array(z.string().min(1).max(20)).max(20).default(['en']),
+  dateLabels: z
+    .array(z.string().trim().min(1).max(200))
+    .max(50)
+    .default(['date', 'dates', 'date created', 'created', 'creation date', 'date of creation', 'published', 'publish date', 'date of publication', 'publication date', 'publication/creation', 'created published', 'date statement', 'datum gemaakt', 'year', 'period', 'datum', 'jahr']),
+  /** Values kept per facet and item, and their length: a bound on what one manifest can add. */
+  maxValues: z.number().int().min(1).max(200).default(20),
 });
 
 /** IIIF Content Search (plugin/content-search): what viewers' "search within" finds, and who may read it. */
@@ -139,6 +195,14 @@ export const apiSchema = z.strictObject({
    */
   trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1), z.array(z.string().min(1))]).optional(),
   contentSearch: contentSearchSchema.default(() => contentSearchSchema.parse({})),
+  /** GET /embeddings publishes the index's vectors as IIIF embedding annotations, for other portals to import. */
+  publishEmbeddings: z.boolean().default(true),
+  /**
+   * Processes `reprise serve` answers requests in (node:cluster, one port). One of them writes
+   * (admin harvests, index files); the others map the writer's saved HNSW file, so the index is
+   * in memory once. 1: a single process, as before. About one per core.
+   */
+  workers: z.number().int().min(1).max(64).default(1),
 });
 
 /** The IIIF publisher (`reprise publish`, and `serve`/`start --images`): where it says it lives. */
@@ -167,6 +231,7 @@ export const configSchema = z.strictObject({
   store: storeSchema.default(() => storeSchema.parse({})),
   api: apiSchema.default(() => apiSchema.parse({})),
   publish: publishSchema.default(() => publishSchema.parse({})),
+  facets: facetsConfigSchema.default(() => facetsConfigSchema.parse({})),
 });
 
 export type RepriseConfigInput = z.input<typeof configSchema>;
@@ -174,7 +239,9 @@ export type RepriseConfig = z.output<typeof configSchema>;
 export type HarvestConfig = RepriseConfig['harvest'];
 export type HttpConfig = HarvestConfig['http'];
 export type ModelsConfig = RepriseConfig['models'];
+export type LabelsConfig = ModelsConfig['labels'];
 export type StoreConfig = RepriseConfig['store'];
 export type ApiConfig = RepriseConfig['api'];
 export type ContentSearchConfig = ApiConfig['contentSearch'];
 export type PublishConfig = RepriseConfig['publish'];
+export type FacetsConfig = RepriseConfig['facets'];

@@ -1,4 +1,4 @@
-import type { HarvestConfig } from '../config/schema.ts';
+import type { HarvestConfig } from '../config/index.ts';
 import type { HttpClient, FetchResult } from './http/types.ts';
 import { HarvestHttpError, HttpStatusError } from './http/errors.ts';
 import type { CanvasUpsert, Journal, SourceRow } from './journal/journal.ts';

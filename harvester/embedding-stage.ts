@@ -1,10 +1,13 @@
 import type { EmbeddedImage, Encoders } from '../models/index.ts';
+import { facetsConfigSchema, type FacetsConfig } from '../config/index.ts';
+import { metadataDate, metadataFacets } from './metadata/facets.ts';
+import { normaliseRights } from './metadata/rights.ts';
 import { keepModelLabels, labellerFor, withLabels } from './item-labels.ts';
-import type { ItemLabels } from '../models/labels/labeller.ts';
+import type { ItemLabels } from '../models/index.ts';
 
 /** An embedded canvas and the labels the model gives it (models.labels, or a classifier's categories). */
 type LabelledImage = EmbeddedImage & { labels?: ItemLabels };
-import type { ItemFields, StoreItem, VectorStore } from '../store/types.ts';
+import type { ItemFields, StoreItem, VectorStore } from '../store/index.ts';
 import type { LanguageMap } from './iiif/types.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
 
@@ -18,11 +21,24 @@ const allValues = (map: LanguageMap | undefined): string[] => (map ? Object.valu
 function isoDate(navDate: string | undefined): string | undefined {
   if (!navDate) return undefined;
   const t = Date.parse(navDate);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  if (Number.isNaN(t)) return undefined;
+  // With an offset, as written: in UTC, "1902-01-01T00:00:00+01:00" would fall in 1901 (and its decade).
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+[+-]\d{2}:?\d{2}$/.test(navDate.trim())) return navDate.trim();
+  return new Date(t).toISOString();
 }
 
-/** The store's flat fields for a harvested canvas: what portals filter, facet and search on. */
-export function itemFields(itemId: string, record: IndexedRecord): ItemFields {
+/** Absent rather than empty, so that what a store returns deep-equals what was given. */
+const nonEmpty = (facets: Record<string, string[]>) => (Object.keys(facets).length ? { facets } : {});
+
+/** The facets of the default configuration, for callers that pass none. */
+const DEFAULT_FACETS: FacetsConfig = facetsConfigSchema.parse({});
+
+/**
+ * The store's flat fields for a harvested canvas: what portals filter, facet and search on. Rights
+ * are normalised (one value per licence), metadata filed under facets (config facets), and the
+ * date is navDate, else a date the metadata gives.
+ */
+export function itemFields(itemId: string, record: IndexedRecord, facets: FacetsConfig = DEFAULT_FACETS): ItemFields {
   const metadataValues = record.metadata.flatMap((m) => allValues(m.value));
   const text = [
     ...allValues(record.label),
@@ -40,8 +56,9 @@ export function itemFields(itemId: string, record: IndexedRecord): ItemFields {
     collections: record.collectionPath,
     label: firstValue(record.label) || firstValue(record.manifestLabel),
     labels: [],
-    date: isoDate(record.navDate),
-    rights: record.rights,
+    date: isoDate(record.navDate) ?? metadataDate(record.metadata, facets),
+    rights: normaliseRights(record.rights),
+    ...nonEmpty(metadataFacets(record.metadata, facets)),
     // Bounded: a manifest with pages of metadata must not make one document huge.
     text: [...new Set(text)].join(' \n').slice(0, 20_000),
     record: record as unknown as Record<string, unknown>,
@@ -62,6 +79,8 @@ export class EmbeddingStage implements IndexStage {
   constructor(
     private readonly encoders: Encoders,
     private readonly store: VectorStore,
+    /** config.facets: which metadata become facets. */
+    private readonly facets?: FacetsConfig,
   ) {
     this.id = encoders.config.modelId;
   }
@@ -74,7 +93,7 @@ export class EmbeddingStage implements IndexStage {
       const e = embedded[i]!;
       if (e instanceof Error) outcomes.push({ itemId: item.itemId, ok: false, reason: `embedding failed: ${e.message}` });
       else {
-        ready.push({ ...withLabels(itemFields(item.itemId, item.record), e.labels), vector: e.vector });
+        ready.push({ ...withLabels(itemFields(item.itemId, item.record, this.facets), e.labels), vector: e.vector });
         outcomes.push({ itemId: item.itemId, ok: true });
       }
     });
@@ -100,7 +119,7 @@ export class EmbeddingStage implements IndexStage {
   }
 
   async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
-    await this.store.updateFields(await keepModelLabels(this.store, records.map((r) => itemFields(r.itemId, r.record))));
+    await this.store.updateFields(await keepModelLabels(this.store, records.map((r) => itemFields(r.itemId, r.record, this.facets))));
   }
 
   async remove(itemIds: string[]): Promise<void> {

@@ -1,14 +1,27 @@
 import path from 'node:path';
-import { extractFeatures, localFeatures, LocalFeaturesUnavailableError, type ImageFeatures, type RawPixels } from '../models/local-features/index.ts';
-import { loadDefaultVocabulary, Vocabulary } from '../models/local-features/vocabulary.ts';
+import { localFeatures, LocalFeaturesUnavailableError, type ImageFeatures, type RawPixels } from '../models/index.ts';
+import { extractViews } from '../models/index.ts';
+import { loadDefaultVocabulary, Vocabulary } from '../models/index.ts';
 import { scanInThread } from '../reprints/index.ts';
-import { ReprintIndex, type ReprintEntry, type ReprintItem } from '../store/reprints/index.ts';
+import { partId, ReprintIndex, type ReprintEntry, type ReprintItem } from '../store/index.ts';
 import type { HarvestEventListener } from './events.ts';
 import type { LanguageMap } from './iiif/types.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
 
-/** Part of the stage id recorded in the journal: a new feature version re-processes canvases (from the image cache). */
-export const FEATURE_STAGE_ID = 'rootsift6-v2';
+/**
+ * Part of the stage id recorded in the journal: a new feature version re-processes canvases (from the
+ * image cache). v3: halftone screens blurred away, pictures printed on a page indexed on their own,
+ * from the larger detail image.
+ */
+export const FEATURE_STAGE_ID = 'rootsift6-v3';
+
+/**
+ * Long side of the image reprint features are extracted from (IndexStage.detailSide): on a
+ * 2,000-px newspaper page a photograph a fifth of the page wide keeps 280 px and one a third wide
+ * 470, where 640 px left it 90 and 150 (eval:reprints, printed pages). Requested separately from the
+ * embedding size, within the image service's limits.
+ */
+export const REPRINT_IMAGE_SIDE = 2000;
 
 const firstValue = (map: LanguageMap | undefined): string | undefined =>
   map ? (map.en?.[0] ?? map.none?.[0] ?? Object.values(map).find((v) => v.length)?.[0]) : undefined;
@@ -28,8 +41,23 @@ export function reprintItem(record: IndexedRecord, imageSize?: { width: number; 
   };
 }
 
+/**
+ * What the reprint index keeps of one canvas: its whole image, then each picture printed on it as a
+ * part (searchable at the size a photograph is; hits and pairs report the canvas). One upsert of
+ * these replaces the canvas's earlier entries, parts included.
+ */
+export function reprintEntries(id: string, item: ReprintItem, views: ImageFeatures[], imageHash?: string): ReprintEntry[] {
+  const [whole, ...parts] = views;
+  if (!whole) throw new Error('no features: the whole image comes first, even without usable content');
+  return [
+    { id, ...(imageHash ? { imageHash } : {}), item, features: whole },
+    ...parts.map((features, n) => ({ id: partId(id, n), item: { ...item, partOf: id }, features })),
+  ];
+}
+
 export interface FeatureStageOptions {
-  extract?: (image: RawPixels) => Promise<ImageFeatures>;
+  /** Features of a canvas image: the whole image first, then each picture printed on it (extractViews). */
+  extract?: (image: Buffer | RawPixels) => Promise<ImageFeatures[]>;
 }
 
 /**
@@ -41,7 +69,8 @@ export interface FeatureStageOptions {
 export class FeatureStage implements IndexStage {
   readonly id: string;
   readonly metadataOnly?: boolean;
-  private readonly extract: (image: RawPixels) => Promise<ImageFeatures>;
+  readonly detailSide = REPRINT_IMAGE_SIDE;
+  private readonly extract: (image: Buffer | RawPixels) => Promise<ImageFeatures[]>;
 
   constructor(
     private readonly inner: IndexStage,
@@ -50,7 +79,7 @@ export class FeatureStage implements IndexStage {
   ) {
     this.id = `${inner.id}+${FEATURE_STAGE_ID}`;
     if (inner.metadataOnly) this.metadataOnly = true;
-    this.extract = options.extract ?? ((image) => extractFeatures(image));
+    this.extract = options.extract ?? (async (image) => (await extractViews(image)).views);
   }
 
   async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
@@ -61,13 +90,11 @@ export class FeatureStage implements IndexStage {
     for (const item of items) {
       if (!accepted.has(item.itemId)) continue;
       try {
-        const features = await this.extract({ data: item.image.data, width: item.image.width, height: item.image.height, channels: item.image.channels });
-        entries.push({
-          id: item.itemId,
-          imageHash: item.imageHash,
-          item: reprintItem(item.record, { width: item.image.sourceWidth, height: item.image.sourceHeight }),
-          features,
-        });
+        // The larger image when the service gave one, else the image as fetched (a plain file is whole), else the decoded pixels.
+        const source: Buffer | RawPixels =
+          item.detail ?? (item.bytes.length ? item.bytes : { data: item.image.data, width: item.image.width, height: item.image.height, channels: item.image.channels });
+        const views = await this.extract(source);
+        entries.push(...reprintEntries(item.itemId, reprintItem(item.record, { width: item.image.sourceWidth, height: item.image.sourceHeight }), views, item.imageHash));
       } catch (err) {
         failed.set(item.itemId, `feature extraction failed: ${(err as Error).message}`);
       }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
-import type { HarvestConfig } from '../config/schema.ts';
+import type { HarvestConfig } from '../config/index.ts';
 import type { HttpClient } from './http/types.ts';
 import { Journal } from './journal/journal.ts';
 import { acquireLock } from './journal/lock.ts';
@@ -9,6 +9,7 @@ import { ImageCache } from './image-cache.ts';
 import { Discovery } from './discovery.ts';
 import { ImagePipeline } from './image-pipeline.ts';
 import { emptySummary, type HarvestEventListener, type HarvestSummary } from './events.ts';
+import { RepriseError } from '../common/index.ts';
 
 export interface HarvestServiceDeps {
   config: HarvestConfig;
@@ -40,7 +41,7 @@ export const journalPath = (dataDir: string) => path.join(dataDir, 'harvest.db')
  * The run's signal stopped it. What was under way was finished or rolled back, the run is recorded
  * as `interrupted` with this summary, and the lock is released: the next run continues.
  */
-export class HarvestInterruptedError extends Error {
+export class HarvestInterruptedError extends RepriseError {
   override name = 'HarvestInterruptedError';
   constructor(
     readonly summary: HarvestSummary,

@@ -1,10 +1,12 @@
-import type { HarvestConfig } from '../config/schema.ts';
+import type { HarvestConfig } from '../config/index.ts';
 import type { HttpClient } from './http/types.ts';
 import { HarvestHttpError } from './http/errors.ts';
 import type { CanvasRow, Journal } from './journal/journal.ts';
 import { keepsIndexedBy, type HarvestedItem, type IndexStage, type IndexedRecord, type StageOutcome } from './stage.ts';
 import type { HarvestEventListener, HarvestSummary } from './events.ts';
-import { decodeImage, ImageDecodeError } from './image/decode.ts';
+import { decodeImage, ImageDecodeError } from '../common/index.ts';
+import sharp from 'sharp';
+import { resolveDetailTiles, resolveImageRequest, type DetailTile } from './iiif/image-request.ts';
 import type { ImageCache } from './image-cache.ts';
 import { sha256 } from './util/hash.ts';
 import { Semaphore } from './util/semaphore.ts';
@@ -162,19 +164,83 @@ export class ImagePipeline {
       const bytes = await this.obtain(row);
       if (!bytes) return;
       const image = await this.decodeSlots.run(() =>
-        decodeImage(bytes.data, { longSide: this.ctx.config.imageSize, maxInputPixels: this.ctx.config.maxInputPixels }),
+        decodeImage(bytes.data, { longSide: this.ctx.config.imageSize, maxInputPixels: this.ctx.config.maxInputPixels, limitSetting: 'harvest.maxInputPixels' }),
       );
+      const record = JSON.parse(row.record) as IndexedRecord;
+      const detail = await this.detail(record, image);
       await this.enqueue({
         itemId: row.item_id,
-        record: JSON.parse(row.record) as IndexedRecord,
+        record,
         image,
         bytes: bytes.data,
         imageHash: bytes.hash,
+        ...(detail ? { detail } : {}),
       }, bytes.downloaded);
     } catch (err) {
       if (this.ctx.signal?.aborted) throw err;
       this.failed(row, err);
     }
+  }
+
+  /**
+   * The larger image the stage asks for (IndexStage.detailSide), as a separate Image API request:
+   * only when the service can deliver one larger than the image already fetched. A failure costs
+   * the stage its detail, not the canvas: the stage works from the smaller image then.
+   */
+  private async detail(record: IndexedRecord, image: { sourceWidth: number; sourceHeight: number }): Promise<Buffer | undefined> {
+    const side = this.ctx.stage.detailSide;
+    if (!side || Math.max(image.sourceWidth, image.sourceHeight) >= side) return undefined;
+    let request;
+    let tiled;
+    try {
+      request = resolveImageRequest(record.image, side);
+      tiled = resolveDetailTiles(record.image, side);
+    } catch {
+      return undefined;
+    }
+    if (tiled) return this.detailFromTiles(tiled).catch((err: unknown) => this.detailFailed(record.image.service?.id ?? record.imageUrl, err));
+    // A plain file was fetched whole already; a request the same as the first, or no larger, brings nothing.
+    if (request.strategy === 'plain' || request.url === record.imageUrl) return undefined;
+    if (request.width && request.height && Math.max(request.width, request.height) <= Math.max(image.sourceWidth, image.sourceHeight)) return undefined;
+    try {
+      const body = await this.fetchDetail(request.url);
+      // A server may cap responses without saying so in the manifest (maxWidth in its info.json only):
+      // then the cap it applied is the limit, and the image comes as regions within it.
+      const got = await sharp(body).metadata();
+      const wanted = Math.min(side, request.width && request.height ? Math.max(request.width, request.height) : side);
+      const service = record.image.service;
+      if (service && got.width && got.height && Math.max(got.width, got.height) < 0.9 * wanted) {
+        const tiles = resolveDetailTiles({ ...record.image, service: { ...service, maxWidth: got.width, maxHeight: got.height } }, side);
+        if (tiles) return await this.detailFromTiles(tiles);
+      }
+      return body;
+    } catch (err) {
+      return this.detailFailed(request.url, err);
+    }
+  }
+
+  private async fetchDetail(url: string): Promise<Buffer> {
+    const res = await this.ctx.http.fetchImage(url, { signal: this.ctx.signal });
+    if (res.status !== 'ok') throw new Error(`${url} answered 304 Not Modified to an unconditional request`);
+    this.ctx.summary.images.bytes += res.body.length;
+    return res.body;
+  }
+
+  /** A server whose limits keep one response small: its regions, one after the other, assembled (at most 16). */
+  private async detailFromTiles(plan: { width: number; height: number; tiles: DetailTile[] }): Promise<Buffer> {
+    const parts = [];
+    for (const tile of plan.tiles) {
+      // Servers round region sizes their own way: each tile is made to fill its place exactly.
+      const input = await sharp(await this.fetchDetail(tile.url)).resize(tile.width, tile.height, { fit: 'fill' }).toBuffer();
+      parts.push({ input, left: tile.x, top: tile.y });
+    }
+    return sharp({ create: { width: plan.width, height: plan.height, channels: 3, background: '#ffffff' } }).composite(parts).jpeg({ quality: 92 }).toBuffer();
+  }
+
+  private detailFailed(url: string, err: unknown): undefined {
+    if (this.ctx.signal?.aborted) throw err;
+    this.ctx.emit({ type: 'warning', url, message: `the larger image for reprint detection could not be fetched (${(err as Error).message}); features come from the smaller one` });
+    return undefined;
   }
 
   /** The image bytes: from the cache after a resume, else fetched (conditionally when it was indexed before). */

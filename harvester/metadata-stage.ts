@@ -1,4 +1,5 @@
-import type { VectorStore } from '../store/types.ts';
+import type { FacetsConfig } from '../config/index.ts';
+import type { VectorStore } from '../store/index.ts';
 import { itemFields } from './embedding-stage.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
 
@@ -15,15 +16,19 @@ export class MetadataStage implements IndexStage {
   readonly id = METADATA_STAGE_ID;
   readonly metadataOnly = true;
 
-  constructor(private readonly store: VectorStore) {}
+  constructor(
+    private readonly store: VectorStore,
+    /** config.facets: which metadata become facets. */
+    private readonly facets?: FacetsConfig,
+  ) {}
 
   async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
-    if (items.length) await this.store.upsert(items.map((item) => itemFields(item.itemId, item.record)));
+    if (items.length) await this.store.upsert(items.map((item) => itemFields(item.itemId, item.record, this.facets)));
     return items.map((item) => ({ itemId: item.itemId, ok: true as const }));
   }
 
   async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
-    await this.store.updateFields(records.map((r) => itemFields(r.itemId, r.record)));
+    await this.store.updateFields(records.map((r) => itemFields(r.itemId, r.record, this.facets)));
   }
 
   async remove(itemIds: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { CanvasRecord } from './iiif/types.ts';
-import type { DecodedImage } from './image/decode.ts';
+import type { DecodedImage } from '../common/index.ts';
 import type { HarvestEventListener } from './events.ts';
 
 /** A canvas ready for indexing: its metadata and its pixels at the configured size. */
@@ -12,6 +12,11 @@ export interface HarvestedItem {
   bytes: Buffer;
   /** sha256 of `bytes`. */
   imageHash: string;
+  /**
+   * The canvas image at the larger size the stage asked for (IndexStage.detailSide), when the image
+   * service could deliver one larger than `bytes`: a separate request, not kept in the image cache.
+   */
+  detail?: Buffer;
 }
 
 /** What the index keeps of a canvas: the IIIF record plus where it was found and how it was fetched. */
@@ -42,6 +47,13 @@ export interface IndexStage {
    * rather than stored again without their vectors.
    */
   readonly metadataOnly?: boolean;
+  /**
+   * Long side of a second, larger image the stage needs beside the embedding-size one (reprint
+   * features of printed pages: a photograph filling a third of a page's width is too small to match
+   * at 640 px). Fetched per canvas from its image service, bounded by the service's limits; the
+   * stage gets it as HarvestedItem.detail.
+   */
+  readonly detailSide?: number;
   index(items: HarvestedItem[]): Promise<StageOutcome[]>;
   /** Metadata changed, pixels did not: no need to embed again. */
   updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void>;

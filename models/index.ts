@@ -1,48 +1,25 @@
 import path from 'node:path';
-import type { LabelsConfig, ModelsConfig } from '../config/schema.ts';
+import type { ModelsConfig } from '../config/index.ts';
 import { resolveModelFiles } from './layout.ts';
 import { readModelConfig } from './model-config.ts';
 import { checkModelFolder } from './validate.ts';
 import { loadSession, type LoadedSession } from './session.ts';
 import { ImageEncoder } from './image-encoder.ts';
 import { TextEncoder } from './text-encoder.ts';
-import type { EncoderConfig, ModelConfig, ModelFiles } from './types.ts';
-import { isClassifierFolder, type ClassifierFiles } from './classifier/classifier-folder.ts';
-import { loadClassifier, type ClassifierInfo } from './classifier/load-classifier.ts';
+import type { Encoders } from './encoders.ts';
+import { isClassifierFolder } from './classifier/classifier-folder.ts';
+import { loadClassifier } from './classifier/load-classifier.ts';
+import { RepriseError } from '../common/index.ts';
 
 export { ImageEncoder, type EmbeddedImage } from './image-encoder.ts';
 export { TextEncoder } from './text-encoder.ts';
 export { ModelFolderError, type EncoderConfig, type ModelConfig, type ModelFiles, type Region } from './types.ts';
 export type { ClassifierInfo } from './classifier/load-classifier.ts';
 
-/** A CLIP-family model: images and texts in one embedding space. */
-export interface ClipEncoders {
-  kind: 'clip';
-  files: ModelFiles;
-  config: ModelConfig;
-  image: ImageEncoder;
-  text: TextEncoder;
-  /** The label sets configured with the model (models.labels), which models/labels/ applies. */
-  labels: LabelsConfig;
-  close(): Promise<void>;
-}
-
-/** An image-only ONNX classifier (ImageNet CNNs): image search, similar items and regions; no text tower. */
-export interface ClassifierEncoders {
-  kind: 'classifier';
-  files: ClassifierFiles;
-  config: EncoderConfig;
-  image: ImageEncoder;
-  text?: undefined;
-  classifier: ClassifierInfo;
-  labels: LabelsConfig;
-  close(): Promise<void>;
-}
-
-export type Encoders = ClipEncoders | ClassifierEncoders;
+export type { ClipEncoders, ClassifierEncoders, Encoders } from './encoders.ts';
 
 /** Text search asked of a model without a text tower: the caller's request cannot be served by this model. */
-export class NoTextTowerError extends Error {
+export class NoTextTowerError extends RepriseError {
   override name = 'NoTextTowerError';
   constructor(readonly modelId: string) {
     super(
@@ -101,3 +78,19 @@ export async function loadEncoders(models: ModelsConfig, dataDir: string): Promi
     },
   };
 }
+export { extractFeatures, FeatureInputError, type ImageFeatures, localFeatures, LocalFeaturesUnavailableError, type RawPixels, type Rect, type Similarity } from './local-features/index.ts';
+export { isClassifierFolder } from './classifier/classifier-folder.ts';
+export { loadClassifier } from './classifier/load-classifier.ts';
+export { type ItemLabels, Labeller } from './labels/labeller.ts';
+export { resolveModelFiles } from './layout.ts';
+export type { AnalysisFrame } from './local-features/types.ts';
+export { confidence, DEFAULT_MIN_INLIERS, DEFAULT_VERIFY, type PairMatch, type VerifyOptions, verifyPair } from './local-features/verify.ts';
+export { DEFAULT_VIEWS, extractViews, type ViewOptions } from './local-features/views.ts';
+export { loadDefaultVocabulary, Vocabulary } from './local-features/vocabulary.ts';
+export { readModelConfig } from './model-config.ts';
+export type { RawRgbImage } from './preprocess.ts';
+export { ModelPullError, modelsCacheDir, pulledModelDir, type PullEvent, pullModel } from './pull.ts';
+export { findModel, MODEL_REGISTRY, MODEL_VARIANTS, type ModelVariant, type RegistryEntry, variantsOf } from './registry.ts';
+export { inspectModelFolder, type ModelFolderReport } from './validate.ts';
+export { DEFAULT_EXTRACT, localFeaturesAvailable } from './local-features/index.ts';
+export { DEFAULT_TRAIN, trainVocabulary, type TrainOptions } from './local-features/train-vocabulary.ts';

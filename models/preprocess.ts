@@ -1,5 +1,6 @@
-import sharp, { type KernelEnum, type Metadata } from 'sharp';
+import sharp, { type KernelEnum } from 'sharp';
 import type { ImagePreprocessConfig, Region } from './types.ts';
+import { decodeImage, ImageDecodeError, RepriseError } from '../common/index.ts';
 
 /**
  * Images → the float tensor an image tower takes: [batch, 3, S, S], CHW, normalised with
@@ -40,12 +41,12 @@ export interface PreprocessOptions {
    * 'lanczos3' is four off and 'mitchell' twelve (see test/models/preprocess.test.ts).
    */
   bicubicKernel?: ResizeKernel;
-  /** Refuse encoded images with more pixels, read from the header before decoding (default DEFAULT_MAX_INPUT_PIXELS). */
+  /** Refuse encoded images with more pixels, read from the header before decoding (default common/image-decode.ts's DEFAULT_MAX_INPUT_PIXELS). */
   maxInputPixels?: number;
 }
 
 /** The image or the region asked for cannot be made into model input; the caller's fault or the file's. */
-export class ImagePreprocessError extends Error {
+export class ImagePreprocessError extends RepriseError {
   override name = 'ImagePreprocessError';
 }
 
@@ -62,11 +63,6 @@ const SHARP_KERNEL_FOR: Record<ImagePreprocessConfig['resample'], ResizeKernel> 
   bilinear: 'linear',
   nearest: 'nearest',
 };
-
-/** sharp's default `limitInputPixels` (0x3FFF²), stated so the refusal can come from the header with a clear message. */
-export const DEFAULT_MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
-
-const oneLine = (err: unknown) => String((err as Error)?.message ?? err).replace(/\s+/g, ' ').trim();
 
 /**
  * Preprocesses a batch; `regions[i]`, when given, is cut from image i (in its pixels, after
@@ -117,45 +113,10 @@ export async function preprocessRegions(
   return out;
 }
 
-/**
- * Decodes an encoded image the way the harvester does (EXIF orientation applied, CMYK and
- * 16-bit to 8-bit sRGB, alpha flattened on white, frame 0 of an animation), so a query image
- * and a harvested one of the same file give the same pixels.
- */
+/** Decodes an encoded image as every part of Reprise does (common/image-decode.ts): a query image and a harvested one of the same file give the same pixels. */
 export async function decodeToRgb(bytes: Buffer, opts: Pick<PreprocessOptions, 'maxInputPixels'> = {}): Promise<RawRgbImage> {
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
-  } catch (err) {
-    throw new ImagePreprocessError(`not a readable image: ${oneLine(err)}`);
-  }
-  // An SVG is a document whose rendering size the file chooses; it has no place as a photograph.
-  if (meta.format === 'svg') throw new ImagePreprocessError('SVG images are not accepted');
-  if (!meta.width || !meta.height) throw new ImagePreprocessError('not a readable image: no dimensions in its header');
-  const maxPixels = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
-  // Checked from the header, so a decompression bomb costs nothing.
-  if (meta.width * meta.height > maxPixels) {
-    throw new ImagePreprocessError(`image is ${meta.width}×${meta.height}, over the ${maxPixels}-pixel limit`);
-  }
-  try {
-    const { data, info } = await sharp(bytes, {
-      failOn: 'error',
-      pages: 1,
-      page: 0,
-      limitInputPixels: maxPixels,
-    })
-      .autoOrient()
-      .toColourspace('srgb')
-      .flatten({ background: '#ffffff' })
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new ImagePreprocessError(`decoded to ${info.channels} channels, expected 3`);
-    return { data, width: info.width, height: info.height, channels: 3 };
-  } catch (err) {
-    if (err instanceof ImagePreprocessError) throw err;
-    throw new ImagePreprocessError(`broken image: ${oneLine(err)}`);
-  }
+  const { data, width, height } = await decodeImage(bytes, { maxInputPixels: opts.maxInputPixels });
+  return { data, width, height, channels: 3 };
 }
 
 /**
@@ -214,6 +175,7 @@ async function toRgb(input: ImageInput, opts: PreprocessOptions, index: number):
     return checkRaw(input);
   } catch (err) {
     if (err instanceof ImagePreprocessError) throw new ImagePreprocessError(`image ${index}: ${err.message}`);
+    if (err instanceof ImageDecodeError) throw new ImageDecodeError(`image ${index}: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -2,10 +2,9 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LAYOUT_HELP, MANIFEST_FILE } from './layout.ts';
 import { isPinned, variantsOf, type ModelVariant, type RegistryEntry } from './registry.ts';
-import { acquireLock, LockHeldError, RepriseError } from '../common/index.ts';
+import { acquireLock, backoffDelayMs, LockHeldError, parseRetryAfter, RepriseError, sleep } from '../common/index.ts';
 
 export interface PullOptions {
   /** Models live in `{cacheDir}/{entry.name}`. */
@@ -20,7 +19,7 @@ export interface PullOptions {
   token?: string;
   /** Retries after the first attempt, per request (default 4). */
   retries?: number;
-  /** Backoff base; each retry waits up to twice as long as the last, with jitter (default 1000). */
+  /** Backoff base: retry n waits a random time up to base × 2ⁿ (common/retry.ts, default 1000). */
   retryBaseDelayMs?: number;
   /** From sending a request to its response headers, connecting included (default 30000). */
   responseTimeoutMs?: number;
@@ -589,7 +588,7 @@ function checkStatus(ctx: Ctx, res: Response, what: string): void {
       what,
     );
   }
-  if (status === 429 || status >= 500) throw new TransientError(`the hub answered ${status} for ${what}`, retryAfterMs(res.headers.get('retry-after')));
+  if (status === 429 || status >= 500) throw new TransientError(`the hub answered ${status} for ${what}`, parseRetryAfter(res.headers.get('retry-after') ?? undefined));
   throw new ModelPullError(`the hub answered ${status} for ${what} of ${ctx.entry.repo}`, 'http', what);
 }
 
@@ -603,10 +602,11 @@ async function withRetries<T>(ctx: Ctx, file: string | undefined, fn: () => Prom
       // Errors thrown by a body stream that broke (socket closed mid-transfer) are transient too.
       const broken = !(err instanceof ModelPullError) && !(err instanceof TransientError) && !(err instanceof ChecksumError) && isStreamBreak(err);
       if ((!transient && !broken) || attempt > ctx.retries) throw err;
-      const backoff = Math.min(60_000, ctx.retryBaseDelayMs * 2 ** (attempt - 1));
-      const delayMs = Math.min(120_000, (err as TransientError).retryAfterMs ?? Math.round(backoff / 2 + Math.random() * (backoff / 2)));
+      // The policy every client of Reprise retries by (common/retry.ts); a hub's Retry-After is obeyed up to two minutes.
+      const backoff = backoffDelayMs(attempt - 1, { retries: ctx.retries, baseDelayMs: ctx.retryBaseDelayMs, maxDelayMs: 60_000 });
+      const delayMs = Math.min(120_000, (err as TransientError).retryAfterMs ?? backoff);
       ctx.emit({ type: 'retry', ...(file ? { path: file } : {}), attempt, delayMs, reason: (err as Error).message });
-      await sleep(delayMs, undefined, { signal: ctx.signal });
+      await sleep(delayMs, ctx.signal);
     }
   }
 }
@@ -709,14 +709,6 @@ function parseContentRange(value: string | null): { start: number; end: number; 
   const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/i.exec(value?.trim() ?? '');
   if (!m) return undefined;
   return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
-}
-
-function retryAfterMs(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 
 /** The hub pages long listings with a Link header (rel="next"). */

@@ -3,7 +3,8 @@ import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { ModelFolderError } from './types.ts';
-import { startWorker } from '../common/worker-thread.ts';
+import { startWorker } from '../common/index.ts';
+import { RepriseError } from '../common/index.ts';
 
 export interface SessionOptions {
   /** Intra-op threads; 0 means one per core. */
@@ -30,7 +31,7 @@ export interface PlainTensor {
 }
 
 /** Inference failed or the session's thread is gone; the message says which. */
-export class InferenceError extends Error {
+export class InferenceError extends RepriseError {
   override name = 'InferenceError';
   constructor(message: string, readonly file: string) {
     super(message);

@@ -1,6 +1,6 @@
 import { embeddingOutput, l2Normalise, loadSession, releaseOnFailure, type LoadedSession, type PlainTensor, type SessionOptions, type TensorInfo } from './session.ts';
 import { TextTokenizer } from './tokenizer/text-tokenizer.ts';
-import { LruCache } from '../common/lru-cache.ts';
+import { LruCache } from '../common/index.ts';
 import { ModelFolderError, type ModelConfig, type TokenizedBatch } from './types.ts';
 import { TEXT_EMBEDDING_OUTPUTS } from './validate.ts';
 import { fixedBatchOf, floatOutput, plan } from './tower-io.ts';

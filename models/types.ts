@@ -1,5 +1,6 @@
 /** Shapes shared by the parts of models/: folder layouts, configuration, preprocessing, tokenization. */
 import type { TextNormalisation } from './tokenizer/text-normalisation.ts';
+import { RepriseError } from '../common/index.ts';
 
 /** Which export a model folder comes from. */
 export type ModelLayout = 'huggingface' | 'openclip';
@@ -92,7 +93,7 @@ export interface TokenizedBatch {
   lengths: number[];
 }
 
-export class ModelFolderError extends Error {
+export class ModelFolderError extends RepriseError {
   override name = 'ModelFolderError';
   constructor(message: string, readonly file?: string) {
     super(message);

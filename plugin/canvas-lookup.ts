@@ -5,9 +5,9 @@
  * filtered keyword search without words. Without a manifest, the manifests whose ids share the longest prefix with
  * the canvas id are tried (IIIF canvas ids usually extend their manifest's).
  */
-import type { IndexedRecord } from '../harvester/stage.ts';
-import { itemIdOf } from '../harvester/util/hash.ts';
-import type { Box, ItemFields, VectorStore } from '../store/types.ts';
+import type { IndexedRecord } from '../harvester/index.ts';
+import { itemIdOf } from '../harvester/index.ts';
+import type { Box, ItemFields, VectorStore } from '../store/index.ts';
 import { parseXywh, XywhError } from './iiif-requests.ts';
 import { invalidParams, notFound } from './problems.ts';
 

@@ -3,8 +3,9 @@
  * positive examples minus a weighted mean of the negative ones, renormalised. Vectors are unit
  * length first, so that no example outweighs another by its norm.
  */
+import { RepriseError } from '../common/index.ts';
 
-export class CancelledOutError extends Error {
+export class CancelledOutError extends RepriseError {
   override name = 'CancelledOutError';
 }
 

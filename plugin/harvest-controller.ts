@@ -1,19 +1,26 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import type { RepriseConfig } from '../config/schema.ts';
-import { createStage } from '../cli/create-stage.ts';
-import { emptySummary, type HarvestEvent, type HarvestSummary } from '../harvester/events.ts';
-import { HarvestInterruptedError, HarvestService, journalPath } from '../harvester/harvest-service.ts';
-import { createHttpClient } from '../harvester/http/index.ts';
-import type { HttpClient } from '../harvester/http/types.ts';
-import Database from 'better-sqlite3';
-import { acquireLock, JournalLockedError } from '../harvester/journal/lock.ts';
-import { EmbeddingStage } from '../harvester/embedding-stage.ts';
-import { MetadataStage } from '../harvester/metadata-stage.ts';
-import { withFeatureStage } from '../harvester/feature-stage.ts';
-import type { IndexStage } from '../harvester/stage.ts';
+import { mkdirSync } from 'node:fs';
+import type { RepriseConfig } from '../config/index.ts';
+import {
+  acquireLock,
+  createHttpClient,
+  createStage,
+  EmbeddingStage,
+  emptySummary,
+  HarvestInterruptedError,
+  HarvestService,
+  Journal,
+  JournalLockedError,
+  journalPath,
+  MetadataStage,
+  withFeatureStage,
+  type HarvestEvent,
+  type HarvestSummary,
+  type HttpClient,
+  type IndexStage,
+} from '../harvester/index.ts';
 import type { Encoders } from '../models/index.ts';
-import type { VectorStore } from '../store/types.ts';
-import type { HarvestController } from './types.ts';
+import type { VectorStore } from '../store/index.ts';
+import type { HarvestController, HarvestStatus } from './types.ts';
 
 /** Builds the indexing stage of one run, and closes what it opened once the run is over. */
 export type StageFactory = (config: RepriseConfig, warn: (message: string) => void) => Promise<{ stage: IndexStage; close: () => Promise<void> }>;
@@ -47,7 +54,7 @@ export interface JournalHarvestControllerOptions {
  */
 export function sharedStage(encoders: Encoders | undefined, store: VectorStore): StageFactory {
   return async (config, warn) =>
-    withFeatureStage({ stage: encoders ? new EmbeddingStage(encoders, store) : new MetadataStage(store), close: async () => {} }, config.dataDir, warn);
+    withFeatureStage({ stage: encoders ? new EmbeddingStage(encoders, store, config.facets) : new MetadataStage(store, config.facets), close: async () => {} }, config.dataDir, warn);
 }
 
 interface CurrentRun {
@@ -103,8 +110,8 @@ export class JournalHarvestController implements HarvestController {
     return { started: true };
   }
 
-  status(): ReturnType<HarvestController['status']> {
-    const out: ReturnType<HarvestController['status']> = { running: !!this.current };
+  status(): HarvestStatus {
+    const out: HarvestStatus = { running: !!this.current };
     if (this.current) out.current = { urls: this.current.urls, startedAt: this.current.startedAt };
     if (this.last) out.last = this.last;
     const journal = this.journalCounts();
@@ -209,19 +216,6 @@ export class JournalHarvestController implements HarvestController {
    * cannot stall the server.
    */
   private journalCounts(): Record<string, number> | undefined {
-    const file = journalPath(this.config.dataDir);
-    if (!existsSync(file)) return undefined;
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(file, { readonly: true, fileMustExist: true, timeout: 200 });
-      const rows = db.prepare(`SELECT status, COUNT(*) AS n FROM canvases GROUP BY status`).all() as Array<{ status: string; n: number }>;
-      const counts: Record<string, number> = { pending: 0, fetched: 0, indexed: 0, failed: 0 };
-      for (const row of rows) counts[row.status] = row.n;
-      return counts;
-    } catch {
-      return undefined;
-    } finally {
-      db?.close();
-    }
+    return Journal.readCounts(journalPath(this.config.dataDir));
   }
 }

@@ -3,9 +3,9 @@
  * region that matched), to credit it (rights, required statement) and to link to it (homepage,
  * canvas and manifest ids for a viewer), without the harvester's internals.
  */
-import type { LabelValue, LanguageMap } from '../harvester/iiif/types.ts';
-import type { IndexedRecord } from '../harvester/stage.ts';
-import type { Box, ItemFields, SearchHit } from '../store/types.ts';
+import type { LabelValue, LanguageMap } from '../harvester/index.ts';
+import type { IndexedRecord } from '../harvester/index.ts';
+import type { Box, ItemFields, SearchHit } from '../store/index.ts';
 import type { ShapedHit, ShapedItem, ShapedItemDetails } from './response-schemas.ts';
 import { thumbnailUrl } from './thumbnails.ts';
 

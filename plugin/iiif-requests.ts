@@ -1,5 +1,6 @@
 /** Reading what viewers hand over: Image API request URLs and Media Fragment boxes. */
-import type { Box } from '../store/types.ts';
+import type { Box } from '../store/index.ts';
+import { RepriseError } from '../common/index.ts';
 
 const NUM = String.raw`\d+(?:\.\d+)?`;
 const REGION = new RegExp(String.raw`^(?:full|square|\d+,\d+,\d+,\d+|pct:${NUM},${NUM},${NUM},${NUM})$`);
@@ -43,7 +44,7 @@ export function sizedImageApiUrl(req: ImageApiRequest, box: number): string {
   return `${req.service}/${req.region}/!${box},${box}/${req.rotation}/${req.quality}.${format}`;
 }
 
-export class XywhError extends Error {
+export class XywhError extends RepriseError {
   override name = 'XywhError';
 }
 

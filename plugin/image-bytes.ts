@@ -2,9 +2,8 @@
  * Query images arrive from strangers: the type is read from the bytes (never trusted from a
  * header or a file name) and the pixel count from the header, before anything is decoded.
  */
-import sharp from 'sharp';
-import { decodeImage, ImageDecodeError } from '../harvester/image/decode.ts';
-import type { RawRgbImage } from '../models/preprocess.ts';
+import { decodeImage, ImageDecodeError, readImageHeader } from '../common/index.ts';
+import type { RawRgbImage } from '../models/index.ts';
 import { Problem } from './problems.ts';
 
 export type ImageType = 'jpeg' | 'png' | 'webp' | 'tiff';
@@ -29,14 +28,13 @@ export async function readQueryImage(bytes: Buffer, limits: ImageLimits, longSid
   if (!type) {
     throw new Problem('unsupported-media-type', `${what} is not a JPEG, PNG, WebP or TIFF file (judged from its content); convert it to one of these`);
   }
-  let width: number | undefined;
-  let height: number | undefined;
+  let width: number;
+  let height: number;
   try {
-    ({ width, height } = await sharp(bytes, { limitInputPixels: false }).metadata());
+    ({ width, height } = await readImageHeader(bytes, { maxInputPixels: Number.MAX_SAFE_INTEGER }));
   } catch {
     throw new Problem('unprocessable-image', `${what} looks like ${type.toUpperCase()} but its header cannot be read; the file may be damaged`);
   }
-  if (!width || !height) throw new Problem('unprocessable-image', `${what} has no dimensions in its header; the file may be damaged`);
   if (width * height > limits.maxPixels) {
     throw new Problem(
       'unprocessable-image',
@@ -44,7 +42,7 @@ export async function readQueryImage(bytes: Buffer, limits: ImageLimits, longSid
     );
   }
   try {
-    const decoded = await decodeImage(bytes, { longSide, maxInputPixels: limits.maxPixels });
+    const decoded = await decodeImage(bytes, { longSide, maxInputPixels: limits.maxPixels, limitSetting: 'api.maxImagePixels' });
     return { data: decoded.data, width: decoded.width, height: decoded.height, channels: 3 };
   } catch (err) {
     if (err instanceof ImageDecodeError) throw new Problem('unprocessable-image', `${what} cannot be decoded: ${err.message}`);

@@ -1,5 +1,7 @@
 export { createSearchRouter, CONTENT_SEARCH_MOUNT, ADMIN_MOUNT, type SearchRouter, type SearchRouterOptions } from './router.ts';
+export { contentSearchServiceFor, withContentSearchServices, manifestKey } from './content-search/index.ts';
 export type { SearchDeps, HarvestController } from './types.ts';
+export { JournalHarvestController, sharedStage, type JournalHarvestControllerOptions, type StageFactory, type HarvestLogger } from './harvest-controller.ts';
 export { SearchService, type SearchPage, type SearchOptions, type ImageSource, type Example, type Health, type Stats } from './search-service.ts';
 export { openApiDocument } from './openapi.ts';
 export { Metrics, METRICS_CONTENT_TYPE } from './metrics.ts';
@@ -9,3 +11,10 @@ export { thumbnailUrl, canvasBoxToImage, serviceRequest, THUMBNAIL_SIZE } from '
 export { parseImageApiUrl, sizedImageApiUrl, parseXywh } from './iiif-requests.ts';
 export { feedbackQuery } from './feedback.ts';
 export { createSchemas, MAX_WINDOW, FACET_FIELDS } from './schemas.ts';
+export { answerClientErrors } from './client-errors.ts';
+export { MapJobs } from './map/map-jobs.ts';
+export { problemJson } from './middleware/problem-json.ts';
+export { notFound } from './problems.ts';
+export { QueryImages } from './query-image.ts';
+export { toItemFilter } from './schemas.ts';
+export type { HarvestStart, HarvestStatus } from './types.ts';

@@ -3,7 +3,7 @@
  * routes that describe themselves (routes/reprints.ts).
  */
 import { z } from 'zod';
-import type { ApiConfig } from '../config/schema.ts';
+import type { ApiConfig } from '../config/index.ts';
 import { ACCEPTED_TYPES } from './image-bytes.ts';
 
 export type JsonSchema = Record<string, unknown>;

@@ -4,7 +4,7 @@
  * the services build and the widget reads (a test checks real responses against them).
  */
 import { z } from 'zod';
-import type { ApiConfig } from '../config/schema.ts';
+import type { ApiConfig } from '../config/index.ts';
 import { ADMIN_PROBLEM_TYPES, startHarvestBody } from './admin/index.ts';
 import { contentSearchParams, contentSearchQuery, serviceBlocksQuery } from './content-search/index.ts';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemKind } from './problems.ts';
@@ -13,6 +13,7 @@ import type { Schemas } from './schemas.ts';
 import { embeddingImportSchema, embeddingPageSchema, facetsSchema, healthSchema, hitSchema, itemDetailsSchema, problemShape, searchPageSchema, statsSchema } from './response-schemas.ts';
 import { importEmbeddingsBody } from './admin/embeddings-import.ts';
 import { embeddingsQuery } from './routes/embeddings.ts';
+import { mapPaths } from './routes/map.ts';
 import { reprintPaths } from './routes/reprints.ts';
 
 const problem = z
@@ -155,6 +156,7 @@ export function openApiDocument(schemas: Schemas, api: ApiConfig): Record<string
         },
       },
       ...reprintPaths(schemas, api, (...statuses) => errors(...statuses, ...rateLimited)),
+      ...mapPaths((...statuses) => errors(...statuses, ...rateLimited)),
       ...contentSearchPaths(api, rateLimited),
       ...(api.publishEmbeddings ? embeddingPaths(rateLimited) : {}),
       ...(api.adminToken ? adminPaths(rateLimited) : {}),

@@ -3,6 +3,7 @@
  * problem types: handlers raise them, the error middleware writes them, the OpenAPI document
  * lists them, so a client can switch on `type` without parsing `detail`.
  */
+import { RepriseError } from '../common/index.ts';
 
 export interface InvalidParam {
   /** The parameter as the client named it: `limit`, `filter.dateFrom`, `positive[2]`, `image`. */
@@ -50,7 +51,7 @@ export interface ProblemBody {
 }
 
 /** A problem raised on purpose: its detail is written for the person reading it and is safe to show. */
-export class Problem extends Error {
+export class Problem extends RepriseError {
   override name = 'Problem';
   readonly status: number;
 

@@ -3,7 +3,7 @@
  * a box on an indexed canvas. Remote images are fetched with the harvester's client, so the same
  * SSRF guard, size limits and timeouts apply as to harvesting.
  */
-import type { HttpConfig } from '../config/schema.ts';
+import type { HttpConfig } from '../config/index.ts';
 import {
   ContentTypeError,
   createHttpClient,
@@ -12,11 +12,11 @@ import {
   SsrfError,
   TooLargeError,
   type HttpClient,
-} from '../harvester/http/index.ts';
-import type { IndexedRecord } from '../harvester/stage.ts';
-import type { RawRgbImage } from '../models/preprocess.ts';
-import type { Region } from '../models/types.ts';
-import type { Box } from '../store/types.ts';
+} from '../harvester/index.ts';
+import type { IndexedRecord } from '../harvester/index.ts';
+import type { RawRgbImage } from '../models/index.ts';
+import type { Region } from '../models/index.ts';
+import type { Box } from '../store/index.ts';
 import { readQueryImage } from './image-bytes.ts';
 import { parseImageApiUrl, sizedImageApiUrl } from './iiif-requests.ts';
 import { Problem, invalidParams } from './problems.ts';

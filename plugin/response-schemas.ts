@@ -71,12 +71,22 @@ export const itemDetailsSchema = z.object({
   image: z.object({ url: z.string(), width: z.number().optional(), height: z.number().optional() }).optional(),
 });
 
-export const FACET_FIELD_NAMES = ['manifest', 'collection', 'rights', 'labels', 'source'] as const;
+/** The fields every index can count; metadata facets (`meta.<name>`, config facets.metadata) come on top. */
+export const FACET_FIELD_NAMES = ['manifest', 'collection', 'rights', 'labels', 'source', 'decade', 'year'] as const;
 
 export const facetsSchema = z.object({
-  facets: z.partialRecord(
-    z.enum(FACET_FIELD_NAMES),
-    z.object({ values: z.array(z.object({ value: z.string(), count: z.number().int() })), more: z.boolean().describe('More values exist than were listed.') }),
+  facets: z.record(
+    z.string().describe('A field of FACET_FIELD_NAMES (decade and year of the date: 1930s, 1936), or meta.<name> for a metadata facet (meta.creator, meta.subject, …).'),
+    z.object({
+      values: z.array(
+        z.object({
+          value: z.string().describe('What to filter by.'),
+          count: z.number().int(),
+          label: z.string().optional().describe('A name to show for the value, where it has one (rights: "CC BY 4.0", "In Copyright").'),
+        }),
+      ),
+      more: z.boolean().describe('More values exist than were listed.'),
+    }),
   ),
 });
 
@@ -154,6 +164,42 @@ export const reprintPageSchema = z.object({
   queryCanvas: z.string().optional().describe('The query canvas, when the query was on one.'),
 });
 
+export const reprintMemberSchema = z.object({
+  ...itemShape,
+  thumbnail: z.string().optional().describe('A small image (≤ 400 px) of the printed photograph on this canvas.'),
+  region: boxSchema.describe("Where the shared photograph is on this canvas (canvas coordinates), from the member's strongest verified pair."),
+  inliers: z.number().int().describe("Geometrically consistent keypoint matches of the member's strongest pair in the group."),
+  confidence: z.number().min(0).max(1).describe('How sure that pair is, 0–1 (calibrated by eval:reprints).'),
+});
+
+export const reprintGroupSchema = z.object({
+  size: z.number().int().describe('Canvases in the group.'),
+  members: z.array(reprintMemberSchema).describe('The canvases that print the same photograph, at most 100 (GET /items/{id}/reprints pages through a larger group).'),
+  pairs: z
+    .array(z.object({ a: z.string(), b: z.string(), inliers: z.number().int(), confidence: z.number().min(0).max(1) }))
+    .describe('The verified pairs that join the group (item ids), strongest first, at most 500.'),
+});
+
+export const reprintGroupsPageSchema = z.object({
+  groups: z.array(reprintGroupSchema),
+  total: z.number().int().describe('Groups across every collection.'),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+
+export const reprintPrintingsPageSchema = z.object({
+  item: z.string().describe('The item whose other printings these are.'),
+  region: boxSchema.optional().describe('Where the photograph is on that item\'s canvas.'),
+  printings: z.array(
+    reprintMemberSchema.extend({
+      direct: z.number().int().optional().describe('Inliers of the pair verified between this canvas and the item, when there is one (otherwise they are joined through others).'),
+    }),
+  ),
+  total: z.number().int().describe('Other printings found by the collection-wide comparison.'),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+
 const embeddingCanvasSchema = z.object({
   id: z.string(),
   type: z.literal('Canvas'),
@@ -213,6 +259,37 @@ export const embeddingImportSchema = z.object({
   skips: z.array(z.object({ target: z.string(), reason: z.string() })).describe('Why annotations were skipped (the first 100).'),
 });
 
+const mapJobSchema = z
+  .object({
+    collection: z.string().nullable(),
+    phase: z.enum(['queued', 'reading', 'neighbours', 'layout']),
+    progress: z.number().min(0).max(1).describe('Of the current phase.'),
+    startedAt: z.string().optional(),
+  })
+  .describe('The computation under way.');
+
+export const mapSchema = z.object({
+  status: z.literal('ready'),
+  collection: z.string().nullable().describe('The collection laid out; null for the whole index.'),
+  modelId: z.string(),
+  computedAt: z.string(),
+  items: z.number().int().describe('Items in the collection when the map was computed (items without a vector have no point).'),
+  stale: z.boolean().describe('The collection changed since: a new map is being computed, and this one is served meanwhile.'),
+  scale: z.number().int().describe('Coordinates run from 0 to this.'),
+  ids: z.array(z.string()).describe('Item ids, one per point.'),
+  xy: z.array(z.number().int()).describe('x, y of each point in turn, from the top left; similar images lie near each other.'),
+  job: mapJobSchema.optional(),
+});
+
+export const mapPendingSchema = z.object({ status: z.literal('computing'), job: mapJobSchema });
+
+export const mapItemsSchema = z.object({ items: z.array(itemSchema) });
+
+export const mapMatchesSchema = z.object({
+  computedAt: z.string().describe('The map the indices refer to (its computedAt).'),
+  indices: z.array(z.number().int()).describe('Positions in the map\'s ids of the items passing the filters.'),
+});
+
 export type Box = z.infer<typeof boxSchema>;
 export type ShapedItem = z.infer<typeof itemSchema>;
 export type ShapedHit = z.infer<typeof hitSchema>;
@@ -224,5 +301,12 @@ export type HealthBody = z.infer<typeof healthSchema>;
 export type ProblemBody = z.infer<typeof problemSchema>;
 export type ReprintHitBody = z.infer<typeof reprintHitSchema>;
 export type ReprintPageBody = z.infer<typeof reprintPageSchema>;
+export type ReprintMemberBody = z.infer<typeof reprintMemberSchema>;
+export type ReprintGroupsPageBody = z.infer<typeof reprintGroupsPageSchema>;
+export type ReprintPrintingsPageBody = z.infer<typeof reprintPrintingsPageSchema>;
 export type EmbeddingPageBody = z.infer<typeof embeddingPageSchema>;
 export type EmbeddingImportBody = z.infer<typeof embeddingImportSchema>;
+export type MapBody = z.infer<typeof mapSchema>;
+export type MapPendingBody = z.infer<typeof mapPendingSchema>;
+export type MapItemsBody = z.infer<typeof mapItemsSchema>;
+export type MapMatchesBody = z.infer<typeof mapMatchesSchema>;

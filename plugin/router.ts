@@ -7,11 +7,13 @@ import { problemJson } from './middleware/problem-json.ts';
 import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { metricsPrefix, requestMetrics } from './middleware/request-metrics.ts';
 import { QueryImages } from './query-image.ts';
+import { embeddingRoutes } from './routes/embeddings.ts';
 import { examplesRoutes } from './routes/examples.ts';
 import { facetRoutes } from './routes/facets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { imageSearchRoutes, UPLOAD_FIELD } from './routes/image-search.ts';
 import { itemRoutes } from './routes/items.ts';
+import { mapRoutes } from './routes/map.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { reprintRoutes } from './routes/reprints.ts';
@@ -74,10 +76,12 @@ export function createSearchRouter(deps: SearchDeps, options: SearchRouterOption
   itemRoutes(router, ctx);
   facetRoutes(router, ctx);
   statsRoutes(router, ctx);
+  embeddingRoutes(router, ctx);
+  const maps = mapRoutes(router, ctx, deps.store);
   const reprints = reprintRoutes(router, ctx);
 
   // CORS preflights for this router's own paths only: a router mounted at "/" must not answer the portal's.
-  router.options(['/health', '/metrics', '/openapi.json', '/search', '/search/image', '/search/examples', '/items/:id', '/items/:id/similar', '/facets', '/stats', '/reprints'], cors);
+  router.options(['/health', '/metrics', '/openapi.json', '/search', '/search/image', '/search/examples', '/items/:id', '/items/:id/similar', '/facets', '/stats', '/reprints', '/embeddings', '/map', '/map/items', '/map/matches'], cors);
 
   // IIIF Content Search and the admin routes (plugin/content-search, plugin/admin) share the rate limit and the error format.
   // Content Search is public and read-only, and the viewers that call it run on any portal's pages: its own CORS list, any origin by default.
@@ -88,6 +92,6 @@ export function createSearchRouter(deps: SearchDeps, options: SearchRouterOption
 
   return Object.assign(router, {
     metrics,
-    close: () => Promise.all([images.close(), reprints.close()]).then(() => {}),
+    close: () => Promise.all([images.close(), reprints.close(), maps.close()]).then(() => {}),
   });
 }

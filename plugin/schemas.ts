@@ -3,14 +3,20 @@
  * Validation and the OpenAPI document both read them, so the two cannot disagree.
  */
 import { z } from 'zod';
-import type { ApiConfig } from '../config/schema.ts';
-import type { FacetField, ItemFilter } from '../store/types.ts';
+import type { ApiConfig } from '../config/index.ts';
+import type { FacetField, ItemFilter } from '../store/index.ts';
+import { isFacetField } from '../store/index.ts';
 import { FACET_FIELD_NAMES } from './response-schemas.ts';
 
 /** Stores page at most this deep (Meilisearch's maxTotalHits; the embedded store's limit). */
 export const MAX_WINDOW = 1000;
 export const MAX_EXAMPLES = 32;
 export const FACET_FIELDS = FACET_FIELD_NAMES satisfies readonly FacetField[];
+
+/** Every facet a /facets request without `fields` counts: the fixed ones and the configuration's metadata facets. */
+export function defaultFacetFields(metadata: Record<string, string>): FacetField[] {
+  return [...FACET_FIELDS, ...new Set(Object.values(metadata).map((name) => `meta.${name}` as const))];
+}
 
 // An ISO 8601 date or a prefix of one, as the stores compare them: 1936, 1936-05, 1936-05-01, 1936-05-01T12:00:00Z.
 const ISO_PREFIX = /^\d{4}(-\d{2}(-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
@@ -26,6 +32,10 @@ const filterValues = z
   .union([filterValue, z.array(filterValue).max(100, 'at most 100 values')])
   .transform((v) => (Array.isArray(v) ? v : [v]));
 const isoDate = z.string().regex(ISO_PREFIX, 'expected an ISO 8601 date such as 1936, 1936-05 or 1936-05-01');
+const metaValue = z
+  .string()
+  .max(2000, 'must be at most 2000 characters')
+  .regex(/^[a-z][a-z0-9_-]{0,39}:.+$/s, 'expected name:value, e.g. creator:Dorothea Lange (the name of a meta.<name> facet, a colon, one of its values)');
 
 const filterShape = {
   manifest: filterValues.optional().describe('Manifest id or URL; repeat for several (ORed).'),
@@ -33,6 +43,11 @@ const filterShape = {
   rights: filterValues.optional().describe('Rights URI; repeat for several.'),
   labels: filterValues.optional().describe('Tag; repeat for several.'),
   source: filterValues.optional().describe('Harvest source URL; repeat for several.'),
+  meta: z
+    .union([metaValue, z.array(metaValue).max(100, 'at most 100 values')])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .optional()
+    .describe('A metadata facet value as name:value (creator:Dorothea Lange, subject:Streets); repeat for several: values of one name are ORed, names ANDed.'),
   dateFrom: isoDate.optional().describe('Earliest navDate, inclusive (ISO 8601 or a prefix: 1936).'),
   dateTo: isoDate.optional().describe('Latest navDate, inclusive (1936 includes all of 1936).'),
 };
@@ -43,7 +58,16 @@ export function toItemFilter(input: Partial<Record<keyof typeof filterShape, str
   const filter: ItemFilter = {};
   for (const key of Object.keys(filterShape) as Array<keyof typeof filterShape>) {
     const value = input[key];
-    if (value !== undefined) (filter as Record<string, unknown>)[key] = value;
+    if (value === undefined) continue;
+    if (key === 'meta') {
+      // name:value pairs as the store's name → values.
+      const meta: Record<string, string[]> = {};
+      for (const pair of [value].flat()) {
+        const at = pair.indexOf(':');
+        (meta[pair.slice(0, at)] ??= []).push(pair.slice(at + 1));
+      }
+      filter.meta = meta;
+    } else (filter as Record<string, unknown>)[key] = value;
   }
   return Object.keys(filter).length ? filter : undefined;
 }
@@ -147,12 +171,16 @@ export function createSchemas(api: ApiConfig) {
     })
     .superRefine(windowCheck);
 
+  const facetField = z
+    .string()
+    .refine((f) => isFacetField(f), `expected one of ${FACET_FIELDS.join(', ')}, or meta.<name> (a metadata facet)`)
+    .transform((f) => f as FacetField);
   const facets = z.strictObject({
     fields: z
-      .union([z.enum(FACET_FIELDS), z.array(z.enum(FACET_FIELDS)).max(FACET_FIELDS.length)])
+      .union([facetField, z.array(facetField).max(50, 'at most 50 fields')])
       .transform((v) => (Array.isArray(v) ? v : [v]))
       .optional()
-      .describe('Fields to count; repeat for several (default: all).'),
+      .describe(`Fields to count: ${FACET_FIELDS.join(', ')}, or meta.<name> for a metadata facet; repeat for several (default: all, with the metadata facets of the configuration).`),
     size: z.coerce
       .number({ message: 'expected a whole number' })
       .int('expected a whole number')

@@ -4,7 +4,7 @@
  * api.encoderTimeoutMs), so no request waits longer than configured.
  */
 import { textTower, type Encoders } from '../models/index.ts';
-import type { FacetField, ItemFilter, SearchHit, SearchResult, VectorStore } from '../store/types.ts';
+import type { FacetField, ItemFilter, SearchHit, SearchResult, VectorStore } from '../store/index.ts';
 import { canvasBox } from './canvas-lookup.ts';
 import { CancelledOutError, feedbackQuery } from './feedback.ts';
 import { shapeHit, shapeItemDetails, type ShapedItemDetails } from './hits.ts';
@@ -13,7 +13,8 @@ import type { Metrics, Outcome } from './metrics.ts';
 import { encoderTimeout, storeTimeout, withTimeout } from './middleware/timeouts.ts';
 import { invalidParams, MODEL_HINT, modelUnavailable, noTextTower, notEmbedded, notFound, Problem } from './problems.ts';
 import type { QueryImage, QueryImages } from './query-image.ts';
-import type { HealthBody, SearchPageBody, StatsBody } from './response-schemas.ts';
+import type { FacetsBody, HealthBody, SearchPageBody, StatsBody } from './response-schemas.ts';
+import { rightsName } from '../harvester/index.ts';
 import { MAX_WINDOW } from './schemas.ts';
 import type { SearchDeps } from './types.ts';
 
@@ -245,12 +246,20 @@ export class SearchService {
   }
 
   /** Counts per value of each field, most frequent first, at most `size` values a field. */
-  async facets(fields: FacetField[], filter: ItemFilter | undefined, size: number): Promise<Record<string, { values: Array<{ value: string; count: number }>; more: boolean }>> {
+  async facets(fields: FacetField[], filter: ItemFilter | undefined, size: number): Promise<FacetsBody['facets']> {
     const counts = await this.call('facets', (s) => s.facets(fields, filter));
-    const out: Record<string, { values: Array<{ value: string; count: number }>; more: boolean }> = {};
+    const out: FacetsBody['facets'] = {};
     for (const field of fields) {
-      const entries = Object.entries(counts[field] ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-      out[field] = { values: entries.slice(0, size).map(([value, count]) => ({ value, count })), more: entries.length > size };
+      // Dates read best in their own order (a histogram); everything else most frequent first.
+      const chronological = field === 'decade' || field === 'year';
+      const entries = Object.entries(counts[field] ?? {}).sort((a, b) => (chronological ? a[0].localeCompare(b[0]) : b[1] - a[1] || a[0].localeCompare(b[0])));
+      out[field] = {
+        values: entries.slice(0, size).map(([value, count]) => {
+          const label = field === 'rights' ? rightsName(value) : undefined;
+          return label ? { value, count, label } : { value, count };
+        }),
+        more: entries.length > size,
+      };
     }
     return out;
   }
@@ -265,7 +274,7 @@ export class SearchService {
       ...(s.modelId !== undefined ? { modelId: s.modelId } : {}),
       ...(s.dimensions !== undefined ? { dimensions: s.dimensions } : {}),
       model: encoders ? { loaded: true, modelId: encoders.config.modelId } : { loaded: false },
-      ...(this.deps.harvest ? { harvest: { running: this.deps.harvest.status().running } } : {}),
+      ...(this.deps.harvest ? { harvest: { running: (await this.deps.harvest.status()).running } } : {}),
     };
   }
 

@@ -3,9 +3,9 @@
  * it. Boxes arrive in canvas coordinates; the Image API wants them in the image's own pixels, and
  * the image may be painted on part of the canvas only (#xywh target) or at another resolution.
  */
-import type { ImageServiceRef } from '../harvester/iiif/types.ts';
-import type { IndexedRecord } from '../harvester/stage.ts';
-import type { Box } from '../store/types.ts';
+import type { ImageServiceRef } from '../harvester/index.ts';
+import type { IndexedRecord } from '../harvester/index.ts';
+import type { Box } from '../store/index.ts';
 
 export const THUMBNAIL_SIZE = 400;
 

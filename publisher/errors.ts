@@ -3,8 +3,9 @@
  * human-readable body; each class here is one status, so handlers say what went wrong
  * and the router writes it the same way everywhere.
  */
+import { RepriseError } from '../common/index.ts';
 
-export class PublisherError extends Error {
+export class PublisherError extends RepriseError {
   override name = 'PublisherError';
   constructor(message: string, readonly status: number, readonly headers: Record<string, string> = {}) {
     super(message);
@@ -56,6 +57,6 @@ export class BusyError extends PublisherError {
 }
 
 /** The folder given to the publisher cannot be served (missing, not a folder, unreadable). */
-export class PublishFolderError extends Error {
+export class PublishFolderError extends RepriseError {
   override name = 'PublishFolderError';
 }

@@ -1,6 +1,6 @@
-import type { Rect } from '../models/local-features/index.ts';
-import type { ReprintItem, StoredPair } from '../store/reprints/index.ts';
-import type { CoordinateSpace } from './reprint-service.ts';
+import type { Rect } from '../models/index.ts';
+import type { ReprintItem, StoredPair } from '../store/index.ts';
+import type { CoordinateSpace } from './types.ts';
 
 interface Member {
   id: string;
@@ -9,7 +9,8 @@ interface Member {
 }
 
 export interface RawGroup {
-  members: Array<Member & { region: Rect }>;
+  /** Each member's region and inliers come from its strongest pair. */
+  members: Array<Member & { region: Rect; inliers: number }>;
   pairs: Array<{ a: string; b: string; inliers: number }>;
 }
 
@@ -62,7 +63,7 @@ export function groupPairs(pairs: StoredPair[], lookup: (doc: number) => Member 
       .sort((x, y) => x - y)
       .flatMap((doc) => {
         const m = lookup(doc);
-        return m ? [{ doc, member: { ...m, region: best.get(doc)!.region } }] : [];
+        return m ? [{ doc, member: { ...m, region: best.get(doc)!.region, inliers: best.get(doc)!.inliers } }] : [];
       });
     if (found.length < 2) continue;
     const ids = new Map(found.map((f) => [f.doc, f.member.id]));

@@ -1,10 +1,12 @@
-// From the modules themselves, not the package index: the scan's worker thread (scan-worker.js) loads
-// this file and must not load sharp, which extraction needs and verification does not.
-import type { ImageFeatures, Rect } from '../models/local-features/types.ts';
-import { confidence, DEFAULT_MIN_INLIERS, DEFAULT_VERIFY, verifyPair, type PairMatch, type Similarity, type VerifyOptions } from '../models/local-features/verify.ts';
-import type { ReprintIndex, ReprintItem, StoredPair } from '../store/reprints/index.ts';
+// The scan's worker thread (scan-worker.ts) loads this file, and with the models' index sharp: sharp
+// may load on a worker thread once the main thread has loaded it, which importing this file there
+// (reprints/index.ts) has done before any scan thread starts.
+import type { ImageFeatures, Rect } from '../models/index.ts';
+import { confidence, DEFAULT_MIN_INLIERS, DEFAULT_VERIFY, verifyPair, type PairMatch, type Similarity, type VerifyOptions } from '../models/index.ts';
+import type { ReprintIndex, ReprintItem, StoredPair } from '../store/index.ts';
 import { groupPairs } from './grouping.ts';
-import type { ReprintGroup, ReprintHit, ReprintSearchOptions } from './types.ts';
+import type { CoordinateSpace, ReprintGroup, ReprintHit, ReprintSearchOptions } from './types.ts';
+import { RepriseError } from '../common/index.ts';
 
 /** Candidates verified per query: 100 found the original of 99.1 % of the 0.5-intensity queries, 50 of 98.9 %. */
 export const DEFAULT_SHORTLIST = 100;
@@ -15,14 +17,6 @@ export const DEFAULT_SHORTLIST = 100;
 export const DEFAULT_SCAN_SHORTLIST = 50;
 export const MAX_SHORTLIST = 1000;
 export const MAX_LIMIT = 1000;
-
-/** Source pixels → canvas coordinates of an item (identity when its canvas size is unknown). */
-export interface CoordinateSpace {
-  scaleX: number;
-  scaleY: number;
-  offsetX?: number;
-  offsetY?: number;
-}
 
 const IDENTITY: CoordinateSpace = { scaleX: 1, scaleY: 1 };
 
@@ -71,19 +65,26 @@ export class ReprintService {
     const limit = Math.min(options.limit ?? 20, MAX_LIMIT);
     const minInliers = options.minInliers ?? DEFAULT_MIN_INLIERS;
     const shortlist = Math.min(options.shortlist ?? DEFAULT_SHORTLIST, MAX_SHORTLIST);
-    const exclude = options.excludeId !== undefined ? this.index.image(options.excludeId)?.doc : undefined;
+    const exclude = options.excludeId !== undefined ? new Set(this.index.docsOf(options.excludeId)) : undefined;
     // Three words per query descriptor (soft assignment): +0.4 point Recall@1 at intensity 0.9 in eval:reprints, for a few ms.
     const words = this.index.vocabulary.assignSoft(query.descriptors);
     const verified = this.verifyCandidates(query, words, shortlist, exclude, minInliers);
     const hits: ReprintHit[] = [];
-    for (const { doc, match } of verified.slice(0, limit)) {
+    const seen = new Set<string>();
+    for (const { doc, match } of verified) {
+      if (hits.length >= limit) break;
       const image = this.index.imageByDoc(doc);
       const frame = this.index.frame(doc);
       if (!image || !frame) continue;
-      const hitSpace = itemSpace(image.item, frame.sourceWidth, frame.sourceHeight);
+      // A picture found on a page is reported as the page (its frame is in the page's pixels already), once.
+      const { partOf, ...item } = image.item;
+      const id = partOf ?? image.id;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const hitSpace = itemSpace(item, frame.sourceWidth, frame.sourceHeight);
       hits.push({
-        id: image.id,
-        item: image.item,
+        id,
+        item,
         confidence: confidence(match.inliers),
         inliers: match.inliers,
         region: toSpace(match.region, hitSpace),
@@ -94,8 +95,25 @@ export class ReprintService {
     return hits;
   }
 
+  /**
+   * Reprints of any of several views of one query (an image whole and each picture printed in it:
+   * extractViews), each item once, with its best match. All views' coordinates are the query's.
+   */
+  searchViews(views: ImageFeatures[], options: ReprintSearchOptions = {}, querySpace: CoordinateSpace = IDENTITY): ReprintHit[] {
+    const limit = Math.min(options.limit ?? 20, MAX_LIMIT);
+    const best = new Map<string, ReprintHit>();
+    // An item in the merged top `limit` is in the top `limit` of the view it came from.
+    for (const view of views) {
+      for (const hit of this.search(view, { ...options, limit }, querySpace)) {
+        const current = best.get(hit.id);
+        if (!current || hit.inliers > current.inliers) best.set(hit.id, hit);
+      }
+    }
+    return [...best.values()].sort((a, b) => b.inliers - a.inliers || a.id.localeCompare(b.id)).slice(0, limit);
+  }
+
   /** Verified candidates, most inliers first (ties: higher tf-idf score). */
-  verifyCandidates(query: ImageFeatures, words: Uint16Array, shortlist: number, exclude: number | undefined, minInliers: number): Array<{ doc: number; match: PairMatch }> {
+  verifyCandidates(query: ImageFeatures, words: Uint16Array, shortlist: number, exclude: number | ReadonlySet<number> | undefined, minInliers: number): Array<{ doc: number; match: PairMatch }> {
     const out: Array<{ doc: number; match: PairMatch; score: number }> = [];
     for (const candidate of this.index.candidates(words, shortlist, exclude)) {
       const features = this.index.features(candidate.doc);
@@ -106,15 +124,27 @@ export class ReprintService {
     return out.sort((x, y) => y.match.inliers - x.match.inliers || y.score - x.score);
   }
 
-  /** Reprints of an indexed item, its canvas coordinates on both sides. */
+  /** Reprints of an indexed item (the whole of it and each of its parts), its canvas coordinates on both sides. */
   searchItem(id: string, options: ReprintSearchOptions = {}): ReprintHit[] {
     const image = this.index.image(id);
     if (!image) throw new UnknownItemError(id);
-    if (image.empty) return [];
-    const features = this.index.features(image.doc);
-    if (!features) return [];
-    const space = itemSpace(image.item, features.frame.sourceWidth, features.frame.sourceHeight);
-    return this.search({ ...features }, { ...options, excludeId: id }, space);
+    const views = this.index.docsOf(id).flatMap((doc) => {
+      const features = this.index.features(doc);
+      return features ? [{ ...features }] : [];
+    });
+    if (!views.length) return [];
+    const frame = views[0]!.frame;
+    const space = itemSpace(image.item, frame.sourceWidth, frame.sourceHeight);
+    return this.searchViews(views, { ...options, excludeId: id }, space);
+  }
+
+  /** The item a document stands for (its own, or the item it is part of) and that item's documents. */
+  private family(doc: number): { root: number; docs: Set<number> } | undefined {
+    const image = this.index.imageByDoc(doc);
+    if (!image) return undefined;
+    const id = image.item.partOf ?? image.id;
+    const docs = this.index.docsOf(id);
+    return docs.length ? { root: docs[0]!, docs: new Set(docs) } : undefined;
   }
 
   /**
@@ -134,13 +164,19 @@ export class ReprintService {
       for (const doc of batch) {
         if (options.stop?.()) return done;
         const features = this.index.features(doc);
-        const pairs: StoredPair[] = [];
-        if (features) {
+        const family = this.family(doc);
+        // Pairs join items: a part's match is its page's (its regions are in the page's pixels already), the best match per other item.
+        const found = new Map<number, StoredPair>();
+        if (features && family) {
           const query: ImageFeatures = { ...features };
-          for (const { doc: other, match } of this.verifyCandidates(query, this.index.vocabulary.assignSoft(features.descriptors), shortlist, doc, minInliers)) {
-            pairs.push({ a: doc, b: other, inliers: match.inliers, regionA: match.queryRegion, regionB: match.region });
+          for (const { doc: other, match } of this.verifyCandidates(query, this.index.vocabulary.assignSoft(features.descriptors), shortlist, family.docs, minInliers)) {
+            const b = this.family(other)?.root;
+            if (b === undefined || b === family.root) continue;
+            const current = found.get(b);
+            if (!current || match.inliers > current.inliers) found.set(b, { a: family.root, b, inliers: match.inliers, regionA: match.queryRegion, regionB: match.region });
           }
         }
+        const pairs = [...found.values()];
         this.index.recordScan(doc, pairs);
         done++;
         options.onProgress?.(done);
@@ -151,7 +187,35 @@ export class ReprintService {
 
   /** Groups of reprints across every collection, from the pairs the scans recorded (connected components). */
   groups(): ReprintGroup[] {
-    return groupPairs(this.index.pairs(), (doc) => {
+    return this.shapeGroups(this.index.pairs());
+  }
+
+  /**
+   * The group of an indexed item (the other printings of its photograph, through any chain of
+   * verified pairs), undefined when the scans paired it with nothing. Walks the pairs from the
+   * item, so a large collection is not grouped for one item; at most `maxMembers` are reached.
+   */
+  groupOf(id: string, maxMembers = 10_000): ReprintGroup | undefined {
+    const start = this.index.image(id);
+    if (!start) throw new UnknownItemError(id);
+    const pairs = new Map<string, StoredPair>();
+    const seen = new Set([start.doc]);
+    const queue = [start.doc];
+    while (queue.length && seen.size < maxMembers) {
+      for (const p of this.index.pairsOf(queue.shift()!)) {
+        pairs.set(`${p.a}:${p.b}`, p);
+        for (const doc of [p.a, p.b]) {
+          if (seen.has(doc)) continue;
+          seen.add(doc);
+          queue.push(doc);
+        }
+      }
+    }
+    return this.shapeGroups([...pairs.values()])[0];
+  }
+
+  private shapeGroups(pairs: StoredPair[]): ReprintGroup[] {
+    return groupPairs(pairs, (doc) => {
       const image = this.index.imageByDoc(doc);
       const frame = this.index.frame(doc);
       if (!image || !frame) return undefined;
@@ -165,13 +229,15 @@ export class ReprintService {
         label: m.item.label,
         collections: m.item.collections,
         region: toSpace(m.region, m.space),
+        inliers: m.inliers,
+        confidence: confidence(m.inliers),
       })),
       pairs: g.pairs.map((p) => ({ ...p, confidence: confidence(p.inliers) })),
     }));
   }
 }
 
-export class UnknownItemError extends Error {
+export class UnknownItemError extends RepriseError {
   override readonly name = 'UnknownItemError';
   constructor(readonly id: string) {
     super(`no item "${id}" in the reprint index: harvest it first (features are extracted while harvesting), or give an image file or URL`);

@@ -1,9 +1,7 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { ReprintIndex } from '../store/reprints/reprint-index.ts';
+import { startWorker } from '../common/index.ts';
+import type { ReprintIndex } from '../store/index.ts';
 import type { ScanWorkerData, ScanWorkerMessage } from './scan-worker-body.ts';
-
-const WORKER_FILE = new URL('./scan-worker.js', import.meta.url);
 
 /**
  * The scan thread's JavaScript heap. Its big parts (the inverted file's postings, one image's
@@ -52,7 +50,7 @@ export function scanInThread(index: ReprintIndex, options: ScanInThreadOptions =
     stop,
   };
   return new Promise<ScanResult>((resolve, reject) => {
-    const worker = new Worker(WORKER_FILE, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: SCAN_HEAP_MB } });
+    const worker = startWorker(import.meta.url, 'scan-worker', { workerData: data, resourceLimits: { maxOldGenerationSizeMb: SCAN_HEAP_MB } });
     let scanned = 0;
     let result: ScanResult | undefined;
     let failure: Error | undefined;

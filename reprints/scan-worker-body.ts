@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
-import { Vocabulary } from '../models/local-features/vocabulary.ts';
-import { ReprintIndex } from '../store/reprints/reprint-index.ts';
+import { Vocabulary } from '../models/index.ts';
+import { ReprintIndex } from '../store/index.ts';
 import { ReprintService } from './reprint-service.ts';
 
 /** What scan-thread.ts hands the scan's thread. */

@@ -1,5 +1,5 @@
-import type { Rect, Similarity } from '../models/local-features/index.ts';
-import type { ReprintItem } from '../store/reprints/index.ts';
+import type { Rect, Similarity } from '../models/index.ts';
+import type { ReprintItem } from '../store/index.ts';
 
 /** One image found to contain the same photograph as the query. */
 export interface ReprintHit {
@@ -37,9 +37,20 @@ export interface ReprintGroupMember {
   collections?: string[];
   /** Where the shared photograph is on this canvas (from its strongest pair). */
   region: Rect;
+  /** Inliers of its strongest pair in the group, and the confidence they give. */
+  inliers: number;
+  confidence: number;
 }
 
 export interface ReprintGroup {
   members: ReprintGroupMember[];
   pairs: Array<{ a: string; b: string; inliers: number; confidence: number }>;
+}
+
+/** Source pixels → canvas coordinates of an item (identity when its canvas size is unknown). */
+export interface CoordinateSpace {
+  scaleX: number;
+  scaleY: number;
+  offsetX?: number;
+  offsetY?: number;
 }

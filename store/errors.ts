@@ -1,11 +1,14 @@
+import { RepriseError } from '../common/index.ts';
+
 /** Errors every store raises alike, so the API layer maps them to responses without knowing the store. */
-export class StoreError extends Error {
+export class StoreError extends RepriseError {
   override name = 'StoreError';
 }
 
 /** The index was built for another model or dimension: never mix vectors silently. */
 export class StoreSchemaError extends StoreError {
   override name = 'StoreSchemaError';
+  override readonly problem = 'store-unavailable';
   constructor(
     readonly index: string,
     readonly existing: { modelId: string; dimensions: number },
@@ -22,11 +25,17 @@ export class StoreSchemaError extends StoreError {
 /** A query the caller can fix: wrong vector length, unknown id, bad filter value, bad page. */
 export class InvalidQueryError extends StoreError {
   override name = 'InvalidQueryError';
+  override readonly problem = 'invalid-query';
 }
 
 /** The store cannot be reached or is too old; nothing was changed. */
 export class StoreUnavailableError extends StoreError {
   override name = 'StoreUnavailableError';
+  override readonly problem = 'store-unavailable';
+
+  override problemDetail(): string {
+    return `the index cannot be reached: ${this.message}`;
+  }
 }
 
 /** Meilisearch accepted a task that then failed: its code and message say why. */

@@ -11,8 +11,10 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../common/index.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+// From the package's root, so that the compiled copy of this module (dist/viewer-widget/) finds the same files.
+const HERE = path.join(PACKAGE_ROOT, 'viewer-widget');
 export const WIDGET_DIST = path.join(HERE, 'dist');
 export const WIDGET_BUNDLE = 'reprise-widget.js';
 export const DEMO_BUNDLE = 'demo-openseadragon.js';

@@ -1,17 +1,23 @@
 /**
  * What `reprise serve` serves besides the API: the widget bundles under /widget/ (built on the
  * first request when missing or stale, so a clean clone works without a build step), the
- * OpenSeadragon build the demo uses under /widget/openseadragon/, and the demo pages under
- * /demo/ (/demo/ itself is the OpenSeadragon demo). One express router, mounted at the root.
+ * OpenSeadragon build the demo uses under /widget/openseadragon/, Mirador's and Universal Viewer's
+ * own builds under /widget/mirador/ and /widget/uv/ (for the demos of their native IIIF Content
+ * Search), and the demo pages under /demo/ (/demo/ itself is the OpenSeadragon demo). One express
+ * router, mounted at the root.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import express, { type RequestHandler, type Router } from 'express';
+import { PACKAGE_ROOT } from '../common/index.ts';
 import { buildWidget, DEMO_BUNDLE, WIDGET_BUNDLE, WIDGET_DIST } from './build.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+// From the package's root, so that the compiled copy of this module (dist/viewer-widget/) finds the same files.
+const HERE = path.join(PACKAGE_ROOT, 'viewer-widget');
+/** The widget's sources, which a clone has and an installed package does not: only they can be built. */
+const HAS_SOURCES = existsSync(path.join(HERE, 'src', 'index.ts'));
 const DEMO_DIR = path.join(HERE, 'demo');
 const DEMO_PAGE = 'openseadragon.html';
 /** Files of demo/ that are pages or assets; its TypeScript sources are built into dist/, not served. */
@@ -26,7 +32,7 @@ interface Log {
 
 export interface WidgetRouterOptions {
   logger?: Log;
-  /** Build a bundle on its first request when it is missing or its sources changed (default true). */
+  /** Build a bundle on its first request when it is missing or its sources changed (default: where the widget's sources are, a clone). */
   build?: boolean;
   /** Where the bundles are (default viewer-widget/dist). */
   distDir?: string;
@@ -34,10 +40,36 @@ export interface WidgetRouterOptions {
 
 type Builder = () => Promise<{ built: boolean; ms: number }>;
 
-/** The OpenSeadragon build folder (openseadragon.js and its button images). */
-function openSeadragonDir(): string {
-  const pkg = createRequire(import.meta.url).resolve('openseadragon/package.json');
-  return path.join(path.dirname(pkg), 'build', 'openseadragon');
+/**
+ * A viewer's own build, which the demo pages load: the copy `npm run build` puts in
+ * viewer-widget/dist (the viewers are devDependencies, absent where Reprise is installed as a
+ * package), else the viewer's package itself (a clone), else undefined.
+ */
+function viewerDir(copy: string, name: string, sub: string): string | undefined {
+  const built = path.join(WIDGET_DIST, copy);
+  return existsSync(built) ? built : packageDir(name, sub);
+}
+
+/**
+ * A folder of an installed package, or undefined when it is not installed: the viewers as they
+ * ship, for the demo pages that show them without any Reprise plugin (Mirador's own bundle; Universal
+ * Viewer, a devDependency, absent from production installs).
+ */
+function packageDir(name: string, sub: string): string | undefined {
+  const require = createRequire(import.meta.url);
+  try {
+    return path.join(path.dirname(require.resolve(`${name}/package.json`)), sub);
+  } catch {
+    // Packages whose `exports` leave package.json out (Mirador): from the entry point up to the package root.
+    try {
+      for (let dir = path.dirname(require.resolve(name)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+        if (path.basename(dir) === name && existsSync(path.join(dir, 'package.json'))) return path.join(dir, sub);
+      }
+    } catch {
+      // not installed
+    }
+    return undefined;
+  }
 }
 
 export function widgetRouter(options: WidgetRouterOptions = {}): Router {
@@ -78,7 +110,7 @@ export function widgetRouter(options: WidgetRouterOptions = {}): Router {
 
   const buildOnDemand: RequestHandler = (req, res, next) => {
     const name = req.path.replace(/^\//, '');
-    const builder = options.build === false ? undefined : builders.get(name);
+    const builder = (options.build ?? HAS_SOURCES) ? builders.get(name) : undefined;
     if (!builder) return next();
     ensure(name, builder).then(
       () => next(),
@@ -105,7 +137,15 @@ export function widgetRouter(options: WidgetRouterOptions = {}): Router {
     res.setHeader('Access-Control-Allow-Origin', '*');
     next();
   });
-  router.use('/widget/openseadragon', express.static(openSeadragonDir(), { index: false, fallthrough: true, maxAge: '1d' }));
+  // OpenSeadragon for the demo page; unmodified viewers for the native Content Search demos (demo/mirador-native.html, demo/uv-native.html).
+  const viewers = [
+    ['/widget/openseadragon', viewerDir('openseadragon', 'openseadragon', 'build/openseadragon')],
+    ['/widget/mirador', viewerDir('mirador', 'mirador', 'dist')],
+    ['/widget/uv', packageDir('universalviewer', 'dist')],
+  ] as const;
+  for (const [mount, dir] of viewers) {
+    if (dir) router.use(mount, express.static(dir, { index: false, fallthrough: true, maxAge: '1d' }));
+  }
   router.use('/widget', buildOnDemand, express.static(dist, noCache));
 
   router.get('/demo', (_req, res) => res.redirect(301, '/demo/'));

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { withConfigOptions } from '../options.ts';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.ts';
-import { Journal } from '../../harvester/journal/journal.ts';
-import { journalPath } from '../../harvester/harvest-service.ts';
-import { METADATA_STAGE_ID } from '../../harvester/metadata-stage.ts';
+import { Journal } from '../../harvester/index.ts';
+import { journalPath } from '../../harvester/index.ts';
+import { METADATA_STAGE_ID } from '../../harvester/index.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 export function registerHarvestStatus(program: Command): void {

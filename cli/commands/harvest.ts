@@ -2,10 +2,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
-import { createHttpClient } from '../../harvester/http/index.ts';
-import { HarvestInterruptedError, HarvestService } from '../../harvester/harvest-service.ts';
-import { createStage } from '../create-stage.ts';
-import { JournalLockedError } from '../../harvester/journal/lock.ts';
+import { createHttpClient } from '../../harvester/index.ts';
+import { HarvestInterruptedError, HarvestService } from '../../harvester/index.ts';
+import { createStage } from '../../harvester/index.ts';
+import { JournalLockedError } from '../../harvester/index.ts';
 import { createLogger, formatSummary, jsonLogReporter, terminalReporter } from '../progress.ts';
 import { EXIT, EXIT_ON_SIGNAL, CliError, type StopSignal } from '../exit.ts';
 

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
 import { CliError, EXIT } from '../exit.ts';
-import { findModel, MODEL_REGISTRY, MODEL_VARIANTS, variantsOf, type ModelVariant, type RegistryEntry } from '../../models/registry.ts';
-import { ModelPullError, modelsCacheDir, pulledModelDir, pullModel, type PullEvent } from '../../models/pull.ts';
-import { resolveModelFiles } from '../../models/layout.ts';
-import { readModelConfig } from '../../models/model-config.ts';
-import { ModelFolderError, type ModelConfig, type ModelFiles } from '../../models/types.ts';
-import type { ModelFolderReport } from '../../models/validate.ts';
+import { findModel, MODEL_REGISTRY, MODEL_VARIANTS, variantsOf, type ModelVariant, type RegistryEntry } from '../../models/index.ts';
+import { ModelPullError, modelsCacheDir, pulledModelDir, pullModel, type PullEvent } from '../../models/index.ts';
+import { resolveModelFiles } from '../../models/index.ts';
+import { isClassifierFolder } from '../../models/index.ts';
+import { readModelConfig } from '../../models/index.ts';
+import { ModelFolderError, type ModelConfig, type ModelFiles } from '../../models/index.ts';
+import type { ModelFolderReport } from '../../models/index.ts';
 
 interface CommonFlags {
   config?: string;
@@ -145,6 +146,7 @@ export async function runModelsCheck(flags: CheckFlags): Promise<number> {
   const config = configFrom(flags);
   const variant = parseVariant(flags.variant, config.models.variant);
   const dir = path.resolve(flags.path ?? config.models.path ?? pulledModelDir(modelsCacheDir(config.models, config.dataDir), config.models.name));
+  if (isClassifierFolder(dir)) return checkClassifier(dir, flags.json);
   const { files, modelConfig, report } = await checkFolder(dir, variant);
   if (flags.json) {
     process.stdout.write(JSON.stringify({ ok: true, files, config: modelConfig, onnx: report }, null, 2) + '\n');
@@ -154,12 +156,45 @@ export async function runModelsCheck(flags: CheckFlags): Promise<number> {
   return EXIT.OK;
 }
 
+/** An image-only classifier folder: loaded as indexing loads it (its pooled features exposed), then described. */
+async function checkClassifier(dir: string, json: boolean | undefined): Promise<number> {
+  const { loadClassifier } = await import('../../models/index.ts');
+  let loaded;
+  try {
+    loaded = await loadClassifier(dir, { threads: 1, executionProvider: 'cpu', batchSize: 1 });
+  } catch (err) {
+    if (err instanceof ModelFolderError) throw new CliError(err.message, EXIT.FATAL);
+    throw err;
+  }
+  await loaded.image.close();
+  const { files, config: c, classifier } = loaded;
+  if (json) {
+    process.stdout.write(JSON.stringify({ ok: true, kind: 'classifier', files, config: c, classifier: { ...classifier, classes: classifier.classes.length } }, null, 2) + '\n');
+    return EXIT.OK;
+  }
+  const rel = (p: string | undefined) => (p ? path.relative(files.dir, p) || p : '(none)');
+  const fmt = (v: number[]) => `[${v.map((x) => Number(x.toPrecision(6))).join(', ')}]`;
+  process.stdout.write(
+    [
+      `model folder ${files.dir} (image classifier)`,
+      `  model id        ${c.modelId}`,
+      `  model           ${rel(files.model)}`,
+      `  vectors         ${c.projectionDim} dimensions, ${classifier.vectorsFrom}`,
+      `  images          short side ${c.image.resizeShortSide}, centre ${c.image.size}x${c.image.size}, ${c.image.resample}, mean ${fmt(c.image.mean)}, std ${fmt(c.image.std)} (${files.config ? rel(files.config) : 'ONNX Model Zoo defaults'})`,
+      `  labels          top ${classifier.topK} of ${classifier.classes.length} classes as ${classifier.labelSet}:<class> (${rel(files.classes)})`,
+      '  text            none: text search is not available with this model',
+      'ok: this folder can be used for indexing, image search and similar items',
+    ].join('\n') + '\n',
+  );
+  return EXIT.OK;
+}
+
 async function checkFolder(dir: string, variant: ModelVariant): Promise<{ files: ModelFiles; modelConfig: ModelConfig; report: ModelFolderReport }> {
   try {
     const files = resolveModelFiles(dir, { variant });
     const modelConfig = readModelConfig(files);
     // Loaded here rather than at the top: listing models should not load the ONNX runtime.
-    const { inspectModelFolder } = await import('../../models/validate.ts');
+    const { inspectModelFolder } = await import('../../models/index.ts');
     const report = await inspectModelFolder(files, modelConfig);
     return { files, modelConfig, report };
   } catch (err) {
@@ -184,11 +219,18 @@ function describeFolder(files: ModelFiles, c: ModelConfig, report: ModelFolderRe
     `  text tower      ${rel(files.textModel)}: ${io(report.text)}`,
     `  embedding       ${c.projectionDim} dimensions`,
     `  images          ${c.image.size}x${c.image.size}, ${c.image.resizeMode}, ${c.image.resample}, mean ${fmt(c.image.mean)}, std ${fmt(c.image.std)} (${rel(files.preprocessConfig)})`,
-    `  text            ${c.text.contextLength} tokens, pad id ${c.text.padTokenId} (${rel(files.tokenizer)}${files.tokenizerConfig ? `, ${rel(files.tokenizerConfig)}` : ''})`,
+    `  text            ${c.text.contextLength} tokens, pad id ${c.text.padTokenId}${textRules(c)} (${rel(files.tokenizer)}${files.tokenizerConfig ? `, ${rel(files.tokenizerConfig)}` : ''})`,
   ];
   const fixed = report.vision.fixedBatch ?? report.text.fixedBatch;
   if (fixed !== undefined) lines.push(`  batch           fixed at ${fixed} by the export (image ${report.vision.fixedBatch ?? 'any'}, text ${report.text.fixedBatch ?? 'any'})`);
   return lines.join('\n');
+}
+
+/** The model's own text rules, as the check reads them: padding and the cleaning its tokenizer does. */
+function textRules(c: ModelConfig): string {
+  const n = c.text.normalisation;
+  const cleaning = [n.lowercase && 'lowercased', n.stripPunctuation && 'punctuation removed', n.collapseWhitespace && 'spaces collapsed'].filter(Boolean);
+  return `${c.text.padToContextLength ? ', always padded to the full length' : ''}${cleaning.length ? `, ${cleaning.join(', ')}` : ''}`;
 }
 
 interface PullReporter {
@@ -240,7 +282,7 @@ function terminalPullReporter(stream: NodeJS.WriteStream = process.stderr): Pull
           totalBytes = e.totalBytes;
           const missing = e.files.filter((f) => f.state !== 'complete');
           stream.write(
-            `pulling ${e.name} from ${e.repo}@${e.revision}: ${e.files.length} files, ${formatBytes(e.totalBytes)}` +
+            `pulling ${e.name} from ${e.repo}@${e.revision === e.commit ? e.revision : `${e.revision} (commit ${e.commit.slice(0, 12)})`}: ${e.files.length} files, ${formatBytes(e.totalBytes)}` +
               (e.presentBytes ? ` (${formatBytes(e.presentBytes)} already here)` : '') +
               (missing.length ? '' : ', all present and verified') +
               '\n',

@@ -11,6 +11,7 @@ interface PublishFlags {
   baseUrl?: string;
   allowedHost?: string[];
   manifestPer?: string;
+  searchApi?: string;
 }
 
 export const DEFAULT_PUBLISH_PORT = 8182;
@@ -57,11 +58,25 @@ function countDocuments(scan: ScanResult, manifestPer: ManifestPer): { manifests
 /** Scans `dir` and serves it on host:port; exported for tests and for embedding in other commands. */
 export async function startPublisher(
   dir: string,
-  opts: { host: string; port: number; baseUrl?: string; allowedHosts?: readonly string[]; manifestPer?: ManifestPer; limits?: Partial<PublisherLimits> },
+  opts: {
+    host: string;
+    port: number;
+    baseUrl?: string;
+    allowedHosts?: readonly string[];
+    manifestPer?: ManifestPer;
+    limits?: Partial<PublisherLimits>;
+    /** The public URL of a Reprise search API (`…/api`) that indexes these images: every manifest then lists its IIIF Content Search services. */
+    searchApi?: string;
+  },
 ): Promise<RunningPublisher> {
   // Loaded here so that --help and argument errors do not wait for express and sharp.
   const { default: express } = await import('express');
   const { createImageServer, PublishFolderError } = await import('../../publisher/index.ts');
+  const { contentSearchServiceFor } = await import('../../plugin/index.ts');
+  const searchApi = opts.searchApi;
+  if (searchApi !== undefined && !/^https?:\/\/[^\s/]+/.test(searchApi)) {
+    throw new CliError(`--search-api "${searchApi}" is not an http(s) URL: give where the search API is reached, e.g. https://search.example.org/api`, EXIT.FATAL);
+  }
   let images;
   try {
     images = createImageServer({
@@ -70,6 +85,7 @@ export async function startPublisher(
       allowedHosts: opts.allowedHosts,
       manifestPer: opts.manifestPer,
       limits: opts.limits,
+      ...(searchApi ? { manifestServices: (manifestId: string) => Object.values(contentSearchServiceFor(manifestId, searchApi)) } : {}),
       onError: (err, req) => process.stderr.write(`reprise publish: ${req.method} ${req.originalUrl.split('?')[0]} failed: ${(err as Error)?.stack ?? String(err)}\n`),
     });
   } catch (err) {
@@ -137,6 +153,7 @@ export async function runPublish(dir: string, flags: PublishFlags): Promise<numb
     baseUrl: flags.baseUrl ?? publish.baseUrl,
     allowedHosts: flags.allowedHost ?? publish.allowedHosts,
     manifestPer,
+    searchApi: flags.searchApi,
   });
   const { scan } = running;
   const { manifests, collections } = countDocuments(scan, manifestPer);
@@ -178,6 +195,7 @@ export function registerPublish(program: Command): void {
     .option('--allowed-host <host>', 'without --base-url, a Host header (host or host:port) that may name the server in ids (publish.allowedHosts); repeat for more', (value: string, previous: string[] = []) => [...previous, value])
     .option('-c, --config <file>', 'configuration file (default: $REPRISE_CONFIG or ./reprise.config.json)')
     .option('--manifest-per <folder|image>', 'one manifest per folder of images (default: pages of one object) or per image (unrelated photographs)')
+    .option('--search-api <url>', 'public URL of the Reprise search API that indexes these images (e.g. https://search.example.org/api): every manifest lists its IIIF Content Search services, so viewers offer "search within"')
     .addHelpText(
       'after',
       `

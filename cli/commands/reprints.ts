@@ -1,23 +1,39 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ImageDecodeError } from '../../common/index.ts';
 import { loadConfig } from '../../config/index.ts';
-import type { RepriseConfig } from '../../config/schema.ts';
+import type { RepriseConfig } from '../../config/index.ts';
 import type { ReprintGroup, ReprintHit } from '../../reprints/index.ts';
 import { withConfigOptions } from '../options.ts';
 import { CliError } from '../exit.ts';
 
 // Loaded when a reprints command runs, not at start-up: OpenCV, SQLite and the vocabulary should not slow `reprise --help`.
 const load = async () => {
-  const [stage, features, training, reprints, http, store] = await Promise.all([
-    import('../../harvester/feature-stage.ts'),
-    import('../../models/local-features/index.ts'),
-    import('../../models/local-features/train-vocabulary.ts'),
+  const [harvester, models, reprints, store] = await Promise.all([
+    import('../../harvester/index.ts'),
+    import('../../models/index.ts'),
     import('../../reprints/index.ts'),
-    import('../../harvester/http/index.ts'),
-    import('../../store/reprints/index.ts'),
+    import('../../store/index.ts'),
   ]);
-  return { ...stage, ...features, ...training, ...reprints, ...http, ReprintIndex: store.ReprintIndex };
+  const { reprintIndexDir, openReprintIndex, createHttpClient } = harvester;
+  const { DEFAULT_EXTRACT, DEFAULT_MIN_INLIERS, DEFAULT_TRAIN, LocalFeaturesUnavailableError, confidence, extractFeatures, extractViews, localFeatures, trainVocabulary } = models;
+  return {
+    ...reprints,
+    reprintIndexDir,
+    openReprintIndex,
+    createHttpClient,
+    ReprintIndex: store.ReprintIndex,
+    DEFAULT_EXTRACT,
+    DEFAULT_MIN_INLIERS,
+    DEFAULT_TRAIN,
+    LocalFeaturesUnavailableError,
+    confidence,
+    extractFeatures,
+    extractViews,
+    localFeatures,
+    trainVocabulary,
+  };
 };
 type Loaded = Awaited<ReturnType<typeof load>>;
 
@@ -87,9 +103,11 @@ function hitsCsv(hits: ReprintHit[]): string {
 }
 
 function groupsCsv(groups: ReprintGroup[]): string {
-  const rows = [['group', 'size', 'id', 'canvas_id', 'manifest_id', 'manifest_label', 'label', 'collections', 'xywh']];
+  // inliers and confidence: the member's strongest verified pair in its group (where its xywh comes from).
+  const rows = [['group', 'size', 'id', 'canvas_id', 'manifest_id', 'manifest_label', 'label', 'collections', 'xywh', 'inliers', 'confidence']];
   groups.forEach((g, i) => {
-    for (const m of g.members) rows.push([String(i + 1), String(g.members.length), m.id, m.canvasId ?? '', m.manifestId ?? '', m.manifestLabel ?? '', m.label ?? '', (m.collections ?? []).join(' / '), xywh(m.region)]);
+    for (const m of g.members)
+      rows.push([String(i + 1), String(g.members.length), m.id, m.canvasId ?? '', m.manifestId ?? '', m.manifestLabel ?? '', m.label ?? '', (m.collections ?? []).join(' / '), xywh(m.region), String(m.inliers), m.confidence.toFixed(3)]);
   });
   return rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
@@ -123,15 +141,16 @@ async function findReprints(m: Loaded, target: string, flags: ReprintsFlags, con
     let hits: ReprintHit[];
     if (index.has(target)) hits = service.searchItem(target, options);
     else if (/^https?:\/\//i.test(target) || existsSync(target)) {
-      let features;
+      let views;
       try {
-        features = await m.extractFeatures(await queryBytes(m, target, config));
+        // The image whole, and each picture printed in it when it is a page.
+        ({ views } = await m.extractViews(await queryBytes(m, target, config)));
       } catch (err) {
-        if (err instanceof m.FeatureInputError) throw new CliError(`${target}: ${err.message}`);
+        if (err instanceof ImageDecodeError) throw new CliError(`${target}: ${err.message}`);
         throw err;
       }
-      if (features.empty) throw new CliError(`${target}: nothing to match (${features.empty})`);
-      hits = service.search(features, options);
+      if (views.length === 1 && views[0]!.empty) throw new CliError(`${target}: nothing to match (${views[0]!.empty})`);
+      hits = service.searchViews(views, options);
     } else {
       throw new CliError(`"${target}" is neither an item in the reprint index (${index.size} items under ${m.reprintIndexDir(config.dataDir)}) nor an image file or http(s) URL`);
     }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
-import type { SearchPage } from '../../plugin/search-service.ts';
-import type { ShapedHit } from '../../plugin/hits.ts';
+import type { SearchPage } from '../../plugin/index.ts';
+import type { ShapedHit } from '../../plugin/index.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 interface SearchFlags {
@@ -110,11 +110,11 @@ export async function runSearch(words: string[], flags: SearchFlags): Promise<nu
   // Loaded here, not at start-up: onnxruntime and the store should not slow `reprise --help`.
   const { loadEncoders, modelFolder } = await import('../../models/index.ts');
   const { openStore } = await import('../../store/index.ts');
-  const { SearchService } = await import('../../plugin/search-service.ts');
-  const { Metrics } = await import('../../plugin/metrics.ts');
-  const { QueryImages } = await import('../../plugin/query-image.ts');
-  const { Problem } = await import('../../plugin/problems.ts');
-  const { createSchemas, toItemFilter } = await import('../../plugin/schemas.ts');
+  const { SearchService } = await import('../../plugin/index.ts');
+  const { Metrics } = await import('../../plugin/index.ts');
+  const { QueryImages } = await import('../../plugin/index.ts');
+  const { Problem } = await import('../../plugin/index.ts');
+  const { createSchemas, toItemFilter } = await import('../../plugin/index.ts');
 
   const schemas = createSchemas(config.api);
   const parsed = (query.kind === 'text' ? schemas.textSearch : schemas.searchOptions).safeParse(apiParameters(query, flags));

@@ -1,8 +1,10 @@
+import { RepriseError } from '../../common/index.ts';
+
 /**
  * A small hierarchy so that callers can tell what went wrong without parsing messages:
  * every error says which URL failed and whether trying again later could help.
  */
-export class HarvestHttpError extends Error {
+export class HarvestHttpError extends RepriseError {
   override name = 'HarvestHttpError';
   constructor(
     message: string,

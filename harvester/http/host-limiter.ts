@@ -5,6 +5,7 @@
  * Waiters are served host by host in turn rather than strictly first-come, so that a queue of requests
  * to one slow or rate-limited host does not hold back requests to the others.
  */
+import { RepriseError } from '../../common/index.ts';
 
 export interface HostLimiterOptions {
   /** Requests in flight across all hosts. */
@@ -21,7 +22,7 @@ export interface HostLimiterOptions {
 
 export const DEFAULT_MAX_QUEUED = 10_000;
 
-export class QueueFullError extends Error {
+export class QueueFullError extends RepriseError {
   override name = 'QueueFullError';
   constructor(readonly maxQueued: number) {
     super(
@@ -31,7 +32,7 @@ export class QueueFullError extends Error {
   }
 }
 
-export class LimiterClosedError extends Error {
+export class LimiterClosedError extends RepriseError {
   override name = 'LimiterClosedError';
   constructor() {
     super('the HTTP client has been closed');

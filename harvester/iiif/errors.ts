@@ -1,9 +1,11 @@
+import { RepriseError } from '../../common/index.ts';
+
 /**
  * The one error the IIIF parsing module throws. Anything else escaping from
  * harvester/iiif is a bug: callers may catch IiifParseError, log its message
  * next to the document URL and move on to the next document.
  */
-export class IiifParseError extends Error {
+export class IiifParseError extends RepriseError {
   override name = 'IiifParseError';
 
   constructor(

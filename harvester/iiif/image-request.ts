@@ -177,3 +177,62 @@ function tileFreeSizes(service: ImageServiceRef, full: ImageSize): ImageSize[] {
   }
   return out;
 }
+
+/** One region of a detail image: the request, and where its pixels go in the assembled image. */
+export interface DetailTile {
+  url: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The image at `longSide` as a grid of region requests, for a level 1/2 service whose size limits
+ * (maxWidth, maxHeight, maxArea) keep a single request smaller than that: a newspaper page behind
+ * a server that caps responses at 1,000 px still arrives at 2,000. Undefined when one request does
+ * (resolveImageRequest), when the service cannot cut regions (level 0, no service) or its size is
+ * unknown, or when more than `maxTiles` regions would be needed.
+ */
+export function resolveDetailTiles(image: ImageResource, longSide: number, maxTiles = 16): { width: number; height: number; tiles: DetailTile[] } | undefined {
+  const service = image.service;
+  if (!service || service.level === 0) return undefined;
+  const full = knownPair(service.width, service.height) ?? bodySizeIfFull(image, service);
+  if (!full) return undefined;
+  const scale = Math.min(1, longSide / longest(full));
+  const width = Math.max(1, Math.round(full.width * scale));
+  const height = Math.max(1, Math.round(full.height * scale));
+  if (withinLimits({ width, height }, service)) return undefined;
+  // The largest output a region may have (square when only the area is limited). Each region is asked
+  // at an exact width (and height), so no server rounding takes it over.
+  const areaSide = service.maxArea !== undefined ? Math.floor(Math.sqrt(service.maxArea)) : Infinity;
+  const tileW = Math.min(service.maxWidth ?? Infinity, areaSide);
+  const tileH = Math.min(service.maxHeight ?? service.maxWidth ?? Infinity, areaSide);
+  if (!(tileW >= 64 && tileH >= 64)) return undefined;
+  const quality = service.version === 1 ? 'native' : 'default';
+  // Region edges on the full image, evenly spaced; each region's output is the span its edges cover at
+  // the wanted scale. Rounding may leave one a pixel over the limit: then one more column or row.
+  for (let cols = Math.ceil(width / tileW), rows = Math.ceil(height / tileH); cols * rows <= maxTiles; ) {
+    const xs = Array.from({ length: cols + 1 }, (_, c) => Math.round((c * full.width) / cols));
+    const ys = Array.from({ length: rows + 1 }, (_, r) => Math.round((r * full.height) / rows));
+    const out = (v: number, total: number, size: number) => (v === total ? size : Math.round(v * scale));
+    const tiles: DetailTile[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const x = out(xs[c]!, full.width, width);
+        const y = out(ys[r]!, full.height, height);
+        const w = out(xs[c + 1]!, full.width, width) - x;
+        const h = out(ys[r + 1]!, full.height, height) - y;
+        // Canonical size syntax: "w," before Image API 3, "w,h" from 3 on.
+        const size = service.version === 3 ? `${w},${h}` : `${w},`;
+        tiles.push({ url: `${service.id}/${xs[c]},${ys[r]},${xs[c + 1]! - xs[c]!},${ys[r + 1]! - ys[r]!}/${size}/0/${quality}.jpg`, x, y, width: w, height: h });
+      }
+    }
+    const wide = tiles.some((t) => t.width > tileW);
+    const tall = tiles.some((t) => t.height > tileH || t.width * t.height > (service.maxArea ?? Infinity));
+    if (!wide && !tall) return { width, height, tiles };
+    if (wide) cols++;
+    else rows++;
+  }
+  return undefined;
+}

@@ -1,8 +1,17 @@
 import type Database from 'better-sqlite3';
-import { openDatabase, StatementCache } from '../../common/sqlite.ts';
+import { existsSync } from 'node:fs';
+import { openDatabase, openReadOnly, StatementCache } from '../../common/index.ts';
 import { JOURNAL_SCHEMA, JOURNAL_VERSION } from './schema.ts';
 
 export type CanvasStatus = 'pending' | 'fetched' | 'indexed' | 'failed';
+
+const COUNTS_SQL = `SELECT status, COUNT(*) AS n FROM canvases GROUP BY status`;
+
+function countsByStatus(statement: Database.Statement): Record<CanvasStatus, number> {
+  const out: Record<CanvasStatus, number> = { pending: 0, fetched: 0, indexed: 0, failed: 0 };
+  for (const r of statement.all() as Array<{ status: CanvasStatus; n: number }>) out[r.status] = r.n;
+  return out;
+}
 
 export interface CanvasRow {
   item_id: string;
@@ -427,10 +436,25 @@ export class Journal {
   }
 
   counts(): Record<CanvasStatus, number> {
-    const rows = this.statement(`SELECT status, COUNT(*) AS n FROM canvases GROUP BY status`).all() as Array<{ status: CanvasStatus; n: number }>;
-    const out: Record<CanvasStatus, number> = { pending: 0, fetched: 0, indexed: 0, failed: 0 };
-    for (const r of rows) out[r.status] = r.n;
-    return out;
+    return countsByStatus(this.statement(COUNTS_SQL));
+  }
+
+  /**
+   * Canvases per status in the journal at `file`, read on a read-only connection that waits at
+   * most `timeoutMs` for a lock: under WAL it never waits for a harvest writing beside it, so a
+   * server's status request cannot stall. Undefined when there is no journal or it cannot be read.
+   */
+  static readCounts(file: string, timeoutMs = 200): Record<CanvasStatus, number> | undefined {
+    if (!existsSync(file)) return undefined;
+    let db: Database.Database | undefined;
+    try {
+      db = openReadOnly(file, timeoutMs);
+      return countsByStatus(db.prepare(COUNTS_SQL));
+    } catch {
+      return undefined;
+    } finally {
+      db?.close();
+    }
   }
 
   /** Canvases indexed by stages whose id starts with this (e.g. the stage without a model). */

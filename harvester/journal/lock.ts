@@ -1,73 +1,19 @@
-import path from 'node:path';
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { acquireLock as acquireFileLock, LockHeldError } from '../../common/index.ts';
 
-export class JournalLockedError extends Error {
+/** A harvest is running on this journal: one at a time, whichever process or server started it. */
+export class JournalLockedError extends LockHeldError {
   override name = 'JournalLockedError';
-  constructor(readonly lockFile: string, readonly pid: number) {
+  constructor(lockFile: string, pid: number) {
     super(
+      lockFile,
+      pid,
       `another harvest (pid ${pid}) is already running on this journal (${lockFile}); ` +
         `wait for it to finish, or if no such process exists remove the lock file`,
     );
   }
 }
 
-/** Locks held by this process: a second run inside one process is refused like one from another process. */
-const heldHere = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * An exclusive lock held for the duration of a run. A lock left behind by a
- * killed process (kill -9, power loss) names a dead pid and is taken over, so
- * that the next cron run resumes instead of failing forever.
- */
+/** The journal's lock for one run; a JournalLockedError while another run holds it. */
 export function acquireLock(lockFile: string): () => void {
-  const key = path.resolve(lockFile);
-  if (heldHere.has(key)) throw new JournalLockedError(lockFile, process.pid);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockFile, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      heldHere.add(key);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        heldHere.delete(key);
-        try {
-          unlinkSync(lockFile);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(readFileSafe(lockFile), 10);
-      // Our own pid in a lock we do not hold: a restarted container reusing the pid of a killed run.
-      if (Number.isFinite(pid) && pid !== process.pid && alive(pid)) throw new JournalLockedError(lockFile, pid);
-      try {
-        unlinkSync(lockFile);
-      } catch {
-        /* someone else took it over first; the next attempt tells */
-      }
-    }
-  }
-  throw new JournalLockedError(lockFile, Number.parseInt(readFileSafe(lockFile), 10) || -1);
-}
-
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
+  return acquireFileLock(lockFile, (file, pid) => new JournalLockedError(file, pid));
 }

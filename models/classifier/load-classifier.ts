@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ModelsConfig } from '../../config/schema.ts';
+import type { ModelsConfig } from '../../config/index.ts';
 import { ImageEncoder } from '../image-encoder.ts';
 import { loadSession, type LoadedSession, type TensorInfo } from '../session.ts';
 import { fixedBatchOf, floatInput, floatOutput, SUPPORTED_FLOAT_TYPES } from '../tower-io.ts';

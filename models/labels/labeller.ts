@@ -11,9 +11,9 @@
  * Facet values are `set:label` (`genre:photograph`, `imagenet:house finch`). What the labels are
  * worth depends on the model's weights; only the mechanics are tested in this repository.
  */
-import type { LabelsConfig } from '../../config/schema.ts';
+import type { LabelsConfig } from '../../config/index.ts';
 import type { EmbeddedImage } from '../image-encoder.ts';
-import type { Encoders } from '../index.ts';
+import type { Encoders } from '../encoders.ts';
 
 export interface ItemLabels {
   /** Facet values, best first within each set. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../common/package-root.ts';
+import { PACKAGE_ROOT } from '../../common/index.ts';
 import { LocalFeaturesUnavailableError } from './errors.ts';
 
 /**
@@ -30,7 +30,7 @@ export interface LocalFeaturesBinding {
     gray: Uint8Array,
     width: number,
     height: number,
-    options?: { minPeriod?: number; maxPeriod?: number; minStrength?: number; smallPeriod?: number; minStrengthSmall?: number; sigmaPerPeriod?: number; apply?: boolean },
+    options?: { minPeriod?: number; maxPeriod?: number; minStrength?: number; smallPeriod?: number; minStrengthSmall?: number; sigmaPerPeriod?: number; minSigma?: number; apply?: boolean },
   ): { period: number; strength: number; sigma: number };
   opencvVersion(): string;
 }

@@ -20,9 +20,19 @@ export interface PageRegionOptions {
   maxRegions: number;
   /** A region covering more of the page than this is the page itself: not returned. */
   maxAreaFraction: number;
+  /**
+   * Before closing, keep only picture blocks inside a square of `open` × `open` picture blocks
+   * (an opening): lone misreadings in text go, a picture two blocks tall stays at 2. 0: none.
+   */
+  open: number;
+  /**
+   * Closing joins pictures a caption apart into one region: each of the pictures it joined is
+   * returned as a region of its own as well.
+   */
+  splitJoined: boolean;
 }
 
-export const DEFAULT_PAGE_REGIONS: PageRegionOptions = { blockLines: 2.5, minSideFraction: 0.12, maxRegions: 6, maxAreaFraction: 0.8 };
+export const DEFAULT_PAGE_REGIONS: PageRegionOptions = { blockLines: 2.5, minSideFraction: 0.12, maxRegions: 6, maxAreaFraction: 0.8, open: 3, splitJoined: true };
 
 export type BlockClass = 0 | 1 | 2;
 export const BLANK: BlockClass = 0;
@@ -43,11 +53,10 @@ function paperLevel(gray: Uint8Array): number {
 }
 
 /** Each block's class, row-major over a grid of `cols` × `rows` blocks of `size` px. */
-export function classifyBlocks(gray: Uint8Array, width: number, height: number, size: number): { classes: Uint8Array; cols: number; rows: number } {
+export function classifyBlocks(gray: Uint8Array, width: number, height: number, size: number, paper = paperLevel(gray)): { classes: Uint8Array; cols: number; rows: number } {
   const cols = Math.max(1, Math.floor(width / size));
   const rows = Math.max(1, Math.floor(height / size));
   const classes = new Uint8Array(cols * rows);
-  const paper = paperLevel(gray);
   const rowInk = new Float64Array(size);
   const colInk = new Float64Array(size);
   // Ink counts from a little below the paper level (grain and paper texture are not ink).
@@ -71,15 +80,26 @@ export function classifyBlocks(gray: Uint8Array, width: number, height: number, 
         classes[by * cols + bx] = BLANK;
         continue;
       }
+      // Columns without ink are left out of the columns' variance: at a text column's edge or a
+      // short line's end they are paper beside text, not a picture's structure (measured on printed
+      // pages: book text found 78 % of the time instead of 51 %, pictures taken for text 1–6 %).
+      const lineMean = total / size;
       let varRow = 0;
-      let varCol = 0;
       let emptyRows = 0;
-      const rowMean = total / size;
+      let inked = 0;
+      let inkedSum = 0;
       for (let i = 0; i < size; i++) {
-        varRow += (rowInk[i]! - rowMean) ** 2;
-        varCol += (colInk[i]! - rowMean) ** 2;
-        if (rowInk[i]! < rowMean * 0.15) emptyRows++;
+        varRow += (rowInk[i]! - lineMean) ** 2;
+        if (rowInk[i]! < lineMean * 0.15) emptyRows++;
+        if (colInk[i]! >= lineMean * 0.15) {
+          inked++;
+          inkedSum += colInk[i]!;
+        }
       }
+      const inkedMean = inked ? inkedSum / inked : 0;
+      let varCol = 0;
+      for (let i = 0; i < size; i++) if (colInk[i]! >= lineMean * 0.15) varCol += (colInk[i]! - inkedMean) ** 2;
+      varCol *= size / Math.max(1, inked);
       const text = emptyRows >= Math.max(1, size * 0.08) && varRow > 2.5 * varCol;
       classes[by * cols + bx] = text ? TEXT : PICTURE;
     }
@@ -125,10 +145,10 @@ function erode(mask: Uint8Array, cols: number, rows: number): Uint8Array {
  * (a strip through a text column shows a line of ink, a gap, a line…), voted over the page.
  * 0 when no strip is periodic (no text, or a picture alone).
  */
-export function linePitch(gray: Uint8Array, width: number, height: number, paper = paperLevel(gray)): number {
+export function linePitch(gray: Uint8Array, width: number, height: number, paper = paperLevel(gray), strip?: { width: number; height: number }): number {
   const floor = Math.max(0, paper - 24);
-  const stripWidth = Math.max(16, Math.round(width / 40));
-  const stripHeight = Math.max(64, Math.round(height / 8));
+  const stripWidth = strip?.width ?? Math.max(16, Math.round(width / 40));
+  const stripHeight = strip?.height ?? Math.max(64, Math.round(height / 8));
   const minLag = 4;
   const maxLag = Math.round(stripHeight / 2.5);
   const votes = new Float64Array(maxLag + 2);
@@ -204,12 +224,46 @@ function smoothClasses(classes: Uint8Array, cols: number, rows: number): Uint8Ar
 }
 
 /** The page's blocks, classified and smoothed, at a size of `blockLines` lines of its text. */
-export function pageBlocks(gray: Uint8Array, width: number, height: number, options: PageRegionOptions = DEFAULT_PAGE_REGIONS): ReturnType<typeof classifyBlocks> & { size: number; pitch: number } {
-  const pitch = linePitch(gray, width, height);
+export function pageBlocks(gray: Uint8Array, width: number, height: number, options: PageRegionOptions = DEFAULT_PAGE_REGIONS): ReturnType<typeof classifyBlocks> & { size: number; pitch: number; paper: number } {
+  const paper = paperLevel(gray);
+  const pitch = linePitch(gray, width, height, paper);
   // Without text lines, blocks of a 64th of the long side (two lines of newspaper text at 2,000 px).
   const size = Math.max(12, Math.round(pitch ? pitch * options.blockLines : Math.max(width, height) / 64));
-  const grid = classifyBlocks(gray, width, height, size);
-  return { ...grid, classes: smoothClasses(grid.classes, grid.cols, grid.rows), size, pitch };
+  const grid = classifyBlocks(gray, width, height, size, paper);
+  return { ...grid, classes: smoothClasses(grid.classes, grid.cols, grid.rows), size, pitch, paper };
+}
+
+/** Blocks that lie in some k × k square of set blocks (a morphological opening by that square). */
+function opening(mask: Uint8Array, cols: number, rows: number, k: number): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let y0 = 0; y0 + k <= rows; y0++)
+    for (let x0 = 0; x0 + k <= cols; x0++) {
+      let full = true;
+      for (let y = y0; y < y0 + k && full; y++) for (let x = x0; x < x0 + k && full; x++) if (!mask[y * cols + x]) full = false;
+      if (full) for (let y = y0; y < y0 + k; y++) out.fill(1, y * cols + x0, y * cols + x0 + k);
+    }
+  return out;
+}
+
+/**
+ * Whether a region is lines of larger text than the page's (a headline, a masthead): its own ink
+ * has a line pitch well above the body text's, and at blocks of that pitch it reads as text. A
+ * halftone screen's rows repeat at its cell, far finer than any headline.
+ */
+function isLargeText(gray: Uint8Array, width: number, r: Rect, bodyPitch: number, paper: number): boolean {
+  const crop = new Uint8Array(r.w * r.h);
+  for (let y = 0; y < r.h; y++) crop.set(gray.subarray((r.y + y) * width + r.x, (r.y + y) * width + r.x + r.w), y * r.w);
+  const pitch = linePitch(crop, r.w, r.h, paper, { width: Math.max(16, Math.round(r.w / 12)), height: r.h });
+  if (!pitch || pitch < Math.max(8, 1.5 * bodyPitch)) return false;
+  const size = Math.min(r.h, Math.round(2.5 * pitch));
+  const { classes } = classifyBlocks(crop, r.w, r.h, size, paper);
+  let text = 0;
+  let inked = 0;
+  for (const c of classes) {
+    if (c === TEXT) text++;
+    if (c !== BLANK) inked++;
+  }
+  return inked > 0 && text >= 0.5 * inked;
 }
 
 /** Bounding boxes (in blocks) of the 8-connected components of a mask, with how many blocks each holds. */
@@ -257,15 +311,20 @@ function components(mask: Uint8Array, cols: number, rows: number): Array<{ x0: n
  * grown by half a block, so that a picture's edge is inside it.
  */
 export function pageRegions(gray: Uint8Array, width: number, height: number, options: PageRegionOptions = DEFAULT_PAGE_REGIONS): Rect[] {
-  const { classes, cols, rows, size } = pageBlocks(gray, width, height, options);
+  const { classes, cols, rows, size, pitch, paper } = pageBlocks(gray, width, height, options);
   let mask: Uint8Array = classes.map((c) => (c === PICTURE ? 1 : 0));
   // Opening drops lone picture blocks in text (a short line, a rule, a large letter); closing then
   // fills the text-like stripes and light patches inside a picture.
-  mask = dilate(erode(mask, cols, rows), cols, rows);
-  mask = erode(dilate(mask, cols, rows), cols, rows);
   const minSide = options.minSideFraction * Math.min(width, height);
+  if (options.open) mask = opening(mask, cols, rows, options.open);
+  const open = mask;
+  mask = erode(dilate(mask, cols, rows), cols, rows);
   const regions: Array<Rect & { blocks: number }> = [];
-  for (const c of components(mask, cols, rows)) {
+  const closed = components(mask, cols, rows);
+  const joined = options.splitJoined
+    ? components(open, cols, rows).filter((p) => closed.some((c) => c !== undefined && p.x0 >= c.x0 && p.x1 <= c.x1 && p.y0 >= c.y0 && p.y1 <= c.y1 && (p.x0 > c.x0 || p.x1 < c.x1 || p.y0 > c.y0 || p.y1 < c.y1)))
+    : [];
+  for (const c of [...closed, ...joined]) {
     const x = Math.max(0, Math.round((c.x0 - 0.5) * size));
     const y = Math.max(0, Math.round((c.y0 - 0.5) * size));
     const w = Math.min(width, Math.round((c.x1 + 1.5) * size)) - x;
@@ -274,6 +333,7 @@ export function pageRegions(gray: Uint8Array, width: number, height: number, opt
     // Mostly holes: a scatter of blocks (rules, ornaments, headlines), not a picture.
     if (c.blocks < 0.5 * (c.x1 - c.x0 + 1) * (c.y1 - c.y0 + 1)) continue;
     if (w * h > options.maxAreaFraction * width * height) continue;
+    if (isLargeText(gray, width, { x, y, w, h }, pitch, paper)) continue;
     regions.push({ x, y, w, h, blocks: c.blocks });
   }
   return regions

@@ -1,4 +1,5 @@
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
+import { openImage, readPixels } from '../../common/index.ts';
 import { FeatureInputError } from './errors.ts';
 import { localFeatures } from './native.ts';
 import type { AnalysisFrame } from './types.ts';
@@ -20,7 +21,18 @@ export interface PrepareOptions {
    * Blur a halftone screen away before detection (a Gaussian tuned to the screen's period, found in
    * the image's spectrum): re-screened prints otherwise give SIFT their dots instead of the picture.
    */
-  descreen: boolean;
+  descreen: boolean | DescreenOptions;
+}
+
+/** How a screen is found and blurred (native/local_features.cc, descreen): the binding's defaults otherwise. */
+export interface DescreenOptions {
+  minPeriod?: number;
+  maxPeriod?: number;
+  minStrength?: number;
+  smallPeriod?: number;
+  minStrengthSmall?: number;
+  sigmaPerPeriod?: number;
+  minSigma?: number;
 }
 
 export const DEFAULT_PREPARE: PrepareOptions = { longSide: 640, minSide: 48, descreen: true };
@@ -107,46 +119,33 @@ function stretch(gray: Uint8Array): number {
 const WORKING_OVERSAMPLING = 2;
 
 /**
+ * An encoded image opened by the common decoder (orientation, sRGB, white under transparency,
+ * the pixel limit), or raw pixels as they are; with the size they come in.
+ */
+export async function openInput(input: Buffer | RawPixels): Promise<{ pipeline: Sharp; width: number; height: number }> {
+  if (Buffer.isBuffer(input)) return openImage(input);
+  if (input.data.length !== input.width * input.height * input.channels) throw new FeatureInputError('raw pixels do not match width × height × channels');
+  const pipeline = sharp(input.data, { raw: { width: input.width, height: input.height, channels: input.channels as 1 | 2 | 3 | 4 } });
+  return { pipeline, width: input.width, height: input.height };
+}
+
+/**
  * Grey content at the analysis size: decoded, greyed, uniform borders trimmed, resized so the
  * content's long side is `longSide` (small images enlarged, so keypoint sizes mean the same
  * everywhere), levels stretched.
  */
 export async function prepareImage(input: Buffer | RawPixels, options: PrepareOptions = DEFAULT_PREPARE): Promise<PreparedImage> {
-  let pipeline: Sharp;
-  let sourceWidth: number;
-  let sourceHeight: number;
-  if (Buffer.isBuffer(input)) {
-    let meta: Metadata;
-    try {
-      meta = await sharp(input, { limitInputPixels: 100_000_000 }).metadata();
-    } catch (err) {
-      throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
-    }
-    pipeline = sharp(input, { limitInputPixels: 100_000_000 }).rotate();
-    const swap = (meta.orientation ?? 1) >= 5;
-    sourceWidth = (swap ? meta.height : meta.width) ?? 0;
-    sourceHeight = (swap ? meta.width : meta.height) ?? 0;
-  } else {
-    if (input.data.length !== input.width * input.height * input.channels) throw new FeatureInputError('raw pixels do not match width × height × channels');
-    pipeline = sharp(input.data, { raw: { width: input.width, height: input.height, channels: input.channels as 1 | 2 | 3 | 4 } });
-    sourceWidth = input.width;
-    sourceHeight = input.height;
-  }
+  const { pipeline, width: sourceWidth, height: sourceHeight } = await openInput(input);
   if (Math.min(sourceWidth, sourceHeight) < options.minSide) {
     return { gray: new Uint8Array(0), frame: emptyFrame(sourceWidth, sourceHeight), empty: `too small (${sourceWidth}×${sourceHeight}, at least ${options.minSide} px a side)` };
   }
   const workScale = Math.min(1, (WORKING_OVERSAMPLING * options.longSide) / Math.max(sourceWidth, sourceHeight));
   const ww = Math.max(1, Math.round(sourceWidth * workScale));
   const wh = Math.max(1, Math.round(sourceHeight * workScale));
-  let work: Buffer;
-  try {
-    work = await pipeline.flatten({ background: '#ffffff' }).greyscale().resize(ww, wh, { fit: 'fill', kernel: 'lanczos3' }).extractChannel(0).raw().toBuffer();
-  } catch (err) {
-    throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
-  }
+  const { data: work } = await readPixels(pipeline.flatten({ background: '#ffffff' }).greyscale().resize(ww, wh, { fit: 'fill', kernel: 'lanczos3' }).extractChannel(0));
   const workGray = new Uint8Array(work.buffer, work.byteOffset, ww * wh);
   // At the working size, before the content is resized: the screen's period is measured where its dots are still resolved.
-  if (options.descreen) localFeatures().descreen(workGray, ww, wh);
+  if (options.descreen) localFeatures().descreen(workGray, ww, wh, options.descreen === true ? undefined : options.descreen);
   const b = contentBounds(workGray, ww, wh);
   const cw = b.right - b.left;
   const ch = b.bottom - b.top;

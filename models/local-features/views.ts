@@ -1,8 +1,8 @@
 import sharp from 'sharp';
-import { FeatureInputError } from './errors.ts';
+import { readPixels } from '../../common/index.ts';
 import { DEFAULT_EXTRACT, extractFeatures, type ExtractOptions } from './extract.ts';
 import { DEFAULT_PAGE_REGIONS, pageRegions, type PageRegionOptions } from './page-regions.ts';
-import type { RawPixels } from './prepare.ts';
+import { openInput, type RawPixels } from './prepare.ts';
 import type { AnalysisFrame, ImageFeatures, Rect } from './types.ts';
 
 export interface ViewOptions {
@@ -50,34 +50,11 @@ export async function extractViews(input: Buffer | RawPixels, options: ViewOptio
 
 /** Grey pixels, EXIF orientation applied, at most `maxSide` on the long side, and the size of the image they come from. */
 async function decodeGrey(input: Buffer | RawPixels, maxSide: number): Promise<{ gray: Uint8Array; width: number; height: number; sourceWidth: number; sourceHeight: number }> {
-  try {
-    let pipeline;
-    let sourceWidth: number;
-    let sourceHeight: number;
-    if (Buffer.isBuffer(input)) {
-      const meta = await sharp(input, { limitInputPixels: 100_000_000 }).metadata();
-      const swap = (meta.orientation ?? 1) >= 5;
-      sourceWidth = (swap ? meta.height : meta.width) ?? 0;
-      sourceHeight = (swap ? meta.width : meta.height) ?? 0;
-      pipeline = sharp(input, { limitInputPixels: 100_000_000 }).rotate();
-    } else {
-      if (input.data.length !== input.width * input.height * input.channels) throw new FeatureInputError('raw pixels do not match width × height × channels');
-      sourceWidth = input.width;
-      sourceHeight = input.height;
-      pipeline = sharp(input.data, { raw: { width: input.width, height: input.height, channels: input.channels as 1 | 2 | 3 | 4 } });
-    }
-    const { data, info } = await pipeline
-      .flatten({ background: '#ffffff' })
-      .greyscale()
-      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' })
-      .extractChannel(0)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { gray: new Uint8Array(data.buffer, data.byteOffset, info.width * info.height), width: info.width, height: info.height, sourceWidth, sourceHeight };
-  } catch (err) {
-    if (err instanceof FeatureInputError) throw err;
-    throw new FeatureInputError(`not a readable image (${(err as Error).message})`, { cause: err });
-  }
+  const { pipeline, width: sourceWidth, height: sourceHeight } = await openInput(input);
+  const { data, info } = await readPixels(
+    pipeline.flatten({ background: '#ffffff' }).greyscale().resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' }).extractChannel(0),
+  );
+  return { gray: new Uint8Array(data.buffer, data.byteOffset, info.width * info.height), width: info.width, height: info.height, sourceWidth, sourceHeight };
 }
 
 /** Picture regions of a page, in its decoded pixels (found on a copy at options.regionSide). */

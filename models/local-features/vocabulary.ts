@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../common/package-root.ts';
+import { PACKAGE_ROOT } from '../../common/index.ts';
 import { localFeatures, localFeaturesAvailable } from './native.ts';
 import { DESCRIPTOR_BYTES } from './types.ts';
+import { RepriseError } from '../../common/index.ts';
 
 const MAGIC = 'RPRVOC01';
 const HEADER_BYTES = 8 + 4 * 3;
@@ -11,7 +12,7 @@ const HEADER_BYTES = 8 + 4 * 3;
 /** The default vocabulary shipped with Reprise (trained by `reprise reprints train` on public-domain photographs). */
 export const DEFAULT_VOCABULARY_PATH = path.join(PACKAGE_ROOT, 'models', 'local-features', 'vocabulary', 'default.rpvoc');
 
-export class VocabularyFormatError extends Error {
+export class VocabularyFormatError extends RepriseError {
   override readonly name = 'VocabularyFormatError';
 }
 

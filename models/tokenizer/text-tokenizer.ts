@@ -2,6 +2,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFolderError, type TokenizedBatch } from '../types.ts';
 import { readModelJson } from '../read-json.ts';
 import { isIdentity, normaliseText, type TextNormalisation } from './text-normalisation.ts';
+import { RepriseError } from '../../common/index.ts';
 
 /**
  * Text → token ids for any text tower whose tokenizer is a Hugging Face `tokenizer.json`:
@@ -34,7 +35,7 @@ export interface DecodeOptions {
 }
 
 /** The caller's text is unusable; distinct from a broken model folder so an API can answer 400. */
-export class TextInputError extends Error {
+export class TextInputError extends RepriseError {
   override name = 'TextInputError';
 }
 

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import multer from 'multer';
-import { InvalidQueryError, StoreSchemaError, StoreUnavailableError } from '../../store/errors.ts';
-import { Problem, invalidParams, type ProblemBody } from '../problems.ts';
+import { RepriseError } from '../../common/index.ts';
+import { Problem, PROBLEM_TYPES, invalidParams, type ProblemBody, type ProblemKind } from '../problems.ts';
 
 export interface ProblemJsonOptions {
   /** Told about unexpected errors (the 500s), which the response describes only in general terms. */
@@ -23,9 +23,8 @@ const BODY_ERRORS: Record<string, (err: { limit?: number }) => Problem> = {
 /** Whatever went wrong, as a problem the client can act on; never a stack trace. */
 export function toProblem(err: unknown, opts: ProblemJsonOptions = {}): Problem | undefined {
   if (err instanceof Problem) return err;
-  if (err instanceof InvalidQueryError) return new Problem('invalid-query', err.message);
-  if (err instanceof StoreUnavailableError) return new Problem('store-unavailable', `the index cannot be reached: ${err.message}`);
-  if (err instanceof StoreSchemaError) return new Problem('store-unavailable', err.message);
+  // Reprise's own errors say which problem they are (the store's: an invalid query, an unreachable index).
+  if (err instanceof RepriseError && err.problem && Object.hasOwn(PROBLEM_TYPES, err.problem)) return new Problem(err.problem as ProblemKind, err.problemDetail());
   if (err instanceof multer.MulterError) return multerProblem(err, opts.uploadField ?? 'image');
   if (err instanceof URIError && (err as { status?: unknown }).status === 400) return pathDecodingProblem(err);
   const bodyError = err as { type?: unknown; status?: unknown; limit?: number };

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { RepriseConfig } from '../../config/schema.ts';
+import type { RepriseConfig } from '../../config/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Schemas } from '../schemas.ts';
 import type { SearchService } from '../search-service.ts';

@@ -1,13 +1,13 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import type { ApiConfig } from '../../config/schema.ts';
-import { DEFAULT_MIN_INLIERS } from '../../models/local-features/verify.ts';
+import type { ApiConfig } from '../../config/index.ts';
+import { DEFAULT_MIN_INLIERS, DEFAULT_VIEWS } from '../../models/index.ts';
 import { imageOrJsonBody } from '../middleware/body.ts';
 import { validate } from '../middleware/validate.ts';
 import { imageRequestBody, outputSchema, parameters } from '../openapi-json.ts';
 import { QueryImages } from '../query-image.ts';
 import { ReprintSearch, type ReprintSource } from '../reprint-search.ts';
-import { reprintPageSchema } from '../response-schemas.ts';
+import { reprintGroupsPageSchema, reprintPageSchema, reprintPrintingsPageSchema } from '../response-schemas.ts';
 import { itemId, type Schemas } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
 import { UPLOAD_FIELD } from './image-search.ts';
@@ -31,6 +31,26 @@ const reprintOptions = z.strictObject({
     .describe(`Geometrically consistent keypoint matches a reprint needs (default ${DEFAULT_MIN_INLIERS}, calibrated so that different photographs stay below it).`),
 });
 
+const MAX_PAGE = 100;
+
+/** Paging of the groups and of an item's other printings. */
+const groupPaging = z.strictObject({
+  limit: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE, `must be at most ${MAX_PAGE}`)
+    .default(20)
+    .describe(`At most this many, 1 to ${MAX_PAGE}.`),
+  offset: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0, 'must be at least 0')
+    .max(1_000_000, 'must be at most 1000000')
+    .default(0)
+    .describe('How many to skip.'),
+});
+
 const reprintBody = (schemas: Schemas) => z.union([z.strictObject({ item: itemId.describe('An indexed item: its reprints elsewhere.') }), schemas.imageSource]);
 
 /** POST /reprints: the same photograph elsewhere, from an upload, a URL, an Image API region, a box on a canvas, or an indexed item. */
@@ -41,7 +61,8 @@ export function reprintRoutes(router: Router, ctx: RouteContext): { close: () =>
     http: ctx.config.harvest.http,
     maxBytes: ctx.config.api.maxUploadBytes,
     maxPixels: ctx.config.api.maxImagePixels,
-    longSide: ctx.config.harvest.imageSize,
+    // A page is searched for the photographs printed on it: kept at up to 2,400 px, not the embedding size.
+    longSide: Math.max(ctx.config.harvest.imageSize, DEFAULT_VIEWS.maxDecodeSide),
   });
   const search = new ReprintSearch(ctx.config.dataDir, ctx.service.call, images);
   router.post(
@@ -68,6 +89,15 @@ export function reprintRoutes(router: Router, ctx: RouteContext): { close: () =>
       res.json(await search.find(source, options));
     },
   );
+  const groups = validate({ query: groupPaging });
+  router.get('/reprints/groups', ...ctx.guarded, groups, async (_req, res) => {
+    res.json(await search.groups(groups.input(res).query));
+  });
+  const printings = validate({ params: ctx.schemas.itemParams, query: groupPaging });
+  router.get('/items/:id/reprints', ...ctx.guarded, printings, async (_req, res) => {
+    const { params, query } = printings.input(res);
+    res.json(await search.printings(params.id, query));
+  });
   return {
     close: async () => {
       search.close();
@@ -92,6 +122,34 @@ export function reprintPaths(schemas: Schemas, api: ApiConfig, errorStatuses: (.
         responses: {
           200: { description: 'Reprints, most matches first.', content: { 'application/json': { schema: outputSchema(reprintPageSchema) } } },
           ...errorStatuses(400, 404, 413, 415, 422, 502, 503, 504),
+        },
+      },
+    },
+    '/reprints/groups': {
+      get: {
+        summary: 'Groups of reprints across the collections',
+        description:
+          'Every group of canvases that print the same photograph, largest first, with where it is on each canvas: what the comparison after each harvest found ' +
+          '(reprise reprints --all lists the same). Paged by limit and offset.',
+        operationId: 'reprintGroups',
+        parameters: parameters(groupPaging, 'query'),
+        responses: {
+          200: { description: 'Groups, largest first.', content: { 'application/json': { schema: outputSchema(reprintGroupsPageSchema) } } },
+          ...errorStatuses(400, 503),
+        },
+      },
+    },
+    '/items/{id}/reprints': {
+      get: {
+        summary: 'Other printings of an item',
+        description:
+          "The canvases that print the same photograph as the item (its reprint group), those verified against the item first, with the photograph's place on each. " +
+          'Empty until the comparison after a harvest has paired the item with something. Paged by limit and offset.',
+        operationId: 'itemReprints',
+        parameters: [...parameters(schemas.itemParams, 'path'), ...parameters(groupPaging, 'query')],
+        responses: {
+          200: { description: 'Other printings, most certain first.', content: { 'application/json': { schema: outputSchema(reprintPrintingsPageSchema) } } },
+          ...errorStatuses(400, 404, 503),
         },
       },
     },

@@ -1,8 +1,13 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { crc32 } from 'node:zlib';
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { createRequire } from 'node:module';
+import type { Index as UsearchIndex, ScalarKind as UsearchScalarKind } from 'usearch';
+
+// Required, not imported: usearch's ES module build never finishes loading in a worker thread
+// run through tsx (the background rebuild's), where its CommonJS build loads at once.
+const { Index, MetricKind, ScalarKind } = createRequire(import.meta.url)('usearch') as typeof import('usearch');
+type Index = UsearchIndex;
+import { fileCrc32, syncFolder, writeDurably } from './durable-file.ts';
 
 export type Quantization = 'f32' | 'f16' | 'i8';
 
@@ -33,39 +38,10 @@ interface Sidecar extends AnnStamp {
 }
 
 const FORMAT = 'reprise-ann/1';
-const SCALAR: Record<Quantization, ScalarKind> = { f32: ScalarKind.F32, f16: ScalarKind.F16, i8: ScalarKind.I8 };
+const SCALAR: Record<Quantization, UsearchScalarKind> = { f32: ScalarKind.F32, f16: ScalarKind.F16, i8: ScalarKind.I8 };
 const THREADS = Math.max(1, os.availableParallelism());
 
 export const sidecarPath = (file: string) => `${file}.json`;
-
-/** CRC-32 of a file read in chunks: index files pass the 2 GiB a Buffer may hold. */
-function fileCrc32(file: string): number {
-  const fd = openSync(file, 'r');
-  try {
-    const chunk = Buffer.allocUnsafe(8 << 20);
-    let crc = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) return crc;
-      crc = crc32(chunk.subarray(0, n), crc);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeDurably(file: string, write: (tmp: string) => void): string {
-  const tmp = `${file}.tmp`;
-  rmSync(tmp, { force: true });
-  write(tmp);
-  const fd = openSync(tmp, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return tmp;
-}
 
 /**
  * An HNSW graph (usearch) over the store's vectors, keyed by `vectors.key`. It lives in memory
@@ -77,6 +53,16 @@ export class AnnIndex {
   private index: Index;
   /** Removed keys still taking room in the graph: usearch marks them, it does not compact. */
   tombstones = 0;
+  /**
+   * A viewed index (view()) is the saved file memory-mapped, shared with every process that
+   * views it and never copied; usearch cannot change it, so vectors added since live in a small
+   * index of their own and removed ones are hidden from its answers.
+   */
+  private viewed = false;
+  private delta?: Index;
+  private readonly hidden = new Set<number>();
+  /** The generation of the file a viewed index maps. */
+  viewedGeneration = 0;
 
   constructor(readonly settings: AnnSettings) {
     this.index = AnnIndex.empty(settings);
@@ -100,7 +86,7 @@ export class AnnIndex {
    * Loads a saved index if its sidecar vouches for it and it was built with these settings for
    * this store; otherwise says why not, so the caller rebuilds from SQLite.
    */
-  static load(file: string, settings: AnnSettings, storeId: string): { index: AnnIndex; generation: number } | { reason: string } {
+  static load(file: string, settings: AnnSettings, storeId: string, how: 'load' | 'view' = 'load'): { index: AnnIndex; generation: number } | { reason: string } {
     if (!existsSync(file)) return { reason: 'no index file' };
     let sidecar: Sidecar;
     try {
@@ -118,7 +104,11 @@ export class AnnIndex {
     if (fileCrc32(file) !== sidecar.crc32) return { reason: 'its checksum does not match (corrupt)' };
     const ann = new AnnIndex(settings);
     try {
-      ann.index.load(file);
+      if (how === 'view') {
+        ann.index.view(file);
+        ann.viewed = true;
+        ann.viewedGeneration = sidecar.generation;
+      } else ann.index.load(file);
     } catch (err) {
       return { reason: `usearch could not load it (${(err as Error).message})` };
     }
@@ -130,30 +120,66 @@ export class AnnIndex {
   }
 
   get size(): number {
-    return this.index.size();
+    return this.index.size() - this.hidden.size + (this.delta?.size() ?? 0);
+  }
+
+  /** Whether this index maps a file (view()) rather than holding the graph in memory. */
+  get isView(): boolean {
+    return this.viewed;
+  }
+
+  /** Vectors added to a viewed index since its file was saved. */
+  get deltaSize(): number {
+    return this.delta?.size() ?? 0;
   }
 
   has(key: number): boolean {
-    return this.index.contains(BigInt(key)) as boolean;
+    const big = BigInt(key);
+    if (this.delta?.contains(big)) return true;
+    return !this.hidden.has(key) && (this.index.contains(big) as boolean);
   }
 
   /** Adds a batch on every core: usearch parallelises inside one call only. */
-  add(keys: number[], vectors: Float32Array[]): void {
+  add(keys: number[], vectors: Float32Array[], threads = THREADS): void {
     if (keys.length === 0) return;
-    this.index.add(BigUint64Array.from(keys, BigInt), vectors, THREADS);
+    if (this.viewed) {
+      this.delta ??= AnnIndex.empty(this.settings);
+      // A key hidden from the mapped file is added back in the delta (keys are never reused, so this is a replay).
+      for (const key of keys) this.hidden.delete(key);
+      this.delta.add(BigUint64Array.from(keys, BigInt), vectors, threads);
+      return;
+    }
+    this.index.add(BigUint64Array.from(keys, BigInt), vectors, threads);
   }
 
   remove(keys: number[]): void {
     const present = keys.filter((k) => this.has(k));
     if (present.length === 0) return;
+    if (this.viewed) {
+      const inDelta = present.filter((k) => this.delta?.contains(BigInt(k)));
+      if (inDelta.length) this.delta!.remove(BigUint64Array.from(inDelta, BigInt));
+      for (const k of present) if (!inDelta.includes(k)) this.hidden.add(k);
+      return;
+    }
     this.index.remove(BigUint64Array.from(present, BigInt));
     this.tombstones += present.length;
   }
 
   /** The k nearest keys with their cosine similarity as the index computes it (quantised when the index is). */
   search(vector: Float32Array, k: number): Array<{ key: number; similarity: number }> {
-    if (this.index.size() === 0 || k <= 0) return [];
-    const { keys, distances } = this.index.search(vector, Math.min(k, this.index.size()), 1);
+    if (k <= 0) return [];
+    const out = AnnIndex.searchOne(this.index, vector, k + this.hidden.size).filter((hit) => !this.hidden.has(hit.key));
+    if (this.delta?.size()) {
+      out.push(...AnnIndex.searchOne(this.delta, vector, k));
+      out.sort((a, b) => b.similarity - a.similarity);
+    }
+    return out.slice(0, k);
+  }
+
+  private static searchOne(index: Index, vector: Float32Array, k: number): Array<{ key: number; similarity: number }> {
+    const size = index.size();
+    if (size === 0) return [];
+    const { keys, distances } = index.search(vector, Math.min(k, size), 1);
     const out: Array<{ key: number; similarity: number }> = [];
     for (let i = 0; i < keys.length; i++) out.push({ key: Number(keys[i]!), similarity: 1 - distances[i]! });
     return out;
@@ -165,6 +191,7 @@ export class AnnIndex {
    * which the CRC check refuses: the store then rebuilds rather than trusting it.
    */
   save(file: string, stamp: AnnStamp): void {
+    if (this.viewed) throw new Error('a viewed index is read-only: only the store that loaded its index saves it');
     const tmpIndex = writeDurably(file, (tmp) => this.index.save(tmp));
     const sidecar: Sidecar = {
       format: FORMAT,
@@ -180,16 +207,7 @@ export class AnnIndex {
     const tmpSidecar = writeDurably(sidecarPath(file), (tmp) => writeFileSync(tmp, JSON.stringify(sidecar)));
     renameSync(tmpIndex, file);
     renameSync(tmpSidecar, sidecarPath(file));
-    try {
-      const dir = openSync(path.dirname(file), 'r');
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
-    } catch {
-      // Some platforms cannot fsync a directory; the renames are then as durable as the OS makes them.
-    }
+    syncFolder(file);
   }
 
   static remove(file: string): void {

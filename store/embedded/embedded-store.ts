@@ -1,13 +1,19 @@
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../common/index.ts';
 import { InvalidQueryError, StoreError } from '../errors.ts';
+import { FIXED_FACETS, isFacetField } from '../types.ts';
 import type { Box, FacetField, ItemFields, ItemFilter, Page, ScanPage, ScannedItem, SearchHit, SearchResult, StoreItem, StoreSchema, StoreStats, UpsertItem, VectorStore } from '../types.ts';
-import { AnnIndex, type Quantization } from './ann-index.ts';
+import { AnnIndex, sidecarPath, type Quantization } from './ann-index.ts';
+import type { AnnRebuildJob, AnnRebuildResult } from './ann-rebuild-worker.ts';
 import { compileFilter, type SqlFilter } from './filters.ts';
 import { keywordSearch } from './keyword.ts';
 import { keywordGoodEnough, mergeHybrid, semanticScore, type Scored } from './ranking.ts';
 import { SqliteRepository, type PreparedItem, type VectorChanges } from './sqlite-repository.ts';
-import { vectorSearch, type VectorHit } from './vector-search.ts';
+import { vectorSearch, type SearchPath, type VectorHit } from './vector-search.ts';
+import { SlabFullError, VectorSlab } from './vector-slab.ts';
 import { normalised } from './vectors.ts';
 
 export interface EmbeddedStoreOptions {
@@ -26,15 +32,37 @@ export interface EmbeddedStoreOptions {
   saveEvery?: number;
   /** A filtered search over at most this many vectors scans them exactly instead of asking the index. */
   exactScanLimit?: number;
+  /** Most candidates a filtered search asks of the HNSW index before scanning the filter's items instead. */
+  maxAnnCandidates?: number;
+  /**
+   * A missing or stale HNSW index of more vectors than this is rebuilt on a worker thread while
+   * searches answer by exact scans (slower); a smaller one is rebuilt before open() returns.
+   */
+  backgroundRebuildAbove?: number;
+  /**
+   * writer (default): loads the HNSW index into memory, saves it and the scan copy, rebuilds them.
+   * reader: maps the writer's saved HNSW file (usearch view(): one copy in the page cache for
+   * every process, none per process), follows the writer's changes through the change log, and
+   * never writes or rebuilds a derived file; without a usable file it answers by scans until the
+   * writer saves one. `reprise serve --workers N` opens one writer and N − 1 readers.
+   */
+  role?: 'writer' | 'reader';
 }
 
 /** How the ANN index came to be at the last open: tests and operators want to know. */
 export interface AnnOrigin {
-  source: 'new' | 'file' | 'replayed' | 'rebuilt';
+  /** rebuilding: on a worker thread, searches scan meanwhile; none: a reader without a usable file. */
+  source: 'new' | 'file' | 'replayed' | 'rebuilt' | 'rebuilding' | 'none';
   /** Why the file was not used as it was. */
   reason?: string;
   /** Vector keys applied from the change log. */
   replayed?: number;
+}
+
+/** How the exact-scan copy of the vectors came to be; unavailable: scans read SQLite. */
+export interface SlabOrigin {
+  source: 'new' | 'file' | 'replayed' | 'rebuilt' | 'unavailable';
+  reason?: string;
 }
 
 const MAX_LIMIT = 1000;
@@ -61,8 +89,14 @@ export class EmbeddedStore implements VectorStore {
   private repo?: SqliteRepository;
   private ann?: AnnIndex;
   private schema?: StoreSchema;
-  /** The generation the in-memory index reflects. */
+  /** The generation the in-memory index and slab reflect. */
   private annGeneration = 0;
+  /** The int8 copy of every vector, for exact scans of filtered subsets. */
+  private slab?: VectorSlab;
+  /** A background rebuild of the HNSW index, while one runs. */
+  private rebuilding?: { worker: Worker; done: Promise<void> };
+  /** How the last vector search was answered (tests, the benchmark). */
+  lastSearchPath: SearchPath | undefined;
   /** SQLite's data_version when this store last looked for other processes' writes. */
   private seenDataVersion: number | undefined;
   /** Vector changes since the index file was written. */
@@ -70,6 +104,7 @@ export class EmbeddedStore implements VectorStore {
   /** embedded: items with a whole-image vector; the others were stored without a model. */
   private counts = { items: 0, vectors: 0, embedded: 0 };
   annOrigin: AnnOrigin = { source: 'new' };
+  slabOrigin: SlabOrigin = { source: 'new' };
 
   /** Vectors in the ANN index: equal to stats().vectors whenever the store is consistent. */
   get indexedVectors(): number {
@@ -78,10 +113,21 @@ export class EmbeddedStore implements VectorStore {
 
   readonly dbFile: string;
   readonly annFile: string;
+  readonly slabFile: string;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.dbFile = path.join(options.dir, `${options.index}.db`);
     this.annFile = path.join(options.dir, `${options.index}.hnsw`);
+    this.slabFile = path.join(options.dir, `${options.index}.slab`);
+  }
+
+  private get reader(): boolean {
+    return this.options.role === 'reader';
+  }
+
+  /** Resolves once no background rebuild of the HNSW index is running. */
+  async annReady(): Promise<void> {
+    while (this.rebuilding) await this.rebuilding.done;
   }
 
   async open(schema?: StoreSchema): Promise<void> {
@@ -113,51 +159,130 @@ export class EmbeddedStore implements VectorStore {
     return { dimensions: this.schema!.dimensions, quantization, connectivity, expansionAdd, expansionSearch };
   }
 
+  /** Loads (or rebuilds) the slab and the HNSW index, each from its file when the file vouches for itself. */
   private loadAnn(): void {
-    const repo = this.repo!;
-    this.counts = repo.counts();
-    const loaded = AnnIndex.load(this.annFile, this.settings(), repo.storeId);
-    if ('reason' in loaded) {
-      this.rebuild(this.counts.vectors === 0 && loaded.reason === 'no index file' ? { source: 'new' } : { source: 'rebuilt', reason: loaded.reason });
-      return;
-    }
-    const { index, generation } = loaded;
-    const changed = repo.changedSince(generation);
-    if (changed === undefined) {
-      this.rebuild({ source: 'rebuilt', reason: `the index file is at generation ${generation}, the store at ${repo.generation}, and the change log does not cover the gap` });
-      return;
-    }
-    if (index.tombstones > index.size) {
-      // usearch never compacts: once most of the graph is removed vectors, rebuild it.
-      this.rebuild({ source: 'rebuilt', reason: `${index.tombstones} removed vectors outweigh ${index.size} live ones` });
-      return;
-    }
-    this.ann = index;
-    this.annGeneration = generation;
-    if (changed.length > 0) this.replay(changed);
-    if (this.ann.size !== this.counts.vectors) {
-      this.rebuild({ source: 'rebuilt', reason: `the index holds ${this.ann.size} vectors, SQLite ${this.counts.vectors}` });
-      return;
-    }
-    this.annOrigin = changed.length ? { source: 'replayed', replayed: changed.length } : { source: 'file' };
+    this.counts = this.repo!.counts();
+    this.loadSlab();
+    this.annGeneration = this.repo!.generation;
+    this.loadIndex();
   }
 
-  /** Brings a loaded index up to SQLite's state for the keys the log names: present keys are added, gone ones removed. */
+  /** The exact-scan copy: from its file, brought up to date from the log, or rebuilt from SQLite (seconds at 1M, not minutes). */
+  private loadSlab(): void {
+    const repo = this.repo!;
+    const dimensions = this.schema!.dimensions;
+    this.slab = undefined;
+    const loaded = VectorSlab.load(this.slabFile, dimensions, repo.storeId);
+    if (!('reason' in loaded)) {
+      const changed = repo.changedSince(loaded.generation);
+      if (changed !== undefined) {
+        this.slab = loaded.slab;
+        if (changed.length) this.applyKeys(changed, { slab: this.slab });
+        if (this.slab.size === this.counts.vectors) {
+          this.slabOrigin = changed.length ? { source: 'replayed' } : { source: 'file' };
+          return;
+        }
+      }
+    }
+    const reason = 'reason' in loaded ? loaded.reason : 'it is behind the change log or holds another count';
+    try {
+      const slab = VectorSlab.create(dimensions);
+      if (!slab) {
+        this.slabOrigin = { source: 'unavailable', reason: 'this Node has no WebAssembly SIMD: filtered searches read SQLite' };
+        return;
+      }
+      for (const page of repo.vectorPages(REBUILD_PAGE)) {
+        slab.add(
+          page.map((v) => v.key),
+          page.map((v) => v.item),
+          page.map((v) => v.vector),
+        );
+      }
+      this.slab = slab;
+      this.slabOrigin = this.counts.vectors === 0 && reason === 'no slab file' ? { source: 'new' } : { source: 'rebuilt', reason };
+      if (!this.reader && this.counts.vectors > 0) this.slab.save(this.slabFile, { storeId: repo.storeId, generation: repo.generation });
+    } catch (err) {
+      if (!(err instanceof SlabFullError)) throw err;
+      this.slab = undefined;
+      this.slabOrigin = { source: 'unavailable', reason: `${err.message}: filtered searches read SQLite` };
+    }
+  }
+
+  /** The HNSW index: loaded (writer) or mapped (reader) from its file and replayed, else rebuilt (writer), here or in the background. */
+  private loadIndex(): void {
+    const repo = this.repo!;
+    this.ann = undefined;
+    const loaded = AnnIndex.load(this.annFile, this.settings(), repo.storeId, this.reader ? 'view' : 'load');
+    let reason: string;
+    if ('reason' in loaded) reason = loaded.reason;
+    else {
+      const { index, generation } = loaded;
+      const changed = repo.changedSince(generation);
+      if (changed === undefined) reason = `the index file is at generation ${generation}, the store at ${repo.generation}, and the change log does not cover the gap`;
+      else if (index.tombstones > index.size && !this.reader) reason = `${index.tombstones} removed vectors outweigh ${index.size} live ones`; // usearch never compacts
+      else {
+        if (changed.length > 0) this.applyKeys(changed, { ann: index });
+        if (index.size === this.counts.vectors) {
+          this.ann = index;
+          this.unsaved += changed.length;
+          this.annOrigin = changed.length ? { source: 'replayed', replayed: changed.length } : { source: 'file' };
+          return;
+        }
+        reason = `the index holds ${index.size} vectors, SQLite ${this.counts.vectors}`;
+      }
+    }
+    if (this.reader) {
+      // The writer rebuilds it; scans answer until its file is there (catchUp looks again).
+      this.annOrigin = { source: 'none', reason };
+      return;
+    }
+    this.rebuild(this.counts.vectors === 0 && reason === 'no index file' ? { source: 'new' } : { source: 'rebuilt', reason });
+  }
+
+  /**
+   * Brings the index and/or the slab up to SQLite's state for the keys the log names: present
+   * keys are added, gone ones removed (keys are never reused, so a present key is the same vector).
+   */
+  private applyKeys(keys: number[], to: { ann?: AnnIndex; slab?: VectorSlab }): void {
+    const present = this.repo!.vectorsByKey(keys);
+    const have = new Set(present.map((v) => v.key));
+    const gone = keys.filter((k) => !have.has(k));
+    if (to.ann) {
+      const ann = to.ann;
+      ann.remove(gone);
+      const add = present.filter((v) => !ann.has(v.key));
+      ann.add(
+        add.map((v) => v.key),
+        add.map((v) => v.vector),
+      );
+    }
+    if (to.slab) {
+      const slab = to.slab;
+      slab.remove(gone);
+      const add = present.filter((v) => !slab.has(v.key));
+      slab.add(
+        add.map((v) => v.key),
+        add.map((v) => v.item),
+        add.map((v) => v.vector),
+      );
+    }
+  }
+
+  /** Brings the loaded index and slab up to SQLite for the keys the log names. */
   private replay(keys: number[]): void {
-    const ann = this.ann!;
-    const present = new Map(this.repo!.vectorsByKey(keys).map((v) => [v.key, v.vector]));
-    ann.remove(keys.filter((k) => !present.has(k)));
-    const toAdd = [...present].filter(([key]) => !ann.has(key));
-    ann.add(
-      toAdd.map(([key]) => key),
-      toAdd.map(([, vector]) => vector),
-    );
+    this.applyKeys(keys, { ann: this.ann, slab: this.slab });
     this.annGeneration = this.repo!.generation;
     this.unsaved += keys.length;
   }
 
+  /** Rebuilds the HNSW index from SQLite: before returning when it is small, on a worker thread otherwise. */
   private rebuild(origin: AnnOrigin): void {
     const repo = this.repo!;
+    this.counts = repo.counts();
+    if (origin.source !== 'new' && this.counts.vectors > (this.options.backgroundRebuildAbove ?? 20_000)) {
+      this.rebuildInBackground(origin.reason ?? 'rebuilding');
+      return;
+    }
     const ann = new AnnIndex(this.settings());
     for (const page of repo.vectorPages(REBUILD_PAGE)) {
       ann.add(
@@ -168,7 +293,6 @@ export class EmbeddedStore implements VectorStore {
     this.ann = ann;
     this.annGeneration = repo.generation;
     this.annOrigin = origin;
-    this.counts = repo.counts();
     if (origin.source === 'new') {
       AnnIndex.remove(this.annFile);
       this.unsaved = 0;
@@ -177,9 +301,73 @@ export class EmbeddedStore implements VectorStore {
     }
   }
 
+  /**
+   * The rebuild of a large index (about 15 minutes at 1M vectors on two cores) on a worker
+   * thread, from one read snapshot of SQLite, leaving a core to the server; searches scan the
+   * slab meanwhile. The finished file is loaded and brought up to date from the change log,
+   * which is not trimmed until then.
+   */
+  private rebuildInBackground(reason: string): void {
+    if (this.rebuilding) return;
+    this.ann = undefined;
+    this.annOrigin = { source: 'rebuilding', reason };
+    const repo = this.repo!;
+    const job: AnnRebuildJob = {
+      dbFile: this.dbFile,
+      annFile: this.annFile,
+      settings: this.settings(),
+      storeId: repo.storeId,
+      pageSize: REBUILD_PAGE,
+      threads: Math.max(1, os.availableParallelism() - 1),
+    };
+    const worker = startWorker(import.meta.url, 'ann-rebuild-worker', { workerData: job });
+    const done = new Promise<void>((resolve) => {
+      let settled = false;
+      const finish = (outcome: AnnRebuildResult | Error) => {
+        if (settled) return;
+        settled = true;
+        if (this.rebuilding?.worker === worker) this.rebuilding = undefined;
+        if (this.repo && this.repo === repo) this.adoptRebuilt(outcome, reason);
+        resolve();
+      };
+      worker.once('message', (result: AnnRebuildResult) => finish(result));
+      worker.once('error', (err) => finish(err));
+      worker.once('exit', (code) => finish(new Error(`the rebuild thread exited with code ${code}`)));
+    });
+    this.rebuilding = { worker, done };
+  }
+
+  private adoptRebuilt(outcome: AnnRebuildResult | Error, reason: string): void {
+    if (outcome instanceof Error) {
+      this.annOrigin = { source: 'none', reason: `rebuilding the index failed (${outcome.message}); searches scan until the next open` };
+      return;
+    }
+    const repo = this.repo!;
+    const loaded = AnnIndex.load(this.annFile, this.settings(), repo.storeId);
+    const changed = 'reason' in loaded ? undefined : repo.changedSince(loaded.generation);
+    if ('reason' in loaded || changed === undefined) {
+      this.annOrigin = { source: 'none', reason: `the rebuilt index could not be used (${'reason' in loaded ? loaded.reason : 'the change log no longer reaches it'}); searches scan until the next open` };
+      return;
+    }
+    if (changed.length) this.applyKeys(changed, { ann: loaded.index });
+    this.ann = loaded.index;
+    this.unsaved += changed.length;
+    this.annOrigin = { source: 'rebuilt', reason };
+    repo.markIndexSaved(loaded.generation);
+  }
+
+  /** Saves the index and the slab at the generation they reflect, then trims the log to it. */
   private saveAnn(): void {
-    this.ann!.save(this.annFile, { storeId: this.repo!.storeId, generation: this.annGeneration });
-    this.repo!.trimLog(this.annGeneration);
+    if (this.reader) return;
+    const repo = this.repo!;
+    const stamp = { storeId: repo.storeId, generation: this.annGeneration };
+    this.slab?.save(this.slabFile, stamp);
+    // While the index is rebuilt, the log must keep reaching back to the rebuild's snapshot.
+    if (!this.ann) return;
+    this.ann.save(this.annFile, stamp);
+    repo.trimLog(this.annGeneration);
+    // Readers map the file: the meta write tells them (through data_version) that a newer one is there.
+    repo.markIndexSaved(this.annGeneration);
     this.unsaved = 0;
   }
 
@@ -220,13 +408,34 @@ export class EmbeddedStore implements VectorStore {
       }
       // Items stored without vectors change the counts without a new generation.
       this.counts = repo.counts();
+      // A reader maps the writer's file: a newer one replaces the vectors it keeps on the side (or the scans it answers with).
+      if (this.reader && (!this.ann || (this.ann.isView && (repo.indexSavedGeneration() ?? 0) > this.ann.viewedGeneration))) this.loadIndex();
     })();
   }
 
   /** Makes the index follow a committed SQLite write; if that fails, the index is rebuilt from SQLite. */
   private follow(changes: VectorChanges): void {
     // Without a schema there is no ANN index, and no vector in SQLite either: the schema is recorded before any vector.
-    const { ann } = this.ready();
+    const { ann, schema } = this.ready();
+    this.counts.items += changes.itemDelta;
+    this.counts.embedded += changes.embeddedDelta;
+    this.counts.vectors += changes.added.length - changes.removed.length;
+    if (!schema) return;
+    if (this.slab) {
+      try {
+        this.slab.remove(changes.removed);
+        this.slab.add(
+          changes.added.map((a) => a.key),
+          changes.added.map((a) => a.item),
+          changes.added.map((a) => a.vector),
+        );
+      } catch (err) {
+        if (!(err instanceof SlabFullError)) throw err;
+        this.slab = undefined;
+        this.slabOrigin = { source: 'unavailable', reason: `${err.message}: filtered searches read SQLite` };
+      }
+    }
+    // Absent while it is rebuilt in the background: the rebuild replays the log when it is done.
     if (ann) {
       try {
         ann.remove(changes.removed);
@@ -234,18 +443,15 @@ export class EmbeddedStore implements VectorStore {
           changes.added.map((a) => a.key),
           changes.added.map((a) => a.vector),
         );
-        this.annGeneration = changes.generation;
       } catch (err) {
+        this.annGeneration = changes.generation;
         this.rebuild({ source: 'rebuilt', reason: `updating the index failed (${(err as Error).message})` });
         return;
       }
     }
-    this.counts.items += changes.itemDelta;
-    this.counts.embedded += changes.embeddedDelta;
-    this.counts.vectors += changes.added.length - changes.removed.length;
-    if (!ann) return;
+    this.annGeneration = changes.generation;
     this.unsaved += changes.added.length + changes.removed.length;
-    if (this.unsaved >= Math.max(this.options.saveEvery ?? 50_000, ann.size / 10)) this.saveAnn();
+    if (this.unsaved >= Math.max(this.options.saveEvery ?? 50_000, this.counts.vectors / 10)) this.saveAnn();
   }
 
   // --- writes -------------------------------------------------------------
@@ -383,14 +589,14 @@ export class EmbeddedStore implements VectorStore {
     const sql = compileFilter(filter);
     const out: Partial<Record<FacetField, Record<string, number>>> = {};
     for (const field of new Set(fields)) {
-      if (!['manifest', 'collection', 'rights', 'labels', 'source'].includes(field)) throw new InvalidQueryError(`unknown facet ${JSON.stringify(field)}`);
+      if (typeof field !== 'string' || !isFacetField(field)) throw new InvalidQueryError(`unknown facet ${JSON.stringify(field)}; known: ${FIXED_FACETS.join(', ')}, meta.<name>`);
       out[field] = repo.facet(field, sql);
     }
     // Only the fields asked for, as Meilisearch's facetDistribution.
     return out as Record<FacetField, Record<string, number>>;
   }
 
-  async scan(opts: { filter?: ItemFilter; limit: number; after?: string }): Promise<ScanPage> {
+  async scan(opts: { filter?: ItemFilter; limit: number; after?: string; vectors?: boolean }): Promise<ScanPage> {
     const { repo } = this.ready();
     const { limit } = checkPage({ limit: opts.limit });
     // The cursor is the last rowid seen: rowids only grow, so a page never repeats an item.
@@ -403,7 +609,7 @@ export class EmbeddedStore implements VectorStore {
       const item = items.get(rowid);
       if (item) scanned.set(rowid, { item, regions: [] });
     }
-    const rows = repo.vectorsOfItems(rowids).sort((a, b) => a.itemRowid - b.itemRowid || a.ord - b.ord);
+    const rows = opts.vectors === false ? [] : repo.vectorsOfItems(rowids).sort((a, b) => a.itemRowid - b.itemRowid || a.ord - b.ord);
     for (const row of rows) {
       const entry = scanned.get(row.itemRowid);
       if (!entry) continue;
@@ -423,8 +629,15 @@ export class EmbeddedStore implements VectorStore {
 
   /** Saves the index if it changed since it was last written, then closes SQLite. */
   async close(): Promise<void> {
-    if (this.repo && this.ann && this.unsaved > 0) this.saveAnn();
+    const rebuilding = this.rebuilding;
+    this.rebuilding = undefined;
+    if (rebuilding) {
+      // Stopped, not awaited to the end: the next open starts it again (the file it was writing is a .tmp).
+      await rebuilding.worker.terminate();
+    }
+    if (this.repo && this.schema && this.unsaved > 0) this.saveAnn();
     this.ann = undefined;
+    this.slab = undefined;
     this.closeRepo();
   }
 
@@ -433,13 +646,18 @@ export class EmbeddedStore implements VectorStore {
   private vectorHits(query: Float32Array, filter: SqlFilter, needed: number, exclude?: number): { hits: VectorHit[]; total: number } {
     const { repo, ann } = this.ready();
     const filteredItems = filter.active ? repo.countItems(filter) : this.counts.items;
-    const hits = vectorSearch(
+    const { hits, path } = vectorSearch(
       repo,
-      ann!,
+      { ann, slab: this.slab, totalVectors: this.counts.vectors },
       // Items without vectors are never candidates: the index's own density is per embedded item.
       { vector: query, filter, needed, filteredItems, totalItems: this.counts.embedded, ...(exclude === undefined ? {} : { exclude }) },
-      { exactScanLimit: this.options.exactScanLimit ?? 5000, oversample: OVERSAMPLE[this.options.quantization] },
+      {
+        exactScanLimit: this.options.exactScanLimit ?? 20_000,
+        oversample: OVERSAMPLE[this.options.quantization],
+        maxAnnCandidates: this.options.maxAnnCandidates ?? 1000,
+      },
     );
+    this.lastSearchPath = path;
     // Meilisearch counts every item that passes the filter as a candidate of a vector search.
     const total = Math.max(0, filteredItems - (exclude !== undefined && filter.active === false ? 1 : 0));
     return { hits, total };

@@ -66,6 +66,20 @@ export function compileFilter(filter: ItemFilter | undefined): SqlFilter {
         side,
       });
     }
+    if (filter.meta !== undefined) {
+      if (typeof filter.meta !== 'object' || filter.meta === null || Array.isArray(filter.meta)) throw new InvalidQueryError('filter meta: expected an object of facet name → values');
+      for (const [name, value] of Object.entries(filter.meta)) {
+        const list = values(`meta.${name}`, value);
+        if (!list.length) continue;
+        const side = `SELECT item_rowid FROM item_facets WHERE name = ? AND value IN (${placeholders(list.length)})`;
+        clauses.push({
+          scan: `i.rowid IN (${side})`,
+          probe: `EXISTS (SELECT 1 FROM item_facets s WHERE s.item_rowid = i.rowid AND s.name = ? AND s.value IN (${placeholders(list.length)}))`,
+          params: [name, ...list],
+          side,
+        });
+      }
+    }
     for (const [field, column] of [
       ['rights', 'rights'],
       ['source', 'source'],

@@ -48,6 +48,16 @@ CREATE TABLE IF NOT EXISTS item_labels (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_labels_item ON item_labels(item_rowid);
 
+-- Metadata facets (ItemFields.facets): one row per name and value.
+CREATE TABLE IF NOT EXISTS item_facets (
+  name          TEXT NOT NULL,
+  value         TEXT NOT NULL,
+  item_rowid    INTEGER NOT NULL REFERENCES items(rowid) ON DELETE CASCADE,
+  ord           INTEGER NOT NULL,     -- the values' order, as given
+  PRIMARY KEY (name, value, item_rowid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS item_facets_item ON item_facets(item_rowid);
+
 -- key is the HNSW key. AUTOINCREMENT so that a key is never reused: a key found in an old
 -- index file or in the change log always means the same vector, or a vector that is gone.
 CREATE TABLE IF NOT EXISTS vectors (

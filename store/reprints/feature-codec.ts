@@ -1,4 +1,4 @@
-import type { AnalysisFrame, ImageFeatures } from '../../models/local-features/types.ts';
+import type { AnalysisFrame, ImageFeatures } from '../../models/index.ts';
 
 /** Keypoint positions are kept to 1/16 px: far below the 5 px RANSAC threshold, 4 bytes a keypoint. */
 const POINT_SCALE = 16;

@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import path from 'node:path';
-import type { ImageFeatures, Rect } from '../../models/local-features/types.ts';
-import type { Vocabulary } from '../../models/local-features/vocabulary.ts';
+import type { ImageFeatures, Rect } from '../../models/index.ts';
+import type { Vocabulary } from '../../models/index.ts';
 import {
   decodeDescriptors,
   decodeFrame,
@@ -15,7 +14,9 @@ import {
   type StoredFeatures,
 } from './feature-codec.ts';
 import { InvertedFile, type Candidate } from './inverted-file.ts';
+import { invertedFilePath, loadInvertedFile, saveInvertedFile, type InvertedFileStamp } from './inverted-file-store.ts';
 import { REPRINT_SCHEMA, REPRINT_SCHEMA_VERSION } from './schema.ts';
+import { openDatabase, RepriseError, SchemaTooNewError } from '../../common/index.ts';
 
 /** What a reprint hit needs to say where it is, without asking the vector store. */
 export interface ReprintItem {
@@ -28,7 +29,16 @@ export interface ReprintItem {
   /** Canvas size, to turn source pixels into canvas coordinates (xywh). */
   canvasWidth?: number;
   canvasHeight?: number;
+  /**
+   * Set on a part of an item: a picture found printed on a page, indexed on its own (at the size
+   * a photograph is) with its frame in the page's pixels. Its id is `partId(partOf, n)`; hits and
+   * pairs report the item it is part of. It comes and goes with that item.
+   */
+  partOf?: string;
 }
+
+/** The id of an item's n-th part (see ReprintItem.partOf). */
+export const partId = (id: string, n: number): string => `${id}#${n}`;
 
 export interface ReprintEntry {
   id: string;
@@ -54,7 +64,7 @@ export interface StoredPair {
   regionB: Rect;
 }
 
-export class ReprintIndexError extends Error {
+export class ReprintIndexError extends RepriseError {
   override readonly name = 'ReprintIndexError';
 }
 
@@ -82,18 +92,11 @@ export class ReprintIndex {
     readonly file: string,
     readonly vocabulary: Vocabulary,
   ) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > REPRINT_SCHEMA_VERSION) {
-      this.db.close();
-      throw new ReprintIndexError(`${file} was written by a newer Reprise (schema ${version}, this one reads ${REPRINT_SCHEMA_VERSION}); upgrade Reprise`);
+    try {
+      this.db = openDatabase(file, { version: REPRINT_SCHEMA_VERSION, ddl: REPRINT_SCHEMA, what: 'reprint index' });
+    } catch (err) {
+      throw err instanceof SchemaTooNewError ? new ReprintIndexError(err.message, { cause: err }) : err;
     }
-    this.db.exec(REPRINT_SCHEMA);
-    this.db.pragma(`user_version = ${REPRINT_SCHEMA_VERSION}`);
   }
 
   /** The index's SQLite file under `dir`: until a harvest creates it, there is no index to search. */
@@ -132,13 +135,49 @@ export class ReprintIndex {
     })();
   }
 
+  /** The generation the in-memory inverted file reflects (its saved file is current at that one). */
+  private invertedGeneration = -1;
+  /** Where the inverted file last came from: its saved copy, or rebuilt from SQLite (and why). */
+  invertedOrigin: { source: 'file' } | { source: 'rebuilt'; reason: string } | undefined;
+
+  private stamp(): InvertedFileStamp {
+    const meta = (key: string) => (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    return { indexId: meta('index_id') ?? '', generation: Number(meta('generation') ?? 0), vocabularyId: this.vocabulary.id };
+  }
+
+  /**
+   * The inverted file from its saved copy when that is at the index's generation (well under a
+   * second at 100k images), else rebuilt from every image's words (19.5 s at 100k) and saved.
+   */
   private loadInvertedFile(): InvertedFile {
-    const inverted = new InvertedFile(this.vocabulary.size);
-    this.loadedVersion = this.dataVersion();
-    const rows = this.db.prepare('SELECT doc, words FROM images WHERE empty IS NULL').iterate() as Iterable<{ doc: number; words: Buffer }>;
-    for (const row of rows) inverted.add(row.doc, decodeWords(row.words));
+    const file = invertedFilePath(this.file);
+    // One read snapshot: the generation and the words it stamps.
+    const { inverted, stamp, rebuilt } = this.db.transaction(() => {
+      const stamp = this.stamp();
+      this.loadedVersion = this.dataVersion();
+      const saved = loadInvertedFile(file, stamp);
+      if ('inverted' in saved && saved.inverted.vocabularySize === this.vocabulary.size) {
+        this.invertedOrigin = { source: 'file' };
+        return { inverted: saved.inverted, stamp, rebuilt: false };
+      }
+      this.invertedOrigin = { source: 'rebuilt', reason: 'reason' in saved ? saved.reason : 'it was made for another vocabulary size' };
+      const inverted = new InvertedFile(this.vocabulary.size);
+      const rows = this.db.prepare('SELECT doc, words FROM images WHERE empty IS NULL').iterate() as Iterable<{ doc: number; words: Buffer }>;
+      for (const row of rows) inverted.add(row.doc, decodeWords(row.words));
+      return { inverted, stamp, rebuilt: true };
+    })();
+    if (rebuilt) this.saveInverted(inverted, stamp);
     this.inverted = inverted;
+    this.invertedGeneration = stamp.generation;
     return inverted;
+  }
+
+  private saveInverted(inverted: InvertedFile, stamp: InvertedFileStamp): void {
+    try {
+      saveInvertedFile(invertedFilePath(this.file), inverted, stamp);
+    } catch {
+      // A read-only folder or a full disk: the next open rebuilds from SQLite, as before there was a file.
+    }
   }
 
   private invertedFile(): InvertedFile {
@@ -159,6 +198,7 @@ export class ReprintIndex {
     this.assertOpen();
     const find = this.db.prepare('SELECT doc, words, image_hash FROM images WHERE id = ?');
     const remove = this.db.prepare('DELETE FROM images WHERE doc = ?');
+    const findParts = this.partsQuery('doc, words');
     const insert = this.db.prepare(
       'INSERT INTO images (id, image_hash, vocabulary, item, frame, words, points, empty) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -168,9 +208,11 @@ export class ReprintIndex {
     this.db.transaction(() => {
       for (const entry of entries) {
         const old = find.get(entry.id) as { doc: number; words: Buffer } | undefined;
-        if (old) {
-          remove.run(old.doc);
-          removed.push({ doc: old.doc, words: decodeWords(old.words) });
+        // A whole item replaces its parts too: the entries that follow it bring the new ones.
+        const oldParts = entry.item.partOf === undefined ? (findParts(entry.id) as Array<{ doc: number; words: Buffer }>) : [];
+        for (const row of old ? [old, ...oldParts] : oldParts) {
+          remove.run(row.doc);
+          removed.push({ doc: row.doc, words: decodeWords(row.words) });
         }
         const f = entry.features;
         const words = f.empty ? new Uint16Array(0) : (entry.words ?? this.vocabulary.assign(f.descriptors));
@@ -200,25 +242,48 @@ export class ReprintIndex {
   updateItems(items: Array<{ id: string; item: ReprintItem }>): void {
     this.assertOpen();
     const update = this.db.prepare('UPDATE images SET item = ? WHERE id = ?');
+    const parts = this.partsQuery('id');
     this.db.transaction(() => {
-      for (const { id, item } of items) update.run(JSON.stringify(item), id);
+      for (const { id, item } of items) {
+        update.run(JSON.stringify(item), id);
+        for (const part of parts(id) as Array<{ id: string }>) update.run(JSON.stringify({ ...item, partOf: id }), part.id);
+      }
     })();
   }
 
+  /** Removes items with their parts. */
   delete(ids: string[]): void {
     this.assertOpen();
     const find = this.db.prepare('SELECT doc, words FROM images WHERE id = ?');
+    const findParts = this.partsQuery('doc, words');
     const remove = this.db.prepare('DELETE FROM images WHERE doc = ?');
     const removed: Array<{ doc: number; words: Uint16Array }> = [];
     this.db.transaction(() => {
       for (const id of ids) {
         const row = find.get(id) as { doc: number; words: Buffer } | undefined;
-        if (!row) continue;
-        remove.run(row.doc);
-        removed.push({ doc: row.doc, words: decodeWords(row.words) });
+        for (const r of [...(row ? [row] : []), ...(findParts(id) as Array<{ doc: number; words: Buffer }>)]) {
+          remove.run(r.doc);
+          removed.push({ doc: r.doc, words: decodeWords(r.words) });
+        }
       }
     })();
     for (const r of removed) this.inverted?.remove(r.doc, r.words);
+  }
+
+  /**
+   * The parts of an item (ReprintItem.partOf), by their ids' range (`id#…`, from the unique index)
+   * and checked by partOf, so that another item whose id happens to start so is never taken.
+   */
+  private partsQuery(columns: string): (id: string) => unknown[] {
+    const statement = this.db.prepare(`SELECT ${columns} FROM images WHERE id > ? AND id < ? AND json_extract(item, '$.partOf') = ? ORDER BY doc`);
+    // '#' + 1 is '$': every id that starts with `${id}#` sorts between the two.
+    return (id) => statement.all(`${id}#`, `${id}$`, id);
+  }
+
+  /** The documents of an item: its own, then its parts'. */
+  docsOf(id: string): number[] {
+    const own = this.db.prepare('SELECT doc FROM images WHERE id = ?').get(id) as { doc: number } | undefined;
+    return [...(own ? [own.doc] : []), ...(this.partsQuery('doc')(id) as Array<{ doc: number }>).map((r) => r.doc)];
   }
 
   has(id: string): boolean {
@@ -254,10 +319,10 @@ export class ReprintIndex {
     return row && decodeFrame(row.frame);
   }
 
-  candidates(words: Uint16Array, limit: number, excludeDoc?: number): Candidate[] {
+  candidates(words: Uint16Array, limit: number, exclude?: number | ReadonlySet<number>): Candidate[] {
     this.assertOpen();
     this.refreshIfChanged();
-    return this.invertedFile().query(words, limit, excludeDoc);
+    return this.invertedFile().query(words, limit, exclude);
   }
 
   private dataVersion(): number {
@@ -288,8 +353,10 @@ export class ReprintIndex {
 
   /** Records the pairs one image's scan found and marks it scanned, atomically (a killed scan resumes). */
   recordScan(doc: number, pairs: StoredPair[]): void {
+    // A pair found again with more inliers (from another view of a page) keeps that match's regions.
     const insert = this.db.prepare(
-      'INSERT INTO pairs (a, b, inliers, region_a, region_b) VALUES (?, ?, ?, ?, ?) ON CONFLICT(a, b) DO UPDATE SET inliers = max(inliers, excluded.inliers)',
+      'INSERT INTO pairs (a, b, inliers, region_a, region_b) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT(a, b) DO UPDATE SET inliers = excluded.inliers, region_a = excluded.region_a, region_b = excluded.region_b WHERE excluded.inliers > pairs.inliers',
     );
     this.db.transaction(() => {
       for (const p of pairs) {
@@ -301,9 +368,12 @@ export class ReprintIndex {
   }
 
   pairs(): StoredPair[] {
-    return (this.db.prepare('SELECT a, b, inliers, region_a, region_b FROM pairs ORDER BY a, b').all() as Array<{ a: number; b: number; inliers: number; region_a: string; region_b: string }>).map(
-      (r) => ({ a: r.a, b: r.b, inliers: r.inliers, regionA: JSON.parse(r.region_a) as Rect, regionB: JSON.parse(r.region_b) as Rect }),
-    );
+    return (this.db.prepare('SELECT a, b, inliers, region_a, region_b FROM pairs ORDER BY a, b').all() as PairRow[]).map(toPair);
+  }
+
+  /** The pairs of one image, either side. */
+  pairsOf(doc: number): StoredPair[] {
+    return (this.db.prepare('SELECT a, b, inliers, region_a, region_b FROM pairs WHERE a = ? UNION SELECT a, b, inliers, region_a, region_b FROM pairs WHERE b = ? ORDER BY a, b').all(doc, doc) as PairRow[]).map(toPair);
   }
 
   /** Bytes on disk (database and WAL), for the per-image figure. */
@@ -321,8 +391,26 @@ export class ReprintIndex {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    try {
+      // This connection's own writes moved the inverted file on: save it, unless another writer changed the index meanwhile.
+      if (this.inverted && this.dataVersion() === this.loadedVersion) {
+        const stamp = this.stamp();
+        if (stamp.generation !== this.invertedGeneration) this.saveInverted(this.inverted, stamp);
+      }
+    } finally {
+      this.db.close();
+    }
   }
 }
+
+interface PairRow {
+  a: number;
+  b: number;
+  inliers: number;
+  region_a: string;
+  region_b: string;
+}
+
+const toPair = (r: PairRow): StoredPair => ({ a: r.a, b: r.b, inliers: r.inliers, regionA: JSON.parse(r.region_a) as Rect, regionB: JSON.parse(r.region_b) as Rect });
 
 const toImage = (row: ImageRow): IndexedImage => ({ doc: row.doc, id: row.id, item: JSON.parse(row.item) as ReprintItem, ...(row.empty ? { empty: row.empty } : {}) });

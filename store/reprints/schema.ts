@@ -43,6 +43,21 @@ CREATE TABLE IF NOT EXISTS pairs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
 
+-- A generation bumped by every change to the words the inverted file is built from: the saved
+-- inverted file (features.ivf) is used only at the generation it was saved at. index_id ties it to
+-- this database. Triggers, so that every writer bumps it, whatever code path it takes.
+INSERT INTO meta (key, value) VALUES ('generation', '0') ON CONFLICT(key) DO NOTHING;
+INSERT INTO meta (key, value) VALUES ('index_id', lower(hex(randomblob(16)))) ON CONFLICT(key) DO NOTHING;
+CREATE TRIGGER IF NOT EXISTS images_generation_insert AFTER INSERT ON images BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+END;
+CREATE TRIGGER IF NOT EXISTS images_generation_delete AFTER DELETE ON images BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+END;
+CREATE TRIGGER IF NOT EXISTS images_generation_update AFTER UPDATE OF words, empty ON images BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+END;
+
 -- The images the collection-wide scan has yet to compare: found without reading every row (and its
 -- blobs) when a harvest ends, on the server's thread. Older files get it when next opened.
 CREATE INDEX IF NOT EXISTS images_unscanned ON images(scanned) WHERE scanned = 0 AND empty IS NULL;

@@ -128,7 +128,7 @@ async function harvestChild(variant: Variant, dataDir: string, url: string): Pro
   await applyExperiments();
   const { createHttpClient } = await import('../../harvester/http/index.ts');
   const { HarvestService } = await import('../../harvester/harvest-service.ts');
-  const { createStage } = await import('../../cli/create-stage.ts');
+  const { createStage } = await import('../../harvester/create-stage.ts');
   const { withFeatureStage, FeatureStage } = await import('../../harvester/feature-stage.ts');
   const { EmbeddingStage } = await import('../../harvester/embedding-stage.ts');
   const { loadEncoders } = await import('../../models/index.ts');
@@ -265,7 +265,7 @@ interface EncoderResult {
 
 /** The photographs the institution serves, decoded as the harvester decodes them (harvest.imageSize long side). */
 async function decodedPhotographs(count: number, longSide: number, maxInputPixels: number) {
-  const { decodeImage } = await import('../../harvester/image/decode.ts');
+  const { decodeImage } = await import('../../common/index.ts');
   const files = ['fsa-owi', 'documerica', 'met', 'oldpics'].flatMap((folder) => {
     const dir = fixture('images', folder);
     return readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => path.join(dir, f));

@@ -9,8 +9,14 @@
  * that threshold, negatives (textures, blank pages, tiny images) that must give nothing, the two
  * real Genthe reprint pairs, query p50/p95 and index bytes per image. Writes bench-output/reprints.json.
  *
+ * Then printed pages (reprints-pages.eval.ts): newspaper and book pages built from the same
+ * photographs, halftoned, searched both ways (the page as the query; the pages indexed and the
+ * photographs as queries).
+ *
  * EVAL_LIMIT=N queries N photographs per intensity, taken evenly (quick runs); EVAL_SHORTLIST=N
- * verifies N candidates (default: the service's).
+ * verifies N candidates (default: the service's); EVAL_SETS=photos or =pages runs one part;
+ * EVAL_PAGES=N builds N pages (default 150); EVAL_BASELINE=1 measures the engine as it was before
+ * pages were looked into (no descreening, the whole image only, pages indexed at 640 px).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,10 +24,14 @@ import path from 'node:path';
 import sharp, { type Create } from 'sharp';
 import { DEFAULT_EXTRACT, DEFAULT_MIN_INLIERS, extractFeatures } from '../../models/local-features/index.ts';
 import { loadDefaultVocabulary } from '../../models/local-features/vocabulary.ts';
+import { extractViews } from '../../models/local-features/views.ts';
 import { DEFAULT_SHORTLIST, ReprintService } from '../../reprints/index.ts';
 import { ReprintIndex } from '../../store/reprints/index.ts';
+import { decodeImage } from '../../common/index.ts';
+import { reprintEntries } from '../../harvester/feature-stage.ts';
 import { fixture, fixturesPresent, FIXTURES } from '../support/fixtures.ts';
 import { DEGRADATIONS, degrade, rng, type Degradation } from './reprints-degrade.ts';
+import { buildPages, evalPages, printPageReport, type PageEvalHooks, type PageEvalReport } from './reprints-pages.eval.ts';
 
 const FOLDERS = ['fsa-owi', 'documerica', 'met', 'oldpics', 'skimage', 'genthe-loc'];
 /** EVAL_INTENSITIES=0.9 runs one intensity only (experiments); the report keys stay the three. */
@@ -42,7 +52,10 @@ const LIMIT = Number(process.env.EVAL_LIMIT ?? Infinity);
 const SHORTLIST = Number(process.env.EVAL_SHORTLIST ?? DEFAULT_SHORTLIST);
 const THRESHOLD = DEFAULT_MIN_INLIERS;
 // Experiments: EVAL_QUERY_KEYPOINTS (query-side keypoint budget; 400 changed nothing on a 180-query run).
-const INDEX_EXTRACT = DEFAULT_EXTRACT;
+const BASELINE = process.env.EVAL_BASELINE === '1';
+const INDEX_EXTRACT = BASELINE ? { ...DEFAULT_EXTRACT, descreen: false } : DEFAULT_EXTRACT;
+const SETS = new Set((process.env.EVAL_SETS ?? 'photos,pages').split(','));
+const PAGES = Number(process.env.EVAL_PAGES ?? 150);
 const QUERY_EXTRACT = { ...INDEX_EXTRACT, ...(process.env.EVAL_QUERY_KEYPOINTS ? { maxKeypoints: Number(process.env.EVAL_QUERY_KEYPOINTS) } : {}) };
 
 if (!fixturesPresent) {
@@ -107,13 +120,31 @@ interface QueryResult {
 }
 
 const results: QueryResult[] = [];
+
+/** How pages are searched and indexed: as the API searches an upload, and as a harvest indexes a canvas. */
+const PAGE_HOOKS: PageEvalHooks = {
+  async search(pageService, bytes, options) {
+    if (BASELINE) return pageService.search(await extractFeatures(bytes, QUERY_EXTRACT), options);
+    // As the API and the CLI search an upload: the image whole and each picture printed in it.
+    return pageService.searchViews((await extractViews(bytes)).views, options);
+  },
+  async indexEntries(id, bytes) {
+    const meta = await sharp(bytes).metadata();
+    // As a harvest indexes a canvas: the page at REPRINT_IMAGE_SIDE (2,000 px here), whole and each picture printed on it.
+    if (!BASELINE) return reprintEntries(id, { label: id, canvasWidth: meta.width, canvasHeight: meta.height }, (await extractViews(bytes)).views);
+    // As harvested before: the page delivered at harvest.imageSize (640) on its long side, decoded, analysed.
+    const image = await decodeImage(await sharp(bytes).resize(640, 640, { fit: 'inside' }).jpeg({ quality: 85 }).toBuffer(), { longSide: 640, maxInputPixels: 100_000_000 });
+    const features = await extractFeatures({ data: image.data, width: image.width, height: image.height, channels: image.channels }, INDEX_EXTRACT);
+    return [{ id, item: { label: id, canvasWidth: meta.width, canvasHeight: meta.height }, features }];
+  },
+};
 const photographs = images.filter((id) => !TEXTURES.has(id));
 // A quick run takes photographs evenly across the folders, not the first folder only.
 const stride = Number.isFinite(LIMIT) ? Math.max(1, Math.floor(photographs.length / LIMIT)) : 1;
 // Seeds follow a photograph's place among all photographs, so a quick run repeats the full run's queries.
 const position = new Map(photographs.map((id, i) => [id, i]));
-const queryIds = photographs.filter((_, i) => i % stride === 0).slice(0, LIMIT);
-for (const intensity of INTENSITIES) {
+const queryIds = SETS.has('photos') ? photographs.filter((_, i) => i % stride === 0).slice(0, LIMIT) : [];
+for (const intensity of queryIds.length ? INTENSITIES : []) {
   console.log(`queries at intensity ${intensity}…`);
   for (const id of queryIds) {
     const i = position.get(id)!;
@@ -222,6 +253,7 @@ const report = {
   falseReprints: results.filter((r) => r.wrongAccepted).map((r) => ({ id: r.id, intensity: r.intensity, maxWrongInliers: r.maxWrongInliers })),
 };
 
+if (results.length) {
 console.log(`\nreprints — ${images.length} photographs, ${results.length} degraded queries, threshold ${THRESHOLD} inliers, shortlist ${SHORTLIST}`);
 console.log('| intensity | Recall@1 | Recall@10 | Recall@1 (no threshold) | in shortlist |');
 console.log('|---|---|---|---|---|');
@@ -244,8 +276,36 @@ console.log(`index ${(indexBytesPerImage / 1024).toFixed(1)} KB per image on dis
 if (emptyOriginals.length) console.log(`photographs without features: ${emptyOriginals.join('; ')}`);
 console.log(`misses: ${report.misses.length}`);
 for (const m of report.misses) console.log(`  ${m.intensity} ${m.id} [${m.applied.join(',')}] true inliers ${m.trueInliers}, shortlisted ${m.inShortlist}, max wrong ${m.maxWrongInliers} ${JSON.stringify(m.params)}`);
+}
+
+// Printed pages, both directions (reprints-pages.eval.ts).
+let pagesReport: PageEvalReport | undefined;
+if (SETS.has('pages')) {
+  const noFeatures = new Set(emptyOriginals.map((e) => e.split(':')[0]!));
+  const printable = photographs.filter((id) => !noFeatures.has(id));
+  console.log(`\nprinting ${PAGES} pages…`);
+  const pages = await buildPages({ photographs: printable, read: (id) => readFileSync(fixture('images', id)), pages: PAGES, seed: SEED });
+  pagesReport = await evalPages(
+    {
+      photographs: printable,
+      read: (id) => readFileSync(fixture('images', id)),
+      photoService: service,
+      vocabulary: index.vocabulary,
+      makeService: (pageIndex) => new ReprintService(pageIndex),
+      pages: PAGES,
+      seed: SEED,
+      threshold: THRESHOLD,
+      shortlist: SHORTLIST,
+      hooks: PAGE_HOOKS,
+      sameAs: (a, b) => correct(a, b) || nearDuplicate.get(a) === b,
+      log: (line) => console.log(line),
+    },
+    pages,
+  );
+  printPageReport(pagesReport, THRESHOLD, (line) => console.log(line));
+}
 
 mkdirSync('bench-output', { recursive: true });
-writeFileSync(path.join('bench-output', process.env.EVAL_OUT ?? 'reprints.json'), JSON.stringify(report, null, 2));
+writeFileSync(path.join('bench-output', process.env.EVAL_OUT ?? 'reprints.json'), JSON.stringify({ ...(results.length ? report : {}), ...(pagesReport ? { pages: pagesReport } : {}) }, null, 2));
 index.close();
 rmSync(dir, { recursive: true, force: true });

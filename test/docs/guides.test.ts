@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { ADMIN_PROBLEM_TYPES } from '../../plugin/admin/problems.ts';
 import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
 import { requireFixtures } from '../support/fixtures.ts';
 import { request } from '../plugin/supertest.ts';
+import { ensureBuilt } from '../support/built-package.ts';
 
 /**
  * Keeps the guides in docs/ true to the code: the commands and options they show exist, their
@@ -297,7 +300,7 @@ describe('docs: the guides stay true to the code', () => {
 
   it('every error quoted in a troubleshooting heading is written by the code', () => {
     // Sources with string concatenations joined, so that a message split over lines reads as one.
-    const sources = ['cli', 'config', 'harvester', 'models', 'plugin', 'store', 'publisher']
+    const sources = ['cli', 'common', 'config', 'harvester', 'models', 'plugin', 'store', 'publisher']
       .flatMap((d) => sourceFiles(path.join(ROOT, d)))
       .map((f) => readFileSync(f, 'utf8').replace(/[`'"]\s*\+\s*\n?\s*[`'"]/g, ''))
       .join('\n');
@@ -340,6 +343,8 @@ describe('docs: the Express example of deploying.md runs', function () {
   before(async () => {
     const js = fencedBlocks('deploying.md', read('deploying.md')).find((b) => b.lang === 'js' && b.body.includes('createSearchRouter'));
     assert.ok(js, 'deploying.md has no js block mounting createSearchRouter');
+    // The example imports `reprise`, the compiled package, as a portal's app does.
+    ensureBuilt();
     fixture = await createSearchFixture();
     items = (await fixture.store.stats()).items;
     // The example opens the index and the model itself, as a portal would.
@@ -428,5 +433,60 @@ describe('docs: the Express example of deploying.md runs', function () {
     for (let i = 0; i < 3; i++) codes.push((await agent.get('/visual-search/stats').set('X-Forwarded-For', a)).status);
     assert.deepEqual(codes, [200, 200, 429]);
     assert.equal((await agent.get('/visual-search/stats').set('X-Forwarded-For', from())).status, 200);
+  });
+});
+
+describe("docs: the README's library example runs as pasted, in plain Node", function () {
+  requireFixtures(this);
+  this.timeout(180_000);
+
+  let fixture: SearchFixture | undefined;
+  let work: string | undefined;
+  let child: ChildProcess | undefined;
+
+  after(async () => {
+    child?.kill('SIGTERM');
+    await fixture?.inst.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('serves the search router from a .mjs file that imports `reprise`, with no loader', async () => {
+    const blocks = fencedBlocks('README.md', readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+    const js = blocks.find((b) => b.lang === 'js' && /from 'reprise'/.test(b.body) && b.body.includes('createSearchRouter'));
+    assert.ok(js, "README.md has no js block importing createSearchRouter from 'reprise'");
+    const run = blocks.find((b) => b.lang === 'sh' && /^node \S+\.mjs$/m.test(b.body) && b.line > js.line);
+    assert.ok(run, 'README.md does not say how to run the library example');
+    const script = /^node (\S+\.mjs)$/m.exec(run.body)![1]!;
+    ensureBuilt();
+    fixture = await createSearchFixture();
+    const items = (await fixture.store.stats()).items;
+    await fixture.store.close();
+    await fixture.encoders.close();
+    // Inside the repository, so that `reprise` and `express` resolve as in a portal's node_modules.
+    work = path.join(ROOT, 'test-output', 'readme-library', `run-${process.pid}-${Date.now()}`);
+    mkdirSync(work, { recursive: true });
+    writeFileSync(path.join(work, script), js.body);
+    const configFile = path.join(work, 'reprise.config.json');
+    writeFileSync(configFile, JSON.stringify({ dataDir: fixture.dataDir, models: { path: fixture.config.models.path, threads: 1 } }));
+    // As pasted: `node server.mjs`, no --import, no tsx.
+    child = spawn(process.execPath, [script], { cwd: work, env: { PATH: process.env.PATH, REPRISE_CONFIG: configFile, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    const base = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child!.stdout! }).on('line', (line) => {
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/visual-search)/.exec(line);
+        if (m) resolve(m[1]!);
+      });
+      exited.then((code) => reject(new Error(`node ${script} exited (${code}): ${stderr}`)));
+    });
+    const health = await fetch(`${base}/health`);
+    assert.equal(health.status, 200);
+    const body = (await health.json()) as { store: { items: number }; model: { loaded: boolean } };
+    assert.equal(body.store.items, items);
+    assert.equal(body.model.loaded, true);
+    const search = await fetch(`${base}/search?q=${encodeURIComponent('a street with people')}&limit=2`);
+    assert.equal(search.status, 200);
+    assert.equal(((await search.json()) as { hits: unknown[] }).hits.length, 2);
   });
 });

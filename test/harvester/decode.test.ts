@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeImage, ImageDecodeError } from '../../harvester/image/decode.ts';
+import { decodeImage, ImageDecodeError } from '../../common/index.ts';
 import { fixture, requireFixtures } from '../support/fixtures.ts';
 
 const opts = { longSide: 640, maxInputPixels: 100_000_000 };

@@ -79,7 +79,9 @@ function assertV1(body: any, canvases: Map<string, Canvas>, query: string | unde
     assert.equal(anno.motivation, 'oa:describing');
     assert.equal(anno.resource['@type'], 'cnt:ContentAsText');
     assert.equal(typeof anno.resource.chars, 'string');
-    if (query !== undefined) assert.match(anno.resource.chars, /\(similarity -?\d\.\d{3}\) looks like /);
+    // Patrons read it in the viewer: relevance in words, never a raw cosine.
+    if (query !== undefined) assert.match(anno.resource.chars, /: (strong|good|possible) match for /);
+    assert.doesNotMatch(anno.resource.chars, /-?\d\.\d{3}|similarity/);
     assertTarget(anno.on, canvases);
   }
   assert.equal(body.hits.length, body.resources.length);
@@ -94,8 +96,9 @@ function assertV1(body: any, canvases: Map<string, Canvas>, query: string | unde
     }
   });
   if (query !== undefined) {
-    const scores = body.resources.map((a: any) => Number(/similarity (-?[\d.]+)/.exec(a.resource.chars)![1]));
-    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best hits first');
+    const rank = { strong: 0, good: 1, possible: 2 } as Record<string, number>;
+    const bands = body.resources.map((a: any) => rank[/: (strong|good|possible) match for /.exec(a.resource.chars)![1]!]!);
+    assert.deepEqual(bands, [...bands].sort((a, b) => a - b), 'best hits first');
   }
 }
 
@@ -129,7 +132,8 @@ function assertV2(body: any, canvases: Map<string, Canvas>, manifestId: string, 
     assert.equal(anno.body.type, 'TextualBody');
     assert.equal(anno.body.format, 'text/plain');
     assert.equal(anno.body.language, 'en');
-    if (query !== undefined) assert.match(anno.body.value, /\(similarity -?\d\.\d{3}\) looks like /);
+    if (query !== undefined) assert.match(anno.body.value, /: (strong|good|possible) match for /);
+    assert.doesNotMatch(anno.body.value, /-?\d\.\d{3}|similarity/);
     assert.deepEqual(Object.keys(anno.target).sort(), ['id', 'partOf']);
     assertTarget(anno.target.id, canvases);
     assert.equal(anno.target.partOf.id, manifestId);
@@ -244,7 +248,7 @@ describe('IIIF Content Search (plugin/content-search)', function () {
         const one = await get(app, `${v1}?q=${encodeURIComponent(query)}`);
         assertV1(one.body, canvases, query);
         assert.equal(one.body.resources[0].on, `${any.canvasId}#xywh=10,20,300,151`);
-        assert.match(one.body.resources[0].resource.chars, new RegExp(`^Region 10,20,300,151 of canvas .*\\(similarity 1\\.000\\) looks like ${query}$`));
+        assert.match(one.body.resources[0].resource.chars, new RegExp(`^Region 10,20,300,151 of canvas .*: strong match for ${query}$`));
 
         const two = await get(app, `${v2}?q=${encodeURIComponent(query)}`);
         assertV2(two.body, canvases, manifestId, query);

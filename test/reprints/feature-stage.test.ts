@@ -60,12 +60,12 @@ describe('reprints: the harvest feature stage', function () {
 
   it('stores features of the canvases the inner stage accepted, and fails a canvas whose extraction fails', async () => {
     const index = openReprintIndex(dir);
-    const seen: RawPixels[] = [];
+    const seen: Array<Buffer | RawPixels> = [];
     const stage = new FeatureStage(new FakeInner(new Set(['refused'])), index, {
       extract: async (image) => {
         seen.push(image);
         if (seen.length === 2) throw new Error('bad pixels');
-        return features;
+        return [features];
       },
     });
     assert.equal(stage.id, `model-x+${FEATURE_STAGE_ID}`);
@@ -87,7 +87,7 @@ describe('reprints: the harvest feature stage', function () {
   it('passes removals and metadata updates to both, keeping the canvas size', async () => {
     const index = openReprintIndex(dir);
     const inner = new FakeInner();
-    const stage = new FeatureStage(inner, index, { extract: async () => features });
+    const stage = new FeatureStage(inner, index, { extract: async () => [features] });
     await stage.index([item('a', 4000), item('b')]);
     const relabelled = record('a renamed');
     await stage.updateMetadata([{ itemId: 'a', record: relabelled }, { itemId: 'unknown', record: relabelled }]);

@@ -166,6 +166,37 @@ describe('reprints: harvest stage and POST /reprints', function () {
     await request(app).post('/api/reprints').send({}).expect(400);
   });
 
+  it('pages through the groups, and through the other printings of an item (GET /reprints/groups, GET /items/{id}/reprints)', async () => {
+    type Member = { id: string; canvas: { id: string }; region: Box; inliers: number; confidence: number; direct?: number };
+    const all = (await request(app).get('/api/reprints/groups').expect(200)).body as { groups: Array<{ size: number; members: Member[]; pairs: Array<{ a: string; b: string; inliers: number; confidence: number }> }>; total: number; limit: number; offset: number };
+    assert.equal(all.total, 2);
+    assert.deepEqual([all.limit, all.offset], [20, 0]);
+    for (const g of all.groups) {
+      assert.equal(g.size, 2);
+      assert.equal(g.pairs.length, 1);
+      for (const m of g.members) {
+        assert.ok(m.inliers >= 9 && m.confidence > 0.5 && m.region.w > 0 && m.canvas.id, JSON.stringify(m));
+        assert.equal(m.inliers, g.pairs[0]!.inliers);
+      }
+    }
+    const second = (await request(app).get('/api/reprints/groups').query({ limit: 1, offset: 1 }).expect(200)).body;
+    assert.deepEqual(second.groups, [all.groups[1]]);
+    assert.equal(second.total, 2);
+
+    const kids = canvasOf.get('kids.jpg')!.itemId;
+    const printings = (await request(app).get(`/api/items/${kids}/reprints`).expect(200)).body as { item: string; region?: Box; printings: Member[]; total: number };
+    assert.equal(printings.item, kids);
+    assert.equal(printings.total, 1);
+    assert.equal(printings.printings[0]!.id, canvasOf.get('01-children-walking.jpg')!.itemId);
+    assert.equal(printings.printings[0]!.canvas.id, canvasOf.get('01-children-walking.jpg')!.canvasId);
+    assert.ok(printings.printings[0]!.direct! >= 30 && printings.region!.w > 0);
+    // An item paired with nothing has no other printings; an unknown one is a 404; bad paging a 400 naming the parameter.
+    const alone = (await request(app).get(`/api/items/${canvasOf.get('LC-USF33-003470.jpg')!.itemId}/reprints`).expect(200)).body;
+    assert.deepEqual([alone.printings, alone.total], [[], 0]);
+    assert.match((await request(app).get('/api/items/0123456789abcdef0123456789abcdef/reprints').expect(404)).body.detail, /reprint index/);
+    assert.equal((await request(app).get('/api/reprints/groups').query({ limit: 0 }).expect(400)).body.errors[0].name, 'limit');
+  });
+
   it('forgets a canvas removed at its source, and finds one added, while the API serves', async () => {
     const kidsId = canvasOf.get('kids.jpg')!.itemId;
     assert.equal(((await request(app).post('/api/reprints').send({ item: kidsId }).expect(200)).body.hits as Hit[]).length, 1);

@@ -80,9 +80,12 @@ describe('reprise reprints (command line)', function () {
     assert.equal(again.scanned, 0);
     assert.deepEqual(again.groups, out.groups);
     const csv = (await reprise(['reprints', '--all', '--csv'], dataDir)).stdout.trim().split('\n');
-    assert.equal(csv[0], 'group,size,id,canvas_id,manifest_id,manifest_label,label,collections,xywh');
+    assert.equal(csv[0], 'group,size,id,canvas_id,manifest_id,manifest_label,label,collections,xywh,inliers,confidence');
     assert.equal(csv.length, 3);
     assert.match(csv[1]!, /^1,2,kids,https:\/\/example\.org\/c\/kids,/);
+    // Each member's strongest pair: the inliers its region comes from, and their confidence.
+    const [inliers, confidence] = csv[1]!.split(',').slice(-2).map(Number);
+    assert.ok(inliers! >= 30 && confidence! > 0.99, csv[1]);
   });
 
   it('retrains the vocabulary on the collection, and still finds reprints with it', async () => {

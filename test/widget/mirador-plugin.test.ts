@@ -157,6 +157,8 @@ describe('Mirador plugin: store slice', () => {
 describe('Mirador plugin: settings', () => {
   it('accepts what a page author gives', () => {
     assert.deepEqual(checkSettings({ api: ' /api ', lang: 'fr', limit: 12, otherManifest: 'same-window' }), { api: '/api', lang: 'fr', limit: 12, otherManifest: 'same-window' });
+    assert.deepEqual(checkSettings({ api: '/api', minScore: 'none' }), { api: '/api', minScore: 'none' });
+    assert.deepEqual(checkSettings({ api: '/api', minScore: 0.25 }), { api: '/api', minScore: 0.25 });
     assert.equal(widgetLanguage('fr-CA'), 'fr');
     assert.equal(widgetLanguage('de'), 'en');
   });
@@ -168,6 +170,7 @@ describe('Mirador plugin: settings', () => {
       [{ api: '/api', lang: 'de' }, /"lang" must be "en" or "fr" \(got "de"\)/],
       [{ api: '/api', limit: 0 }, /"limit" must be a whole number from 1 to 100 \(got 0\)/],
       [{ api: '/api', otherManifest: 'tab' }, /"otherManifest" must be "new-window" or "same-window"/],
+      [{ api: '/api', minScore: 'high' }, /"minScore" must be "auto", "none" or a number \(got "high"\)/],
     ];
     for (const [settings, message] of cases) {
       assert.throws(() => checkSettings(settings), (err: unknown) => err instanceof RepriseMiradorConfigError && message.test(err.message));

@@ -1,20 +1,24 @@
 /**
  * The Mirador 4 plugin as a portal meets it: `reprise serve` (a child process) on a harvested
- * fixture collection, its /demo/mirador.html page (Mirador with the plugin, bundled by
- * viewer-widget/build-mirador.ts on first request) in Debian's Chromium. One server and one
- * browser for the file; each test gets a fresh page. Screenshots go to test-output/widget/.
+ * fixture collection that holds a real reprint pair, its /demo/mirador.html page (Mirador with the
+ * plugin, bundled by viewer-widget/build-mirador.ts on first request) in Debian's Chromium. Every
+ * API call goes to the real server. One server and one browser for the file; each test gets a
+ * fresh page. Screenshots go to test-output/widget/mirador-*.png, at 1400 and 390 px.
  */
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { requireFixtures } from '../support/fixtures.ts';
 import type { SearchFixture } from '../support/search-fixture.ts';
+import { requireLocalFeatures } from '../reprints/support.ts';
+import { seriousViolations } from './support/axe.ts';
 import { RECORDER, recordedEvents, requireChromium, screenshot, type RecordedEvent } from './support/browser.ts';
-import { startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { REPRINT_PAIR, startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { DESKTOP, focused, pageWidth, PHONE, shotsAtBothWidths } from './support/shots.ts';
 import type { ServeProcess } from './support/serve-process.ts';
 
 interface HitJson {
   id: string;
-  canvas: { id: string };
+  canvas: { id: string; label?: string };
   manifest: { id: string; url: string };
   region?: { x: number; y: number; w: number; h: number };
 }
@@ -37,6 +41,7 @@ const WINDOWS = `Object.values(window.repriseViewer.store.getState().windows).ma
 
 describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
   requireFixtures(this);
+  requireLocalFeatures(this);
   requireChromium(this);
   this.timeout(180_000);
 
@@ -45,12 +50,19 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
   let demo: DemoServer;
   let browser: Browser;
   let page: Page;
+  /** The two printings of one photograph, on the two canvases of one manifest. */
+  let kids: HitJson;
+  let walking: HitJson;
 
   before(async function () {
-    demo = await startDemoServer();
+    demo = await startDemoServer({ reprints: true });
     ({ fixture, server, browser } = demo);
     const bundle = await fetch(`${server.url}/widget/reprise-mirador.js`);
     assert.equal(bundle.status, 200, `GET /widget/reprise-mirador.js: ${await bundle.text().catch(() => '')}`);
+    const items = ((await (await fetch(`${server.api}/items?limit=100`)).json()) as { hits: HitJson[] }).hits;
+    kids = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[0]))!;
+    walking = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[1]))!;
+    assert.ok(kids && walking, 'the reprint pair was harvested');
   });
 
   after(async () => {
@@ -59,7 +71,7 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
   });
 
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page = await browser.newPage({ viewport: DESKTOP });
     await page.addInitScript(RECORDER);
   });
   afterEach(async () => {
@@ -68,11 +80,11 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
 
   const windows = () => page.evaluate(WINDOWS) as Promise<WindowJson[]>;
 
-  /** The demo page, once Mirador shows the first canvas and has fitted it in view. */
+  /** The demo page, once Mirador shows the first canvas and has fitted it in view. The tiny test model scores everything low: no cut-off. */
   async function openMirador(query = '') {
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(err.message));
-    await page.goto(`${server.url}/demo/mirador.html${query}`);
+    await page.goto(`${server.url}/demo/mirador.html${query}${query ? '&' : '?'}minScore=none`);
     await page
       .waitForFunction(
         `window.repriseViewer && (() => { const s = window.repriseViewer.store.getState(); const w = Object.values(s.windows)[0];
@@ -119,7 +131,7 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
     assert.equal(results.length, 1);
     const hits = results[0]!.detail.hits as HitJson[];
     assert.ok(hits.length > 2, `hits: ${hits.length}`);
-    await screenshot(page, 'mirador-text-search');
+    await shotsAtBothWidths(page, 'mirador-text-search');
 
     const [first] = await windows();
     // A hit of the manifest on show, on its other canvas: the same window moves to it.
@@ -146,7 +158,8 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
     // The new window's image is on screen: its OpenSeadragon canvas has been drawn.
     await page.locator('.mirador-osd-container').nth(1).waitFor();
     await page.waitForTimeout(500);
-    await screenshot(page, 'mirador-hit-opened');
+    // Two windows side by side is a desktop state: on a phone a hit opens in the window it came from (the 390 px test).
+    await screenshot(page, 'mirador-hit-opened-1400');
   });
 
   it('searches with a box drawn over the image, outlined while its results show', async () => {
@@ -218,7 +231,7 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
     const centre = { x: box.x + box.width / 2 - (osd.x + osd.width / 2), y: box.y + box.height / 2 - (osd.y + osd.height / 2) };
     assert.ok(Math.abs(centre.x) < osd.width * 0.05 && Math.abs(centre.y) < osd.height * 0.05, `region centred: off by ${JSON.stringify(centre)}`);
     assert.ok(box.width > osd.width * 0.4 || box.height > osd.height * 0.4, `region zoomed in: ${box.width}×${box.height} in ${osd.width}×${osd.height}`);
-    await screenshot(page, 'mirador-hit-region');
+    await shotsAtBothWidths(page, 'mirador-hit-region', () => page.waitForTimeout(1000));
   });
 
   it('draws from the keyboard: the tool takes focus, Enter searches the part in view, Escape cancels', async () => {
@@ -241,10 +254,168 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
     assert.equal(query.xywh, `0,0,${size.width},${size.height}`, 'the whole canvas is in view at home zoom');
   });
 
-  it('speaks French with lang=fr', async () => {
+  /** The demo page on the first printing of the reprint pair. */
+  const openOnKids = (extra = '') => openMirador(`?manifest=${encodeURIComponent(kids.manifest.url)}&canvas=${encodeURIComponent(kids.canvas.id)}${extra}`);
+
+  const windowState = (id: string) =>
+    page.evaluate(`(() => { const w = window.repriseViewer.store.getState().windows[${JSON.stringify(id)}]; return { canvasId: w.canvasId, companionAreaOpen: w.companionAreaOpen }; })()`) as Promise<{
+      canvasId: string;
+      companionAreaOpen: boolean;
+    }>;
+
+  /**
+   * The outlined hit region of a window, once the view has stopped moving, checked to fill the
+   * middle of that window's viewer: what "opening a hit fits the view to its region" means.
+   */
+  async function assertFitted(windowId: string, what: string) {
+    const outline = page.locator(`[id="${windowId}"] .reprise-hit-region`);
+    await outline.waitFor({ timeout: 20_000 });
+    // The fit animates, and is applied again while the viewer settles (tiles, a folding panel).
+    await page.waitForTimeout(2000);
+    const box = (await outline.boundingBox())!;
+    const osd = (await page.locator(`[id="${windowId}"] .mirador-osd-container`).boundingBox())!;
+    const off = { x: box.x + box.width / 2 - (osd.x + osd.width / 2), y: box.y + box.height / 2 - (osd.y + osd.height / 2) };
+    assert.ok(Math.abs(off.x) < osd.width * 0.06 && Math.abs(off.y) < osd.height * 0.06, `${what}: region centred (off by ${Math.round(off.x)}, ${Math.round(off.y)} px)`);
+    assert.ok(box.width > osd.width * 0.5 || box.height > osd.height * 0.5, `${what}: region fills the view (${Math.round(box.width)}×${Math.round(box.height)} in ${Math.round(osd.width)}×${Math.round(osd.height)})`);
+    assert.ok(box.x >= osd.x - 2 && box.y >= osd.y - 2 && box.x + box.width <= osd.x + osd.width + 2 && box.y + box.height <= osd.y + osd.height + 2, `${what}: region wholly in view`);
+  }
+
+  const settledSimilar = (tab: 'similar' | 'reprints') =>
+    page.waitForFunction(`(() => { const el = document.querySelector('.reprise-panel-${tab} reprise-similar'); return el && el.shadowRoot.querySelector('reprise-hit, [part=notice]') && !el.shadowRoot.querySelector('.spinner'); })()`, undefined, {
+      timeout: 30_000,
+    });
+  const similarIds = (tab: 'similar' | 'reprints') =>
+    page.locator(`.reprise-panel-${tab} reprise-similar reprise-hit`).evaluateAll((els) => els.map((el) => (el as unknown as { hit: { id: string } }).hit.id));
+
+  it('shows Similar and Reprints of the canvas on view; a reprint opens fitted to the matched region, and compares side by side', async () => {
+    await openOnKids();
+    const [win] = await windows();
+    assert.equal(win!.canvasId, kids.canvas.id);
+    // Nothing is asked of the server for a tab not yet opened.
+    assert.equal((await recordedEvents(page)).filter((e) => e.target === 'reprise-similar').length, 0);
+
+    await page.locator('.reprise-tab-similar').click();
+    await settledSimilar('similar');
+    const similar = (await recordedEvents(page)).find((e) => e.type === 'reprise-results' && e.target === 'reprise-similar')!;
+    assert.equal((similar.detail.query as { kind: string; canvas: string }).canvas, kids.canvas.id, 'similar to the canvas on view');
+    const similarHits = await similarIds('similar');
+    assert.ok(similarHits.length > 0 && !similarHits.includes(kids.id), `similar items, the canvas itself left out: ${similarHits.join(', ')}`);
+    assert.equal(await page.locator('.reprise-panel-similar reprise-similar .reprints').count(), 0, 'the Similar tab shows similar items only');
+    await shotsAtBothWidths(page, 'mirador-similar');
+
+    await page.locator('.reprise-tab-reprints').click();
+    await settledSimilar('reprints');
+    assert.deepEqual(await similarIds('reprints'), [walking.id]);
+    const card = page.locator('.reprise-panel-reprints reprise-hit').first();
+    assert.equal((await card.locator('[part=relevance]').textContent())?.trim(), 'Same photograph');
+    await shotsAtBothWidths(page, 'mirador-reprints');
+
+    // Open: the other printing, on its canvas of the same manifest, fitted to the part that matched.
+    await card.locator('[part=open]').click();
+    await page.waitForFunction(`(${WINDOWS})[0].canvasId === ${JSON.stringify(walking.canvas.id)}`);
+    assert.equal((await windows()).length, 1, 'same manifest: the same window');
+    await assertFitted(win!.id, 'opened reprint');
+    await shotsAtBothWidths(page, 'mirador-reprint-opened', () => page.waitForTimeout(1500));
+
+    // The tabs follow the canvas: the reprints of this one are the first printing.
+    await page.waitForFunction(`(() => { const h = document.querySelector('.reprise-panel-reprints reprise-similar')?.shadowRoot.querySelector('reprise-hit'); return h && h.hit.id === ${JSON.stringify(kids.id)}; })()`, undefined, { timeout: 30_000 });
+    await page.locator('.reprise-panel-reprints reprise-hit').first().locator('[part=compare]').click();
+    await page.waitForFunction(`(${WINDOWS}).length === 2`);
+    const other = (await windows()).find((w) => w.id !== win!.id)!;
+    await page.waitForFunction(`(${WINDOWS}).some((w) => w.id === ${JSON.stringify(other.id)} && (w.visibleCanvases || []).includes(${JSON.stringify(kids.canvas.id)}))`, undefined, { timeout: 20_000 });
+    assert.equal((await windowState(win!.id)).companionAreaOpen, false, 'the panel folds away: both images get the room');
+    await assertFitted(other.id, 'the reprint beside');
+    await assertFitted(win!.id, 'the canvas it was found for');
+    await screenshot(page, 'mirador-compare-1400');
+  });
+
+  it('is usable at 390 px: the panel fits the screen, and an opened hit folds it away and shows the region', async () => {
+    await page.setViewportSize(PHONE);
+    await openOnKids();
+    assert.ok((await pageWidth(page)) <= PHONE.width + 2, 'nothing wider than the screen');
+    const panel = (await page.locator('.reprise-mirador-panel').boundingBox())!;
+    assert.ok(panel.x >= 0 && panel.x + panel.width <= PHONE.width, `the panel (${Math.round(panel.x)}…${Math.round(panel.x + panel.width)}) is on screen`);
+    for (const control of ['reprise-search input[type=search]', 'reprise-search [part=search-button]', '.reprise-tab-reprints']) {
+      const box = (await page.locator(control).first().boundingBox())!;
+      assert.ok(box.x >= 0 && box.x + box.width <= panel.x + panel.width + 1, `${control} within the panel`);
+    }
+    const input = page.locator('reprise-search input[type=search]');
+    await input.fill('people in a street');
+    await input.press('Enter');
+    await page.locator('reprise-search reprise-hit').first().waitFor();
+    const card = (await page.locator('reprise-search reprise-hit').first().boundingBox())!;
+    assert.ok(card.x + card.width <= panel.x + panel.width + 1, 'result cards within the panel');
+    await screenshot(page, 'mirador-phone-search-390');
+
+    await page.locator('.reprise-tab-reprints').click();
+    await settledSimilar('reprints');
+    await screenshot(page, 'mirador-phone-reprints-390');
+    await page.locator('.reprise-panel-reprints reprise-hit').first().locator('[part=open]').click();
+    const [win] = await windows();
+    await page.waitForFunction(`(${WINDOWS})[0].canvasId === ${JSON.stringify(walking.canvas.id)}`);
+    assert.equal((await windows()).length, 1, 'no second window on a phone');
+    assert.equal((await windowState(win!.id)).companionAreaOpen, false, 'the panel folds away so that the image shows');
+    await assertFitted(win!.id, 'opened on a phone');
+    await screenshot(page, 'mirador-phone-opened-390');
+    // The panel comes back, results and all, from Mirador's fold button beside the side bar.
+    await page.locator('button[aria-label="Expand sidebar"]').click();
+    await page.waitForFunction(`window.repriseViewer.store.getState().windows[${JSON.stringify(win!.id)}].companionAreaOpen`);
+    assert.ok((await page.locator('reprise-search reprise-hit').count()) > 0, 'the results are still there');
+  });
+
+  it('opens on a region given in the address (?canvas=…&xywh=…), fitted and outlined', async () => {
+    const size = await canvasSize(kids.manifest.url, kids.canvas.id);
+    const box = [0.5, 0.4, 0.3, 0.3].map((f, i) => Math.round(f * (i % 2 ? size.height : size.width))).join(',');
+    await openOnKids(`&xywh=${box}`);
+    const [win] = await windows();
+    await assertFitted(win!.id, '?xywh');
+  });
+
+  it('speaks French with lang=fr, the page around Mirador included', async () => {
     await openMirador('?lang=fr&panel=closed');
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'fr');
+    assert.equal(await page.locator('#title').textContent(), 'Recherche visuelle dans Mirador');
+    assert.equal(await page.locator('#portal-link').textContent(), 'Rechercher dans la collection');
+    assert.equal(await page.locator('#skip').textContent(), 'Aller à la recherche');
     await openPanel('Recherche visuelle');
     await page.locator('.reprise-draw-region', { hasText: 'Tracer une zone' }).waitFor();
     assert.equal(await page.locator('reprise-search').getAttribute('lang'), 'fr');
+    assert.deepEqual((await page.locator('.reprise-tabs [role=tab]').allTextContents()).map((t) => t.trim()), ['Rechercher', 'Similaires', 'Réimpressions']);
+    assert.equal((await page.locator('reprise-search [part=search-button]').textContent())?.trim(), 'Rechercher');
+    // Mirador's own controls too.
+    assert.ok((await page.locator(`button[aria-label="Fermer cette fenêtre"]`).count()) >= 1);
+    await page.locator('reprise-search input[type=search]').fill('une rue');
+    await page.locator('reprise-search input[type=search]').press('Enter');
+    await page.locator('reprise-search reprise-hit').first().waitFor();
+    assert.match((await page.locator('reprise-search [part=status]').textContent()) ?? '', /Résultats 1 à/);
+    await shotsAtBothWidths(page, 'mirador-french');
+  });
+
+  it('takes the keyboard to the search box in two presses: Tab to the skip link, Enter', async () => {
+    await openMirador('?panel=closed');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(page), 'skip');
+    await page.keyboard.press('Enter');
+    // The panel opens (it was closed) and the box has the keyboard.
+    await page.waitForFunction(`(${JSON.stringify('input')}) === (() => { let a = document.activeElement; while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement; return a && a.getAttribute('part'); })()`, undefined, { timeout: 10_000 });
+    await page.keyboard.type('a street');
+    await page.keyboard.press('Enter');
+    await page.locator('reprise-search reprise-hit').first().waitFor();
+  });
+
+  it('has no serious or critical accessibility violation, in English and French (axe-core)', async () => {
+    const problems: string[] = [];
+    for (const lang of ['en', 'fr']) {
+      await openOnKids(`&lang=${lang}`);
+      await page.locator('reprise-search input[type=search]').waitFor();
+      for (const state of ['search', 'reprints'] as const) {
+        if (state === 'reprints') {
+          await page.locator('.reprise-tab-reprints').click();
+          await settledSimilar('reprints');
+        }
+        for (const v of await seriousViolations(page)) problems.push(`${state} (${lang}): ${v.id} [${v.impact}] ${v.help}: ${v.targets.join(' ')}`);
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 });

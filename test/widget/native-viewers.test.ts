@@ -18,7 +18,9 @@ import { openStore } from '../../store/index.ts';
 import { requireFixtures } from '../support/fixtures.ts';
 import { photographs } from '../support/harvest-harness.ts';
 import { tinyModel } from '../support/tiny-model.ts';
+import { seriousViolations } from './support/axe.ts';
 import { launchChromium, requireChromium, screenshot } from './support/browser.ts';
+import { shotsAtBothWidths } from './support/shots.ts';
 import { photoFolder, startImages, type StartedImages } from './support/start-images.ts';
 
 /** What the tests search for; one canvas gets a region that matches it exactly (see before()). */
@@ -191,7 +193,8 @@ describe('IIIF Content Search in unmodified Mirador 4 and Universal Viewer 4.4 (
       const input = page.locator('input[id^="search-"]');
       await input.fill(QUERY);
       await input.press('Enter');
-      const hits = page.locator('li, [role=button]').filter({ hasText: 'looks like' });
+      // Each hit says how well it matches in words (as the widget's cards), never a raw score.
+      const hits = page.locator('li, [role=button]').filter({ hasText: / match for / });
       await hits.first().waitFor({ timeout: 30_000 });
       await page.waitForFunction(`${STATE}.responses.every((r) => r.total !== undefined || r.error)`);
       let s = await state();
@@ -199,6 +202,7 @@ describe('IIIF Content Search in unmodified Mirador 4 and Universal Viewer 4.4 (
       assert.equal(s.responses[0]!.total, 6);
       assert.equal(await hits.count(), PAGE_SIZE, 'the first page');
       assert.equal(await page.getByRole('button', { name: 'more...' }).count(), 0, 'each hit text is shown whole');
+      assert.doesNotMatch((await hits.allTextContents()).join(' '), /similarity|-?\d\.\d{3}/, 'no raw score shown to patrons');
       assert.ok(searches.every((u) => u.startsWith(`${serviceOf(1)}?`)), `Mirador uses the 1.0 service: ${searches.join(', ')}`);
       await screenshot(page, 'native-mirador-results');
 
@@ -288,5 +292,32 @@ describe('IIIF Content Search in unmodified Mirador 4 and Universal Viewer 4.4 (
       assert.deepEqual(foreign, [], 'no request leaves this server');
       assert.deepEqual(pageErrors, [], 'no script error (a bare canvas id made UV throw)');
     });
+  });
+
+  it('shows both pages in English and French, at 1400 and 390 px, with no serious or critical accessibility violation (axe-core)', async () => {
+    const problems: string[] = [];
+    const pages = [
+      { name: 'mirador', path: 'mirador-native.html', ready: `window.miradorInstance && Object.values(window.miradorInstance.store.getState().viewers || {}).some((v) => v.zoom > 0)`, title: { en: 'Mirador 4, unmodified', fr: 'Mirador 4, tel quel' } },
+      { name: 'uv', path: 'uv-native.html', ready: `document.querySelector('#uv .openseadragon-canvas canvas') !== null`, title: { en: 'Universal Viewer 4, unmodified', fr: 'Universal Viewer 4, tel quel' } },
+    ];
+    for (const { name, path, ready, title } of pages) {
+      for (const lang of ['en', 'fr'] as const) {
+        await page.goto(`${portal}/demo/${path}?manifest=${encodeURIComponent(manifestUrl)}&lang=${lang}`);
+        await page.waitForFunction(ready, undefined, { timeout: 60_000 });
+        assert.equal(await page.evaluate('document.documentElement.lang'), lang);
+        assert.equal(await page.locator('#title').textContent(), title[lang]);
+        if (name === 'mirador') {
+          // The side bar (Mirador's own tabs) open, in the page's language.
+          await page.getByRole('button', { name: lang === 'fr' ? 'Afficher le menu latéral' : 'Toggle sidebar' }).first().click();
+          await page.locator('[role=tablist]').first().waitFor();
+        } else {
+          await page.locator('#uv', { hasText: lang === 'fr' ? 'Affichage en plein écran' : 'Full Screen' }).waitFor({ timeout: 20_000 });
+        }
+        for (const v of await seriousViolations(page)) problems.push(`${path} (${lang}): ${v.id} [${v.impact}] ${v.help}: ${v.targets.join(' ')}`);
+        await shotsAtBothWidths(page, `native-${name}-page-${lang}`, () => page.waitForTimeout(800));
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.deepEqual(foreign, [], 'no request leaves this server');
   });
 });

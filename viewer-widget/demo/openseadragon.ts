@@ -249,6 +249,8 @@ async function renderStatus() {
   else if (stats.harvest?.running) status.textContent = s.harvesting(stats.items);
   else if (stats.items === 0) status.textContent = s.empty;
   else status.textContent = '';
+  // An empty collection is said once, above: not again as "nothing found" by the search.
+  search.toggleAttribute('data-empty-collection', !statsFailed && stats?.items === 0);
 }
 
 /** Keeps the page in step with the collection: counts while a harvest runs, the grid refreshed as images arrive. */

@@ -5,10 +5,11 @@
  */
 import { RepriseHit } from './elements/reprise-hit.ts';
 import { RepriseImageQuery } from './elements/reprise-image-query.ts';
+import { RepriseMap } from './elements/reprise-map.ts';
 import { RepriseSearch } from './elements/reprise-search.ts';
 import { RepriseSimilar } from './elements/reprise-similar.ts';
 
-export { RepriseHit, RepriseImageQuery, RepriseSearch, RepriseSimilar };
+export { RepriseHit, RepriseImageQuery, RepriseMap, RepriseSearch, RepriseSimilar };
 export type { Mark } from './elements/reprise-hit.ts';
 export { WHOLE_CANVAS } from './elements/reprise-similar.ts';
 export { RepriseClient, RepriseApiError, problemOf, type PageOptions, type Stats } from './api/client.ts';
@@ -23,6 +24,7 @@ export * from './openseadragon/index.ts';
 const ELEMENTS: Array<[string, CustomElementConstructor]> = [
   ['reprise-hit', RepriseHit],
   ['reprise-image-query', RepriseImageQuery],
+  ['reprise-map', RepriseMap],
   ['reprise-search', RepriseSearch],
   ['reprise-similar', RepriseSimilar],
 ];
@@ -32,6 +34,7 @@ declare global {
   interface HTMLElementTagNameMap {
     'reprise-hit': RepriseHit;
     'reprise-image-query': RepriseImageQuery;
+    'reprise-map': RepriseMap;
     'reprise-search': RepriseSearch;
     'reprise-similar': RepriseSimilar;
   }

@@ -495,13 +495,14 @@ napi_value Descreen(napi_env env, napi_callback_info info) {
   int height = static_cast<int>(NumberArg(env, argv[2], "height"));
   if (width <= 0 || height <= 0 || static_cast<size_t>(width) * height != gray.length) throw JsError{"gray must hold width × height bytes"};
   napi_value options = argv[3];
-  double minPeriod = NumberOption(env, options, "minPeriod", 2.2);
+  double minPeriod = NumberOption(env, options, "minPeriod", 2);
   double maxPeriod = NumberOption(env, options, "maxPeriod", 16);
   double minStrength = NumberOption(env, options, "minStrength", 40);
   // Fine periods blur little, so a weaker peak is enough there (a false alarm costs almost nothing).
   double smallPeriod = NumberOption(env, options, "smallPeriod", 3.2);
   double minStrengthSmall = NumberOption(env, options, "minStrengthSmall", 12);
   double sigmaPerPeriod = NumberOption(env, options, "sigmaPerPeriod", 0.5);
+  double minSigma = NumberOption(env, options, "minSigma", 0);
   bool apply = BoolOption(env, options, "apply", true);
 
   double period = 0, strength = 0, sigma = 0;
@@ -561,7 +562,7 @@ napi_value Descreen(napi_env env, napi_callback_info info) {
     strength = bestScore;
     if (bestRadius > 0) period = static_cast<double>(n) / bestRadius;
     if (period > 0 && strength >= (period <= smallPeriod ? minStrengthSmall : minStrength)) {
-      sigma = sigmaPerPeriod * period;
+      sigma = std::max(minSigma, sigmaPerPeriod * period);
       if (apply) cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, cv::BORDER_REFLECT);
     } else {
       sigma = 0;

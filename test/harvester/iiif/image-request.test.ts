@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseIiifDocument } from '../../../harvester/iiif/document.ts';
-import { resolveImageRequest } from '../../../harvester/iiif/image-request.ts';
+import { resolveDetailTiles, resolveImageRequest } from '../../../harvester/iiif/image-request.ts';
 import type { ImageResource, ImageServiceRef } from '../../../harvester/iiif/types.ts';
 import { fixture, requireFixtures } from '../../support/fixtures.ts';
 
@@ -154,5 +154,32 @@ describe('resolveImageRequest', function () {
       const request = resolveImageRequest(fromInfo('image.2.dighimapper-510_0713_000_00003_000_0_0001.json'), 1024);
       assert.equal(request.url, 'https://images.dighimapper.eu/iiif/2/510_0713_000_00496_000_0_0001.tif/full/!693,693/0/default.jpg');
     });
+  });
+});
+
+describe('resolveDetailTiles', function () {
+  it('nothing when one request reaches the size, the service cannot cut regions, or its size is unknown', function () {
+    assert.equal(resolveDetailTiles(withService({ version: 2, level: 2, width: 5000, height: 7000 }), 2000), undefined);
+    assert.equal(resolveDetailTiles(withService({ version: 2, level: 0, width: 5000, height: 7000, maxWidth: 1000 }), 2000), undefined);
+    assert.equal(resolveDetailTiles(withService({ version: 3, level: 2, maxWidth: 1000 }), 2000), undefined);
+    assert.equal(resolveDetailTiles({ url: 'https://example.org/a.jpg', width: 5000, height: 7000 }, 2000), undefined);
+  });
+
+  it('a grid of regions within maxWidth (maxHeight defaults to it), placed edge to edge at the wanted size', function () {
+    const plan = resolveDetailTiles(withService({ version: 2, level: 2, width: 5000, height: 7000, maxWidth: 1000 }), 2000)!;
+    assert.deepEqual([plan.width, plan.height], [1429, 2000]);
+    assert.equal(plan.tiles.length, 4);
+    assert.deepEqual(plan.tiles[0], { url: `${ID}/0,0,2500,3500/714,/0/default.jpg`, x: 0, y: 0, width: 714, height: 1000 });
+    assert.deepEqual(plan.tiles[3], { url: `${ID}/2500,3500,2500,3500/715,/0/default.jpg`, x: 714, y: 1000, width: 715, height: 1000 });
+    for (const t of plan.tiles) assert.ok(t.width <= 1000 && t.height <= 1000);
+    assert.equal(plan.tiles.reduce((s, t) => s + t.width * t.height, 0), plan.width * plan.height);
+  });
+
+  it('v3 sizes are w,h; maxArea bounds each region; too many regions is nothing', function () {
+    const plan = resolveDetailTiles(withService({ version: 3, level: 1, width: 4000, height: 4000, maxArea: 250_000 }), 2000)!;
+    assert.equal(plan.tiles.length, 16);
+    assert.match(plan.tiles[0]!.url, /\/0,0,1000,1000\/500,500\/0\/default\.jpg$/);
+    for (const t of plan.tiles) assert.ok(t.width * t.height <= 250_000);
+    assert.equal(resolveDetailTiles(withService({ version: 3, level: 1, width: 4000, height: 4000, maxArea: 100_000 }), 2000), undefined);
   });
 });

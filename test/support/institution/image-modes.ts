@@ -12,7 +12,12 @@ import { etagOf, redirect, textReply, type RouteResult } from './reply.ts';
 const MAX_SIDE = 10_000;
 
 export class ImageModes {
-  constructor(private readonly model: Model, private readonly baseUrl: string) {}
+  constructor(
+    private readonly model: Model,
+    private readonly baseUrl: string,
+    /** The Image API servers' size cap (maxWidth in info.json); 10,000 unless a test wants a small one. */
+    private readonly maxSide = MAX_SIDE,
+  ) {}
 
   /** `rest` is the path after /iiif/{version}/{id}, still percent-encoded. */
   iiif(version: 2 | 3, img: ImageRecord, rest: string): RouteResult {
@@ -28,7 +33,7 @@ export class ImageModes {
         dimensionFunction: async () => ({ width: source.width, height: source.height }),
         // Without a cap, an absurd size is a sharp failure (500, which clients retry) instead of
         // being scaled down; the cap also shows up in info.json as maxWidth, as on real servers.
-        max: { width: MAX_SIDE },
+        max: { width: this.maxSide },
       });
     } catch (err) {
       return textReply((err as IIIFError).statusCode ?? 400, (err as Error).message);

@@ -97,7 +97,7 @@ export async function createInstitution(options: InstitutionOptions): Promise<In
     await server.close();
     throw err;
   }
-  ctx = { model, urls, changes, images: new ImageModes(model, baseUrl), v2Listing: options.v2Listing ?? 'paged', v2PageSize };
+  ctx = { model, urls, changes, images: new ImageModes(model, baseUrl, options.imageApiMaxWidth), v2Listing: options.v2Listing ?? 'paged', v2PageSize };
 
   const describe = (): ManifestInfo[] => model.live().map((m) => ({
     url: urls.manifest(m),

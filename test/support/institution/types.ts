@@ -36,6 +36,8 @@ export interface InstitutionOptions {
   changePageSize?: number;
   /** gzip JSON documents when the client accepts it (default true). */
   gzip?: boolean;
+  /** The Image API services' maxWidth (default 10,000): larger responses are scaled down, as on real servers. */
+  imageApiMaxWidth?: number;
   /** Where level-0 trees are rendered once per source file (default: $TMPDIR/reprise-institution-cache). */
   cacheDir?: string;
 }

@@ -57,7 +57,10 @@ export const RECORDER = `
   window.__fetches = [];
   const realFetch = window.fetch.bind(window);
   window.fetch = (input, init) => {
-    const record = { url: String(input instanceof Request ? input.url : input), method: (init && init.method) || 'GET', body: init && typeof init.body === 'string' ? init.body : undefined, aborted: false };
+    const form = init && init.body instanceof FormData ? [...init.body.values()] : undefined;
+    const record = { url: String(input instanceof Request ? input.url : input), method: (init && init.method) || 'GET', body: init && typeof init.body === 'string' ? init.body : undefined,
+      // Uploads: the bytes of the files sent (the browser's request observers do not see a multipart body made of Blobs).
+      uploadBytes: form ? form.reduce((n, v) => n + (v instanceof Blob ? v.size : 0), 0) : undefined, aborted: false };
     window.__fetches.push(record);
     if (init && init.signal) init.signal.addEventListener('abort', () => { record.aborted = true; });
     return realFetch(input, init);
@@ -74,6 +77,8 @@ export interface RecordedFetch {
   url: string;
   method: string;
   body?: string;
+  /** For a multipart upload: the bytes of its files. */
+  uploadBytes?: number;
   aborted: boolean;
 }
 

@@ -1,7 +1,9 @@
 import type { Facets, FacetField, Filters, ItemDetails, OwnImage, Problem, RegionQuery, ReprintsPage, SearchPage } from './types.ts';
-import type { StatsBody } from '../../../plugin/response-schemas.ts';
+import type { MapBody, MapItemsBody, MapMatchesBody, MapPendingBody, StatsBody } from '../../../plugin/response-schemas.ts';
 
 export type Stats = StatsBody;
+export type CollectionMap = MapBody;
+export type MapPending = MapPendingBody;
 
 /** A failed API call, carrying the problem the server answered (or one the client made up for network failures). */
 export class RepriseApiError extends Error {
@@ -32,8 +34,14 @@ export function searchParams(opts: Partial<PageOptions> = {}, extra: Record<stri
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) params.append(key, value);
   const f = opts.filters ?? {};
   for (const key of FILTER_KEYS) for (const v of f[key] ?? []) params.append(key, v);
-  if (f.dateFrom) params.set('dateFrom', f.dateFrom);
-  if (f.dateTo) params.set('dateTo', f.dateTo);
+  // Metadata facets (meta.creator: […]) as the API's name:value pairs.
+  for (const [key, values] of Object.entries(f)) if (key.startsWith('meta.') && Array.isArray(values)) for (const v of values) params.append('meta', `${key.slice(5)}:${v}`);
+  // Decades and years chosen in the date facets: the range from the first to the last.
+  const years = [...(f.decade ?? []).flatMap((d) => [d.slice(0, 4), `${d.slice(0, 3)}9`]), ...(f.year ?? [])].sort();
+  const dateFrom = f.dateFrom ?? years[0];
+  const dateTo = f.dateTo ?? years[years.length - 1];
+  if (dateFrom) params.set('dateFrom', dateFrom);
+  if (dateTo) params.set('dateTo', dateTo);
   if (opts.limit !== undefined) params.set('limit', String(opts.limit));
   if (opts.offset) params.set('offset', String(opts.offset));
   if (opts.minScore !== undefined) params.set('minScore', String(opts.minScore));
@@ -167,6 +175,23 @@ export class RepriseClient {
   /** GET /items/:id. */
   item(id: string, signal?: AbortSignal): Promise<ItemDetails> {
     return this.request(this.url(`items/${encodeURIComponent(id)}`), { signal });
+  }
+
+  /** GET /map: the collection's map, or the progress of its computation (the server answers 202 until it is ready). */
+  map(collection: string | undefined, signal?: AbortSignal): Promise<CollectionMap | MapPending> {
+    return this.request(this.url('map', collection === undefined ? undefined : new URLSearchParams({ collection })), { signal });
+  }
+
+  /** GET /map/matches: positions in a map of the items that pass the filters. */
+  mapMatches(collection: string | undefined, filters: Filters, signal?: AbortSignal): Promise<MapMatchesBody> {
+    return this.request(this.url('map/matches', searchParams({ filters }, { map: collection })), { signal });
+  }
+
+  /** GET /map/items: thumbnails and labels of the points in view. */
+  mapItems(ids: string[], signal?: AbortSignal): Promise<MapItemsBody> {
+    const params = new URLSearchParams();
+    for (const id of ids) params.append('ids', id);
+    return this.request(this.url('map/items', params), { signal });
   }
 
   /** GET /facets. */

@@ -50,6 +50,11 @@ export interface Filters {
   source?: string[];
   dateFrom?: string;
   dateTo?: string;
+  /** Decades (1930s) and years chosen in the date facets. */
+  decade?: string[];
+  year?: string[];
+  /** Metadata facets: meta.creator → values. */
+  [meta: `meta.${string}`]: string[] | undefined;
 }
 
 

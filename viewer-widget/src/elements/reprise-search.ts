@@ -2,8 +2,9 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { Task, TaskStatus } from '@lit/task';
 import { problemOf, RepriseApiError, RepriseClient, type PageOptions } from '../api/client.ts';
 import { fillHref, hitLabel, rightsLabel } from '../api/hit-display.ts';
+import { logProblem, problemForPatrons } from '../api/problem-words.ts';
 import { DEFAULT_MIN_SCORE, type QueryKind } from '../api/relevance.ts';
-import type { AnyHit, FacetField, Facets, Filters, Hit, OwnImage, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
+import type { AnyHit, FacetField, Facets, Filters, Hit, Item, OwnImage, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
 import type { Mark } from './reprise-hit.ts';
 import { RepriseImageQuery, type ImageQueryMode } from './reprise-image-query.ts';
@@ -40,7 +41,7 @@ function parseFilters(value: string | null): Filters {
   return {};
 }
 
-const FACET_FIELDS: readonly FacetField[] = ['manifest', 'collection', 'rights', 'labels', 'source'];
+const FACET_FIELDS: readonly FacetField[] = ['manifest', 'collection', 'rights', 'labels', 'source', 'decade', 'year'];
 const FACET_SIZE = 20;
 /** Stores page at most this deep (the API's offset + limit bound). */
 const MAX_WINDOW = 1000;
@@ -69,7 +70,7 @@ const MAX_WINDOW = 1000;
  *   was found for (`query` is `{canvas, manifest, xywh}` of that item, `source` the item's hit).
  * @fires reprise-error - `{problem}` when a search fails (an RFC 9457 problem).
  *
- * @slot empty - shown instead of the built-in message when a search finds nothing
+ * @slot empty - shown instead of the built-in message when a search finds nothing (in the status line)
  * @slot tools - the host's own controls, between the filters and the results (a collection menu, a status line)
  *
  * @csspart form - the search form
@@ -80,6 +81,7 @@ const MAX_WINDOW = 1000;
  * @csspart back - "back to the search" (after Similar or Reprints)
  * @csspart filters - the filters disclosure
  * @csspart status - the live status line (loading, counts)
+ * @csspart empty - the built-in "nothing found" message in the status line (a host that says it otherwise hides it)
  * @csspart error - the error message
  * @csspart results - the results list
  * @csspart pagination - previous / next
@@ -111,6 +113,7 @@ export class RepriseSearch extends LitElement {
     browse: { type: Boolean },
     urlState: { type: Boolean, attribute: 'url-state' },
     noImageSearch: { type: Boolean, attribute: 'no-image-search' },
+    noCompare: { type: Boolean, attribute: 'no-compare' },
     _request: { state: true },
     _marks: { state: true },
     _notice: { state: true },
@@ -228,6 +231,8 @@ export class RepriseSearch extends LitElement {
   declare urlState: boolean;
   /** Hide "search with an image". */
   declare noImageSearch: boolean;
+  /** Hide "compare side by side" on reprints (a host whose viewer cannot show two images). */
+  declare noCompare: boolean;
   declare _request: SearchQuery | undefined;
   declare _marks: Map<string, Mark>;
   declare _notice: string;
@@ -290,7 +295,9 @@ export class RepriseSearch extends LitElement {
     },
     onError: (err) => {
       this.shown = undefined;
-      this.emit('reprise-error', { problem: problemOf(err) });
+      const problem = problemOf(err);
+      logProblem('reprise-search', problem);
+      this.emit('reprise-error', { problem });
     },
   });
 
@@ -305,7 +312,8 @@ export class RepriseSearch extends LitElement {
 
   private readonly facetsTask = new Task(this, {
     task: async ([api, fields], { signal }): Promise<Facets | undefined> => {
-      const wanted = fields.split(/\s+/).filter((f): f is FacetField => (FACET_FIELDS as readonly string[]).includes(f));
+      // The fixed fields, and metadata facets (meta.creator, …) as the server's configuration names them.
+      const wanted = fields.split(/\s+/).filter((f): f is FacetField => (FACET_FIELDS as readonly string[]).includes(f) || /^meta\.[a-z][a-z0-9_-]*$/.test(f));
       if (!wanted.length) return undefined;
       return new RepriseClient(api).facets(wanted, undefined, FACET_SIZE, signal);
     },
@@ -331,6 +339,7 @@ export class RepriseSearch extends LitElement {
     this.browse = false;
     this.urlState = false;
     this.noImageSearch = false;
+    this.noCompare = false;
     this._request = undefined;
     this._marks = new Map();
     this._notice = '';
@@ -581,18 +590,18 @@ export class RepriseSearch extends LitElement {
       <summary>${s.filters}${active ? ` (${active})` : ''}</summary>
       ${this.facetsTask.render({
         pending: () => html`<p class="notice">${s.loadingFilters}</p>`,
-        error: (err) => html`<p class="notice">${problemOf(err).detail}</p>`,
+        error: (err) => html`<p class="notice">${problemForPatrons(problemOf(err), s).detail}</p>`,
         complete: (facets) =>
           facets
             ? html`${Object.entries(facets).map(([field, facet]) =>
                   facet && facet.values.length
                     ? html`<fieldset>
-                        <legend>${s.facetNames[field] ?? field}</legend>
-                        ${facet.values.map(({ value, count }) => {
+                        <legend>${s.facetNames[field] ?? (field.startsWith('meta.') ? field.slice(5) : field)}</legend>
+                        ${facet.values.map(({ value, count, label }) => {
                           const checked = ((this.filters[field as keyof Filters] as string[] | undefined) ?? []).includes(value);
                           return html`<label class="facet-value"
                             ><input type="checkbox" .checked=${checked} @change=${(e: Event) => this.toggleFilter(field as FacetField, value, (e.target as HTMLInputElement).checked)} />
-                            <span title=${value}>${field === 'rights' ? rightsLabel(value) : value}</span> <span class="count">(${count})</span></label
+                            <span title=${value}>${label ?? (field === 'rights' ? rightsLabel(value) : value)}</span> <span class="count">(${count})</span></label
                           >`;
                         })}
                       </fieldset>`
@@ -604,21 +613,38 @@ export class RepriseSearch extends LitElement {
     </details>`;
   }
 
-  private describe(s: Strings, page: Shown): string {
+  /**
+   * The status line: what was asked and how many answered. With nothing found it ends with what
+   * to do instead (the `empty` slot, which a host may fill), so that the live region says it.
+   */
+  private renderStatus(s: Strings, page: Shown) {
+    if (page.hits.length) return this.describe(s, page);
+    const r = this._request;
+    const filtered = !!r && Object.values(r.filters).some((v) => (Array.isArray(v) ? v.length : !!v));
+    const message =
+      r?.kind === 'browse' ? (filtered ? s.noImagesMatch : s.noImagesYet) : r?.kind === 'reprints' || r?.kind === 'image-reprints' ? s.noReprints : s.noResults;
+    const prefix = r?.kind === 'text' || r?.kind === 'browse' || r?.kind === 'reprints' || r?.kind === 'image-reprints' ? '' : this.describe(s, page, true);
+    return html`${prefix ? `${prefix}. ` : ''}<slot name="empty"><span class="empty" part="empty">${message}</span></slot>`;
+  }
+
+  private describe(s: Strings, page: Shown, what = false): string {
     const r = this._request;
     const from = page.hits.length ? page.offset + 1 : 0;
-    const counts = s.results(from, page.offset + page.hits.length, page.total);
+    const full = s.results(from, page.offset + page.hits.length, page.total);
+    // `what`: the query alone, without the counts (nothing was found).
+    const counts = what ? '' : full;
+    const join = (query: string) => (counts ? `${query}. ${counts}` : query);
     switch (r?.kind) {
       case 'region':
-        return `${s.regionQuery}. ${counts}`;
+        return join(s.regionQuery);
       case 'feedback':
-        return `${s.feedbackQuery(r.positive.length, r.negative.length)}. ${counts}`;
+        return join(s.feedbackQuery(r.positive.length, r.negative.length));
       case 'similar':
-        return `${s.similarQuery(r.label ?? r.itemId)}. ${counts}`;
+        return join(s.similarQuery(r.label ?? r.itemId));
       case 'reprints':
         return `${s.reprintsQuery(r.label ?? r.itemId)}. ${s.reprintsFound(page.hits.length)}`;
       case 'image':
-        return `${s.ownImageQuery}. ${counts}`;
+        return join(s.ownImageQuery);
       case 'image-reprints':
         return `${s.ownReprintsQuery}. ${s.reprintsFound(page.hits.length)}`;
       default:
@@ -634,20 +660,29 @@ export class RepriseSearch extends LitElement {
     return 'image';
   }
 
-  private onCompare(e: CustomEvent<{ hit: AnyHit }>, page: Shown) {
+  private async onCompare(e: CustomEvent<{ hit: AnyHit }>, page: Shown) {
     e.stopPropagation();
     const r = this._request;
     const canvas = page.queryCanvas;
     if (!canvas) return;
+    // Reprints opened from the address (a shared link) came with no card to compare from: the item itself is it.
+    let source = this.source;
+    if (!source && r?.kind === 'reprints') {
+      try {
+        source = this.source = await new RepriseClient(this.api).item(r.itemId);
+      } catch (err) {
+        logProblem('reprise-search', problemOf(err));
+      }
+    }
     this.emit('reprise-compare', {
       hit: e.detail.hit,
-      query: { canvas, xywh: WHOLE_CANVAS, ...(r?.kind === 'reprints' && this.source ? { manifest: this.source.manifest.url } : {}) },
-      ...(this.source ? { source: this.source } : {}),
+      query: { canvas, xywh: WHOLE_CANVAS, ...(r?.kind === 'reprints' && source ? { manifest: source.manifest.url } : {}) },
+      ...(source ? { source } : {}),
     });
   }
 
   /** The item whose Similar or Reprints were asked for: the left side of a comparison. */
-  private source: AnyHit | undefined;
+  private source: Item | undefined;
 
   private renderResults(s: Strings) {
     const status = this.searchTask.status;
@@ -672,12 +707,11 @@ export class RepriseSearch extends LitElement {
           : nothing}
         ${preview ? html`<img class="query-preview" src=${preview} alt=${s.queryImage} />` : nothing}
         <div class="status" part="status" role="status" aria-live="polite" tabindex="-1">
-          ${loading ? html`<span class="spinner" aria-hidden="true"></span>${s.loading}` : page ? this.describe(s, page) : nothing}
+          ${loading ? html`<span class="spinner" aria-hidden="true"></span>${s.loading}` : page ? this.renderStatus(s, page) : nothing}
         </div>
       </div>
       ${this.keywordOnly && request.kind === 'text' ? html`<p class="notice keyword-only">${s.keywordOnly}</p>` : nothing}
       ${error ? this.renderError(s, error) : nothing}
-      ${page && !page.hits.length && !loading ? html`<slot name="empty"><p class="empty">${reprints ? s.noReprints : s.noResults}</p></slot>` : nothing}
       ${page && page.hits.length
         ? html`<ul
             class="grid"
@@ -687,7 +721,7 @@ export class RepriseSearch extends LitElement {
             @reprise-mark=${this.onMark}
             @reprise-find-similar=${(e: CustomEvent<{ hit: AnyHit }>) => ((this.source = e.detail.hit), void this.findSimilar(e.detail.hit))}
             @reprise-find-reprints=${(e: CustomEvent<{ hit: AnyHit }>) => ((this.source = e.detail.hit), void this.findReprints(e.detail.hit))}
-            @reprise-compare=${(e: CustomEvent<{ hit: AnyHit }>) => this.onCompare(e, page)}
+            @reprise-compare=${(e: CustomEvent<{ hit: AnyHit }>) => void this.onCompare(e, page)}
           >
             ${page.hits.map(
               (hit) => html`<li>
@@ -704,7 +738,7 @@ export class RepriseSearch extends LitElement {
                   .actions=${this.keywordOnly ? 'reprints link copy iiif' : 'similar reprints link copy iiif'}
                   ?show-scores=${this.showScores}
                   ?markable=${markable && !this.keywordOnly}
-                  ?comparable=${reprints && !!page.queryCanvas}
+                  ?comparable=${reprints && !!page.queryCanvas && !this.noCompare}
                 ></reprise-hit>
               </li>`,
             )}
@@ -729,9 +763,10 @@ export class RepriseSearch extends LitElement {
   }
 
   private renderError(s: Strings, problem: Problem) {
+    const shown = problemForPatrons(problem, s);
     return html`<div class="error" part="error" role="alert">
-      <strong>${s.error}: ${problem.title}</strong>
-      <span>${problem.detail}</span>
+      <strong>${shown.title}</strong>
+      <span>${shown.detail}</span>
       <div><button type="button" @click=${() => this._request && (this._request = { ...this._request })}>${s.retry}</button></div>
     </div>`;
   }

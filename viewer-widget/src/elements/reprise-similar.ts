@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { Task } from '@lit/task';
 import { problemOf, RepriseClient } from '../api/client.ts';
 import { fillHref } from '../api/hit-display.ts';
+import { logProblem, problemForPatrons } from '../api/problem-words.ts';
 import type { AnyHit, Problem, RegionQuery, ReprintsPage, SearchPage } from '../api/types.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
 import { resultStyles } from './shared-styles.ts';
@@ -16,7 +17,8 @@ type ReprintsResult = { available: true; page: ReprintsPage; query: RegionQuery 
  * photograph, with the matched region drawn on each thumbnail. Give `item-id` (an indexed item),
  * or `canvas` (with `manifest`, and optionally `xywh` for a box). The reprints section appears
  * when the server offers reprint detection (`POST /reprints`); when it answers 404 a note says
- * it is not available.
+ * it is not available. `sections="similar"` or `sections="reprints"` shows (and asks for) one of
+ * the two only, for hosts that give each a tab of its own.
  *
  * ```html
  * <reprise-similar api="/api" canvas="https://…/canvas/1" manifest="https://…/manifest.json"></reprise-similar>
@@ -51,6 +53,8 @@ export class RepriseSimilar extends LitElement {
     limit: { type: Number },
     hitHref: { attribute: 'hit-href' },
     showScores: { type: Boolean, attribute: 'show-scores' },
+    sections: {},
+    noCompare: { type: Boolean, attribute: 'no-compare' },
   };
 
   static override styles = [
@@ -82,6 +86,10 @@ export class RepriseSimilar extends LitElement {
   declare hitHref: string | undefined;
   /** Show raw scores beside the relevance words (for specialists). */
   declare showScores: boolean;
+  /** Which sections to show, space-separated: "similar reprints" (default), "similar" or "reprints". */
+  declare sections: string;
+  /** Hide "compare side by side" on reprints (a host whose viewer cannot show two images). */
+  declare noCompare: boolean;
 
   constructor() {
     super();
@@ -94,6 +102,13 @@ export class RepriseSimilar extends LitElement {
     this.limit = 12;
     this.hitHref = undefined;
     this.showScores = false;
+    this.sections = 'similar reprints';
+    this.noCompare = false;
+  }
+
+  private shows(section: 'similar' | 'reprints'): boolean {
+    const asked = (this.sections ?? '').split(/\s+/).filter(Boolean);
+    return asked.length === 0 || asked.includes(section);
   }
 
   private get language(): string {
@@ -115,7 +130,8 @@ export class RepriseSimilar extends LitElement {
   }
 
   private readonly similarTask = new Task(this, {
-    task: async ([api, itemId, canvas, manifest, xywh, limit], { signal }): Promise<SearchPage | undefined> => {
+    task: async ([api, itemId, canvas, manifest, xywh, limit, shown], { signal }): Promise<SearchPage | undefined> => {
+      if (!shown) return undefined;
       const client = new RepriseClient(api);
       let page: SearchPage;
       if (itemId && !xywh) page = await client.similar(itemId, { limit }, signal);
@@ -127,12 +143,13 @@ export class RepriseSimilar extends LitElement {
       this.emit('reprise-results', { query: { kind: 'similar', itemId, canvas, manifest, xywh }, hits: page.hits, total: page.total });
       return page;
     },
-    args: () => [this.api, this.itemId, this.canvas, this.manifest, this.xywh, this.limitValue] as const,
-    onError: (err) => this.emit('reprise-error', { problem: problemOf(err) }),
+    args: () => [this.api, this.itemId, this.canvas, this.manifest, this.xywh, this.limitValue, this.shows('similar')] as const,
+    onError: (err) => this.reportError(err),
   });
 
   private readonly reprintsTask = new Task(this, {
-    task: async ([api, itemId, canvas, manifest, xywh, limit], { signal }): Promise<ReprintsResult | undefined> => {
+    task: async ([api, itemId, canvas, manifest, xywh, limit, shown], { signal }): Promise<ReprintsResult | undefined> => {
+      if (!shown) return undefined;
       const client = new RepriseClient(api);
       let query: RegionQuery | undefined = canvas ? { canvas, xywh: xywh || WHOLE_CANVAS, ...(manifest ? { manifest } : {}) } : undefined;
       if (!query && itemId) {
@@ -146,8 +163,8 @@ export class RepriseSimilar extends LitElement {
       this.emit('reprise-results', { query: { kind: 'reprints', ...query }, hits: page.hits, total: page.hits.length });
       return { available: true, page, query };
     },
-    args: () => [this.api, this.itemId, this.canvas, this.manifest, this.xywh, this.limitValue] as const,
-    onError: (err) => this.emit('reprise-error', { problem: problemOf(err) }),
+    args: () => [this.api, this.itemId, this.canvas, this.manifest, this.xywh, this.limitValue, this.shows('reprints')] as const,
+    onError: (err) => this.reportError(err),
   });
 
   private onCompare(e: CustomEvent<{ hit: AnyHit }>, query: RegionQuery) {
@@ -170,15 +187,22 @@ export class RepriseSimilar extends LitElement {
             query-kind="image"
             actions="link copy iiif"
             ?show-scores=${this.showScores}
-            ?comparable=${comparable}
+            ?comparable=${comparable && !this.noCompare}
           ></reprise-hit>
         </li>`,
       )}
     </ul>`;
   }
 
+  private reportError(err: unknown) {
+    const problem = problemOf(err);
+    logProblem('reprise-similar', problem);
+    this.emit('reprise-error', { problem });
+  }
+
   private error(s: Strings, problem: Problem) {
-    return html`<div class="error" part="error" role="alert"><strong>${s.error}: ${problem.title}</strong> <span>${problem.detail}</span></div>`;
+    const shown = problemForPatrons(problem, s);
+    return html`<div class="error" part="error" role="alert"><strong>${shown.title}</strong> <span>${shown.detail}</span></div>`;
   }
 
   private loading(s: Strings) {
@@ -189,14 +213,22 @@ export class RepriseSimilar extends LitElement {
     const s = t(this.language);
     if (!this.itemId && !this.canvas) return html`<p class="notice" part="notice">${s.chooseCanvas}</p>`;
     return html`
-      <section part="section" class="similar" aria-labelledby="similar-heading">
-        <h3 id="similar-heading" part="heading">${s.similar}</h3>
-        ${this.similarTask.render({
-          pending: () => this.loading(s),
-          error: (err) => this.error(s, problemOf(err)),
-          complete: (page) => (page && page.hits.length ? this.grid(page.hits, false, undefined, page.scoreKind) : html`<p class="notice" part="notice">${s.noSimilar}</p>`),
-        })}
-      </section>
+      ${this.shows('similar')
+        ? html`<section part="section" class="similar" aria-labelledby="similar-heading">
+            <h3 id="similar-heading" part="heading">${s.similar}</h3>
+            ${this.similarTask.render({
+              pending: () => this.loading(s),
+              error: (err) => this.error(s, problemOf(err)),
+              complete: (page) => (page && page.hits.length ? this.grid(page.hits, false, undefined, page.scoreKind) : html`<p class="notice" part="notice">${s.noSimilar}</p>`),
+            })}
+          </section>`
+        : nothing}
+      ${this.shows('reprints') ? this.renderReprints(s) : nothing}
+    `;
+  }
+
+  private renderReprints(s: Strings) {
+    return html`
       ${this.reprintsTask.render({
         pending: () => html`<section part="section" class="reprints" aria-labelledby="reprints-heading"><h3 id="reprints-heading" part="heading">${s.reprints}</h3>${this.loading(s)}</section>`,
         error: (err) =>

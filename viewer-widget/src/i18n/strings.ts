@@ -2,6 +2,7 @@
  * Every string the elements show, in English and French. Elements call `t(lang)` once per
  * render; a missing language falls back to English, so adding one is adding a table here.
  */
+import { RELEVANCE_EN } from '../../../plugin/relevance.ts';
 
 const en = {
   searchLabel: 'Search the images',
@@ -13,6 +14,8 @@ const en = {
   loading: 'Searching…',
   loadingFilters: 'Loading filters…',
   noResults: 'No results. Try other words or fewer filters.',
+  noImagesYet: 'There are no images to show yet.',
+  noImagesMatch: 'No images match these filters.',
   results: (from: number, to: number, total?: number) =>
     total === undefined ? `Results ${from}–${to}` : `Results ${from}–${to} of ${total > 999 ? 'about ' : ''}${total}`,
   regionQuery: 'Searching with the box drawn on the image',
@@ -30,6 +33,10 @@ const en = {
   needPositive: 'Mark at least one result with + to search again.',
   error: 'The search failed',
   retry: 'Try again',
+  imageSearchUnavailable: 'Searching by what the images show is not available on this collection at the moment.',
+  notComparableYet: 'This image cannot be compared with others yet. Please come back later.',
+  serviceUnavailable: 'The search is not available at the moment. Please try again in a little while.',
+  serviceUnreachable: 'The search service cannot be reached. Check your connection and try again.',
   rights: 'Rights',
   untitled: 'Untitled',
   similar: 'Similar items',
@@ -46,7 +53,8 @@ const en = {
   drawHint: 'Drag to draw a box on the image. Enter searches the visible area, Escape cancels.',
   closeCompare: 'Close the comparison',
   queryImage: 'Your image',
-  relevance: { strong: 'Strong match', good: 'Good match', possible: 'Possible match' } as Record<'strong' | 'good' | 'possible', string>,
+  // The same words as the server's IIIF Content Search hit texts.
+  relevance: RELEVANCE_EN,
   certainty: { strong: 'Same photograph', good: 'Very likely the same photograph', possible: 'Possibly the same photograph' } as Record<'strong' | 'good' | 'possible', string>,
   relevanceTitle: 'How well this image matches the search',
   findSimilar: 'Similar',
@@ -93,6 +101,8 @@ const fr: Strings = {
   loading: 'Recherche en cours…',
   loadingFilters: 'Chargement des filtres…',
   noResults: 'Aucun résultat. Essayez d’autres mots ou moins de filtres.',
+  noImagesYet: 'Il n’y a pas encore d’images à afficher.',
+  noImagesMatch: 'Aucune image ne correspond à ces filtres.',
   results: (from, to, total) =>
     total === undefined ? `Résultats ${from} à ${to}` : `Résultats ${from} à ${to} sur ${total > 999 ? 'environ ' : ''}${total}`,
   regionQuery: 'Recherche avec le cadre tracé sur l’image',
@@ -110,6 +120,10 @@ const fr: Strings = {
   needPositive: 'Marquez au moins un résultat avec + pour relancer la recherche.',
   error: 'La recherche a échoué',
   retry: 'Réessayer',
+  imageSearchUnavailable: 'La recherche par le contenu des images n’est pas disponible pour cette collection en ce moment.',
+  notComparableYet: 'Cette image ne peut pas encore être comparée aux autres. Revenez un peu plus tard.',
+  serviceUnavailable: 'La recherche n’est pas disponible pour le moment. Réessayez dans un petit moment.',
+  serviceUnreachable: 'Le service de recherche est injoignable. Vérifiez votre connexion et réessayez.',
   rights: 'Droits',
   untitled: 'Sans titre',
   similar: 'Images similaires',

@@ -16,7 +16,7 @@ import {
 } from 'mirador';
 import type { HitTarget } from './hit-target.ts';
 import type { OtherManifestMode } from './open-hit-mode.ts';
-import { setHighlight } from './state.ts';
+import { setHighlight, type CanvasRegion } from './state.ts';
 
 export type { OtherManifestMode };
 
@@ -28,6 +28,11 @@ function showsManifest(state: MiradorState, windowId: string, target: HitTarget)
   if (target.manifestAliases.includes(window.manifestId as string)) return true;
   const id = getManifestoInstance(state, { windowId })?.id;
   return id !== undefined && target.manifestAliases.includes(id);
+}
+
+function newWindowId(): string {
+  windowSerial += 1;
+  return `reprise-window-${Date.now().toString(36)}-${windowSerial}`;
 }
 
 /** Opens the hit; the thunk returns the id of the window that shows it. */
@@ -48,8 +53,7 @@ export function openHit(windowId: string, target: HitTarget, mode: OtherManifest
         shownIn = windowId;
         dispatch(updateWindow(windowId, { manifestId: target.manifestUrl, canvasId: target.canvasId }));
       } else {
-        windowSerial += 1;
-        shownIn = `reprise-window-${Date.now().toString(36)}-${windowSerial}`;
+        shownIn = newWindowId();
         // Side bar closed: the image gets the room, and the search stays in the window it was run from.
         dispatch(addWindow({ id: shownIn, manifestId: target.manifestUrl, canvasId: target.canvasId, sideBarOpen: false }));
         dispatch(focusWindow(shownIn, true));
@@ -57,6 +61,21 @@ export function openHit(windowId: string, target: HitTarget, mode: OtherManifest
     }
     // The viewer layer of that window (region-layer.ts) outlines the region and fits the view to it.
     dispatch(setHighlight(shownIn, target.region ? { canvasId: target.canvasId, box: target.region } : undefined));
+    return shownIn;
+  };
+}
+
+/**
+ * A reprint beside the canvas it was found for: the reprint in a window of its own (even when it
+ * is in the same manifest), both windows fitted to the part that matched. The thunk returns the
+ * new window's id.
+ */
+export function compareReprint(windowId: string, target: HitTarget, queryRegion: CanvasRegion | undefined): Thunk {
+  return (dispatch) => {
+    const shownIn = newWindowId();
+    dispatch(addWindow({ id: shownIn, manifestId: target.manifestUrl, canvasId: target.canvasId, sideBarOpen: false }));
+    dispatch(setHighlight(shownIn, target.region ? { canvasId: target.canvasId, box: target.region } : undefined));
+    if (queryRegion) dispatch(setHighlight(windowId, queryRegion));
     return shownIn;
   };
 }

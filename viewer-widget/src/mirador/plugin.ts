@@ -5,14 +5,16 @@
  */
 import {
   getConfig,
+  getCurrentCanvas,
   getWindow,
+  updateWindow,
   type Dispatch,
   type MiradorPlugin,
   type MiradorState,
 } from 'mirador';
 import { visibleRegion } from './visible-region.ts';
 import type { HitTarget } from './hit-target.ts';
-import { openHit, type OtherManifestMode } from './open-hit.ts';
+import { compareReprint, openHit, type OtherManifestMode } from './open-hit.ts';
 import { ReprisePanel } from './panel.ts';
 import { RegionLayer } from './region-layer.ts';
 import { COMPANION_WINDOW_KEY, RepriseSideBarIcon } from './sidebar-button.ts';
@@ -48,14 +50,18 @@ export function repriseMiradorPlugin(settings?: RepriseMiradorSettings): Mirador
           api: s.api,
           lang: s.lang ?? widgetLanguage(getConfig(state).language),
           limit: s.limit,
+          minScore: s.minScore,
           otherManifest: s.otherManifest,
           manifestId: getWindow(state, { windowId })?.manifestId as string | undefined,
+          canvasId: getCurrentCanvas(state, { windowId })?.id,
           drawing: search.drawing,
           drawn: search.drawn,
         };
       },
       mapDispatchToProps: (dispatch: Dispatch, { windowId }: { windowId: string }) => ({
         openHitIn: (target: HitTarget, mode?: OtherManifestMode) => dispatch(openHit(windowId, target, mode)),
+        compareReprint: (target: HitTarget, queryRegion: CanvasRegion | undefined) => dispatch(compareReprint(windowId, target, queryRegion)),
+        foldPanel: () => dispatch(updateWindow(windowId, { companionAreaOpen: false })),
         setDrawing: (drawing: boolean) => dispatch(setDrawing(windowId, drawing)),
         clearQueryOutline: () => dispatch(clearQueryOutline(windowId)),
         visibleRegion: () => dispatch(visibleRegion(windowId)) as CanvasRegion | undefined,

@@ -30,8 +30,9 @@ const USER_EVENTS = ['canvas-press', 'canvas-scroll', 'canvas-drag', 'canvas-pin
 
 /**
  * Fits the view to the region of a hit once per opening. OpenSeadragon goes home when a new
- * image is added and Mirador when the first tiles of a new viewer arrive, so the fit is applied
- * now and again after each of those, until the user moves the view or FIT_WINDOW_MS pass.
+ * image is added and Mirador when the first tiles of a new viewer arrive, and the viewer changes
+ * size when a window is added beside it or the side panel folds away (on a phone), so the fit is
+ * applied now and again after each of those, until the user moves the view or FIT_WINDOW_MS pass.
  */
 function useFitToHighlight(viewer: OsdViewer | null, canvasWorld: CanvasWorld | undefined, highlight: RegionLayerProps['highlight']): void {
   // Not an effect's cleanup: a new canvas world (the same opening, later) must not end the fitting.
@@ -62,11 +63,13 @@ function useFitToHighlight(viewer: OsdViewer | null, canvasWorld: CanvasWorld | 
     const stop = () => {
       world.removeHandler('add-item', onAdd);
       viewer.removeHandler('tile-loaded', onTile);
+      viewer.removeHandler('resize', later);
       for (const e of USER_EVENTS) viewer.removeHandler(e, stop);
       for (const t of timers) clearTimeout(t);
     };
     world.addHandler('add-item', onAdd);
     viewer.addHandler('tile-loaded', onTile);
+    viewer.addHandler('resize', later);
     for (const e of USER_EVENTS) viewer.addHandler(e, stop);
     timers.push(window.setTimeout(stop, FIT_WINDOW_MS));
     armed = world.getItemCount() === 0;

@@ -10,6 +10,8 @@ export interface RepriseMiradorSettings {
   limit?: number;
   /** Where a hit from a manifest that no window shows opens (default: a new window). */
   otherManifest?: OtherManifestMode;
+  /** The relevance cut-off of the search element (its `min-score`): "auto" (default), "none", or a score. */
+  minScore?: 'auto' | 'none' | number;
 }
 
 export class RepriseMiradorConfigError extends Error {
@@ -34,10 +36,14 @@ export function checkSettings(settings: unknown): RepriseMiradorSettings {
   if (s.otherManifest !== undefined && s.otherManifest !== 'new-window' && s.otherManifest !== 'same-window') {
     throw new RepriseMiradorConfigError(`Reprise for Mirador: "otherManifest" must be "new-window" or "same-window" (got ${JSON.stringify(s.otherManifest)})`);
   }
+  if (s.minScore !== undefined && s.minScore !== 'auto' && s.minScore !== 'none' && !(typeof s.minScore === 'number' && Number.isFinite(s.minScore))) {
+    throw new RepriseMiradorConfigError(`Reprise for Mirador: "minScore" must be "auto", "none" or a number (got ${JSON.stringify(s.minScore)})`);
+  }
   return {
     api: s.api.trim(),
     ...(s.lang ? { lang: s.lang as 'en' | 'fr' } : {}),
     ...(s.limit !== undefined ? { limit: s.limit as number } : {}),
     ...(s.otherManifest ? { otherManifest: s.otherManifest as OtherManifestMode } : {}),
+    ...(s.minScore !== undefined ? { minScore: s.minScore as RepriseMiradorSettings['minScore'] } : {}),
   };
 }

@@ -13,6 +13,9 @@ export const translations = {
     repriseWidgetMissing: 'The <reprise-search> element is not defined on this page: load reprise-widget.js (see docs/widget-embedding.md).',
     repriseHitRegion: 'Region that matched',
     repriseQueryRegion: 'Region searched with',
+    repriseTabSearch: 'Search',
+    repriseTabSimilar: 'Similar',
+    repriseTabReprints: 'Reprints',
   },
   fr: {
     openCompanionWindow_reprise: 'Recherche visuelle',
@@ -27,6 +30,9 @@ export const translations = {
     repriseWidgetMissing: "L'élément <reprise-search> n'est pas défini sur cette page : chargez reprise-widget.js (voir docs/widget-embedding.md).",
     repriseHitRegion: 'Zone correspondante',
     repriseQueryRegion: 'Zone cherchée',
+    repriseTabSearch: 'Rechercher',
+    repriseTabSimilar: 'Similaires',
+    repriseTabReprints: 'Réimpressions',
   },
 } as const;
 

@@ -123,6 +123,13 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
     },
   });
 
+  // A viewer that changes size (a phone turned, a page reflowed) keeps the pair in view.
+  const refitComparison = () => {
+    // After OpenSeadragon has applied the new size itself (it does so around the event).
+    if (comparing) requestAnimationFrame(() => comparing && handle.fitComparison());
+  };
+  viewer.addHandler('resize', refitComparison);
+
   const removeCloseButton = () => {
     if (!closeButton) return;
     closeButton.remove();
@@ -142,6 +149,7 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
       await opened(viewer, canvas.tileSource);
       current = canvas;
       selector.button.disabled = false;
+      selector.button.style.visibility = '';
       if (similar) Object.assign(similar, { itemId: undefined, canvas: canvas.canvas, manifest: canvas.manifest, xywh: undefined });
       options.onOpen?.(canvas);
     },
@@ -159,13 +167,27 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
       viewer.clearOverlays();
       comparing = true;
       selector.button.disabled = true;
-      // Both at the same height, side by side: the viewport then fits the pair (the home bounds).
+      // Out of the way of the close control (on a phone the two would overlap); back when the comparison closes.
+      selector.button.style.visibility = 'hidden';
+      // Both at the same height, side by side (or at the same width, one above the other, in a viewer
+      // taller than wide: a phone): the viewport then fits the pair (the home bounds).
       const aspect = (c: ViewerCanvas) => (c.width && c.height ? c.width / c.height : 1);
       const gap = 0.05;
-      await opened(viewer, [
-        { tileSource: left.tileSource, x: 0, y: 0, height: 1 },
-        { tileSource: right.tileSource, x: aspect(left) + gap, y: 0, height: 1 },
-      ]);
+      // (A viewer not shown yet, whose page shows it once the pair is open, goes by the window's shape.)
+      const [w, h] = viewer.element.clientWidth ? [viewer.element.clientWidth, viewer.element.clientHeight] : [window.innerWidth, window.innerHeight];
+      const stacked = h > w;
+      await opened(
+        viewer,
+        stacked
+          ? [
+              { tileSource: left.tileSource, x: 0, y: 0, width: 1 },
+              { tileSource: right.tileSource, x: 0, y: 1 / aspect(left) + gap, width: 1 },
+            ]
+          : [
+              { tileSource: left.tileSource, x: 0, y: 0, height: 1 },
+              { tileSource: right.tileSource, x: aspect(left) + gap, y: 0, height: 1 },
+            ],
+      );
       const [a, b] = [viewer.world.getItemAt(0), viewer.world.getItemAt(1)];
       const leftBox = (isReprint(hit) ? hit.queryRegion : undefined) ?? (query && query.xywh && !query.xywh.startsWith('percent:') ? parseBox(query.xywh) : undefined);
       if (a && leftBox) outline(viewer, a, canvasToImage(leftBox, a, left), '#ff9800');
@@ -203,6 +225,7 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
       if (closeButton) closeButton.textContent = `✕ ${t(lang()).closeCompare}`;
     },
     destroy() {
+      viewer.removeHandler('resize', refitComparison);
       for (const [target, type, fn] of listeners) target.removeEventListener(type, fn);
       removeCloseButton();
       selector.destroy();

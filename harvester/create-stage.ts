@@ -1,6 +1,6 @@
-import type { RepriseConfig } from '../config/schema.ts';
-import { withFeatureStage } from '../harvester/feature-stage.ts';
-import type { IndexStage } from '../harvester/stage.ts';
+import type { RepriseConfig } from '../config/index.ts';
+import { withFeatureStage } from './feature-stage.ts';
+import type { IndexStage } from './stage.ts';
 import type { Encoders } from '../models/index.ts';
 
 /**
@@ -13,7 +13,7 @@ export async function createStage(config: RepriseConfig, warn: (message: string)
   // Loaded here, not at start-up: onnxruntime is heavy and --help or a config error should not wait for it.
   const { loadEncoders, modelFolder, ModelFolderError } = await import('../models/index.ts');
   const { openStore } = await import('../store/index.ts');
-  const { EmbeddingStage } = await import('../harvester/embedding-stage.ts');
+  const { EmbeddingStage } = await import('./embedding-stage.ts');
   let encoders: Encoders;
   try {
     encoders = await loadEncoders(config.models, config.dataDir);
@@ -24,10 +24,10 @@ export async function createStage(config: RepriseConfig, warn: (message: string)
         `(items, keyword search, facets and reprints work; text, image and similar-item search do not). ` +
         `Run "reprise models pull ${config.models.name}" (or set models.path), then harvest again: the images are embedded from the cache, not downloaded again.`,
     );
-    const { MetadataStage } = await import('../harvester/metadata-stage.ts');
+    const { MetadataStage } = await import('./metadata-stage.ts');
     const store = await openStore(config.store, config.dataDir);
     try {
-      return withFeatureStage({ stage: new MetadataStage(store), close: () => store.close() }, config.dataDir, warn);
+      return withFeatureStage({ stage: new MetadataStage(store, config.facets), close: () => store.close() }, config.dataDir, warn);
     } catch (err) {
       await store.close();
       throw err;
@@ -35,7 +35,7 @@ export async function createStage(config: RepriseConfig, warn: (message: string)
   }
   try {
     const store = await openStore(config.store, config.dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
-    const stage = new EmbeddingStage(encoders, store);
+    const stage = new EmbeddingStage(encoders, store, config.facets);
     return withFeatureStage(
       {
         stage,

@@ -1,0 +1,47 @@
+import { closeSync, fsyncSync, openSync, readSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/** CRC-32 of a file read in chunks: index files pass the 2 GiB a Buffer may hold. */
+export function fileCrc32(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(8 << 20);
+    let crc = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return crc;
+      crc = crc32(chunk.subarray(0, n), crc);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `${file}.tmp` with `write` and makes it durable; the caller renames it into place. */
+export function writeDurably(file: string, write: (tmp: string) => void): string {
+  const tmp = `${file}.tmp`;
+  rmSync(tmp, { force: true });
+  write(tmp);
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return tmp;
+}
+
+/** Makes renames in a folder durable, where the platform can fsync a directory. */
+export function syncFolder(file: string): void {
+  try {
+    const dir = openSync(path.dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the renames are then as durable as the OS makes them.
+  }
+}
