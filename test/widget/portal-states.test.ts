@@ -145,7 +145,7 @@ describe('demo pages in other states (Chromium)', function () {
       assert.equal(await page.locator('reprise-similar section.similar').count(), 0);
       assert.equal(await page.locator('reprise-similar [part=error]').count(), 0);
       assert.equal(await page.locator('#search-view').isVisible(), false);
-      await page.waitForFunction(`window.uv && window.uv.assignedContentHandler.extension.centerPanel.viewer.world.getItemCount() > 0`, undefined, { timeout: 30_000 });
+      await page.waitForFunction(`(window.uv?.assignedContentHandler?.extension?.centerPanel?.viewer?.world?.getItemCount() ?? 0) > 0`, undefined, { timeout: 30_000 });
       await shotsAtBothWidths(page, 'uv-no-model', () => page.waitForTimeout(600));
       assert.doesNotMatch((await page.evaluate(VISIBLE_TEXT)) as string, OPERATOR_WORDS);
     });
