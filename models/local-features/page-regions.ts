@@ -5,11 +5,13 @@ import type { Rect } from './types.ts';
  * columns, and a photograph that fills a third of a page's width is a tenth of the pixels the page
  * is analysed with. Pictures found here are analysed on their own, at the size a photograph is.
  *
- * The page is cut into blocks a little larger than a line of body text. A block of text has ink
- * in rows (lines) separated by rows without ink, so the ink of its rows varies much more than the
- * ink of its columns; a picture (halftone dots, engraving, continuous tone) varies alike both ways
- * or has no empty rows; blank paper has no ink. Connected picture blocks, closed over a block, are
- * the regions; small ones (headline letters, rules, ornaments) are dropped.
+ * The line pitch of the page's text is measured first (linePitch), and the page cut into blocks of
+ * two and a half lines. A block of text has ink in rows (lines) separated by rows without ink, so
+ * the ink of its rows varies much more than the ink of its inked columns; a picture (halftone
+ * dots, engraving, continuous tone) varies alike both ways or has no empty rows; blank paper has
+ * no ink. Picture blocks follow their neighbours' majority, lone ones are opened away, the rest
+ * closed over a block; each connected region large enough, not mostly holes, and not lines of
+ * larger text (a headline, a masthead) is a picture.
  */
 export interface PageRegionOptions {
   /** Block side in lines of the page's body text: two and a half, so that every block shows lines and gaps. */
@@ -21,8 +23,8 @@ export interface PageRegionOptions {
   /** A region covering more of the page than this is the page itself: not returned. */
   maxAreaFraction: number;
   /**
-   * Before closing, keep only picture blocks inside a square of `open` × `open` picture blocks
-   * (an opening): lone misreadings in text go, a picture two blocks tall stays at 2. 0: none.
+   * Before closing, keep only picture blocks that lie in a square of `open` × `open` picture
+   * blocks (an opening): lone misreadings in text go. 0: none.
    */
   open: number;
   /**
@@ -321,14 +323,20 @@ export function pageRegions(gray: Uint8Array, width: number, height: number, opt
   mask = erode(dilate(mask, cols, rows), cols, rows);
   const regions: Array<Rect & { blocks: number }> = [];
   const closed = components(mask, cols, rows);
-  const joined = options.splitJoined
-    ? components(open, cols, rows).filter((p) => closed.some((c) => c !== undefined && p.x0 >= c.x0 && p.x1 <= c.x1 && p.y0 >= c.y0 && p.y1 <= c.y1 && (p.x0 > c.x0 || p.x1 < c.x1 || p.y0 > c.y0 || p.y1 < c.y1)))
-    : [];
-  for (const c of [...closed, ...joined]) {
+  const box = (c: { x0: number; y0: number; x1: number; y1: number }): Rect => {
     const x = Math.max(0, Math.round((c.x0 - 0.5) * size));
     const y = Math.max(0, Math.round((c.y0 - 0.5) * size));
-    const w = Math.min(width, Math.round((c.x1 + 1.5) * size)) - x;
-    const h = Math.min(height, Math.round((c.y1 + 1.5) * size)) - y;
+    return { x, y, w: Math.min(width, Math.round((c.x1 + 1.5) * size)) - x, h: Math.min(height, Math.round((c.y1 + 1.5) * size)) - y };
+  };
+  const large = (c: { x0: number; y0: number; x1: number; y1: number }) => box(c).w >= minSide && box(c).h >= minSide;
+  // The pictures a closed region joined: two or more large ones of the opened mask inside it.
+  const pieces = options.splitJoined ? components(open, cols, rows).filter(large) : [];
+  const joined = closed.flatMap((c) => {
+    const inside = pieces.filter((p) => p.x0 >= c.x0 && p.x1 <= c.x1 && p.y0 >= c.y0 && p.y1 <= c.y1);
+    return inside.length >= 2 ? inside : [];
+  });
+  for (const c of [...closed, ...joined]) {
+    const { x, y, w, h } = box(c);
     if (w < minSide || h < minSide) continue;
     // Mostly holes: a scatter of blocks (rules, ornaments, headlines), not a picture.
     if (c.blocks < 0.5 * (c.x1 - c.x0 + 1) * (c.y1 - c.y0 + 1)) continue;

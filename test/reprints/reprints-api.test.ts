@@ -16,6 +16,8 @@ import { createInstitution, type Institution } from '../support/institution/inde
 import { harvestOnce, tempDataDir } from '../support/harvest-harness.ts';
 import { tinyModel } from '../support/tiny-model.ts';
 import { request } from '../plugin/supertest.ts';
+import { rng } from '../bench/reprints-degrade.ts';
+import { printPage } from '../bench/reprints-pages.ts';
 import { bytesOf, image, iou, requireLocalFeatures } from './support.ts';
 
 const FILES = [
@@ -129,6 +131,16 @@ describe('reprints: harvest stage and POST /reprints', function () {
     assert.ok(iou(hit.region, { x: crop.left, y: crop.top, w: crop.width, h: crop.height }) > 0.75, JSON.stringify(hit.region));
     assert.ok(Math.abs(Math.abs(hit.transform.rotation) - 4) < 1, String(hit.transform.rotation));
     assert.equal(res.body.queryCanvas, undefined);
+  });
+
+  it('finds a photograph printed on an uploaded newspaper page, and its place on the page', async () => {
+    // A quarter of the page's width: at the embedding size (640 px) the page would hold it at 150 px, too few to match.
+    const page = await printPage('newspaper', [{ id: 'farm', bytes: readFileSync(path.join(dataDir, 'served', 'LC-USF33-003470.jpg')) }], rng(21));
+    const res = await request(app).post('/api/reprints').attach('image', page.bytes, 'page.jpg').expect(200);
+    const hits = res.body.hits as Hit[];
+    assert.equal(hits[0]?.canvas.id, canvasOf.get('LC-USF33-003470.jpg')!.canvasId, res.text);
+    assert.ok(iou(hits[0]!.queryRegion, page.photos[0]!.box) >= 0.5, `${JSON.stringify(hits[0]!.queryRegion)} vs ${JSON.stringify(page.photos[0]!.box)}`);
+    assert.equal(hits.filter((h) => h.inliers >= 9).length, 1);
   });
 
   it('finds the photograph inside a box drawn on a canvas, in that canvas coordinates', async () => {
