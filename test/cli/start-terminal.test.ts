@@ -23,7 +23,9 @@ interface OnTerminal {
 }
 
 function onTerminal(args: string[], env: Record<string, string>): OnTerminal {
-  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  // `exec`: script(1) runs the command through $SHELL -c, and dash (CI's /bin/sh) does not replace
+  // itself with the last command; it would take the Ctrl-C too and exit 130 whatever reprise returns.
+  const command = `exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   const waiters: Array<() => void> = [];
