@@ -74,18 +74,17 @@ export const MODEL_REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'clip-vit-base-patch16',
     repo: 'Xenova/clip-vit-base-patch16',
-    // Not pinned: the commit with all three variants (9a1940e, "Upload fp16 ONNX weights" for the
-    // vision tower) is known here only by its short id; its parent 0c07da51292e02b474ac0db347e3bbb06fa70acb
-    // (the text tower's fp16) is known in full but probably lacks vision_model_fp16.onnx. A pull resolves
-    // main to its current commit first and records that (models/pull.ts), so the model id still names the upload.
-    revision: 'main',
+    // "Upload fp16 ONNX weights" for the text tower: the newest commit whose full id could be checked
+    // offline. The next one (9a1940e, known here only by its short id) added vision_model_fp16.onnx,
+    // so this entry offers fp32 and quantized; a half-precision B/16 is an export away (docs/models.md).
+    revision: '0c07da51292e02b474ac0db347e3bbb06fa70acb',
     layout: 'huggingface',
     commonFiles: HF_COMMON,
-    variantFiles: hfTowers(),
+    variantFiles: { fp32: hfTowers().fp32, quantized: hfTowers().quantized },
     embeddingDim: 512,
     imageSize: 224,
     languages: ['en'],
-    approxDownloadMB: { fp32: 600, quantized: 153, fp16: 302 },
+    approxDownloadMB: { fp32: 600, quantized: 153 },
     licence: 'MIT (OpenAI CLIP weights)',
     sourceUrl: 'https://huggingface.co/Xenova/clip-vit-base-patch16',
     whenToChoose: 'Finer detail than patch32 (small objects, region search) for roughly 4x the image-encoding compute.',

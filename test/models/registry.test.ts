@@ -39,11 +39,11 @@ describe('models/registry', () => {
     }
   });
 
-  it('pins a full commit id wherever one was checked, the default model included', () => {
+  it('pins every entry to a full commit id, the default model included', () => {
     assert.ok(isPinned(findModel(modelsSchema.parse({}).name)!), 'the default model is pinned');
-    for (const m of MODEL_REGISTRY) assert.ok(isPinned(m) || m.revision === 'main', `${m.name}: a commit id, or main where none is known`);
-    // The entries whose full commit id could not be checked here; pin them when it can be.
-    assert.deepEqual(MODEL_REGISTRY.filter((m) => !isPinned(m)).map((m) => m.name), ['clip-vit-base-patch16']);
+    assert.deepEqual(MODEL_REGISTRY.filter((m) => !isPinned(m)).map((m) => m.name), []);
+    // B/16's pinned commit predates its vision tower's fp16 upload: it offers what that commit holds.
+    assert.deepEqual(variantsOf(findModel('clip-vit-base-patch16')!), ['fp32', 'quantized']);
     // The multilingual model's pin is the commit that deleted the earlier upload's external-data files.
     assert.equal(findModel('xlm-roberta-large-vit-b-32')!.revision, 'ffb654c8551665771aee2dc00057651576fdea2c');
   });
