@@ -4,6 +4,7 @@ import { openDatabase, StatementCache } from '../../common/index.ts';
 import { StoreSchemaError } from '../errors.ts';
 import type { Box, FacetField, ItemFields, StoreSchema } from '../types.ts';
 import type { SqlFilter } from './filters.ts';
+import { FilterSubsets } from './filter-subsets.ts';
 import { STORE_SCHEMA, STORE_SCHEMA_VERSION } from './schema.ts';
 import { fromBlob, toBlob } from './vectors.ts';
 
@@ -80,6 +81,8 @@ const sameBox = (a: Box | undefined, b: Box | undefined) =>
 export class SqliteRepository {
   readonly db: Database.Database;
   private readonly statements: StatementCache;
+  /** 2M rowids: 16 MB at most, twenty 10 % filters of a million items. */
+  private readonly subsets = new FilterSubsets(2_000_000);
 
   constructor(readonly file: string) {
     this.db = openDatabase(file, {
@@ -371,9 +374,20 @@ export class SqliteRepository {
   }
 
   countItems(filter: SqlFilter): number {
+    const version = this.version();
+    const cached = this.subsets.get(filter, version);
+    if (cached) return cached.count;
     // Side tables only: count from their primary keys, without a lookup per item in the wide items table.
-    if (filter.rowids) return this.statement(`SELECT count(*) FROM (${filter.rowids.sql})`).pluck().get(...filter.rowids.params) as number;
-    return this.statement(`SELECT count(*) FROM items i WHERE ${filter.where}`).pluck().get(...filter.params) as number;
+    const count = filter.rowids
+      ? (this.statement(`SELECT count(*) FROM (${filter.rowids.sql})`).pluck().get(...filter.rowids.params) as number)
+      : (this.statement(`SELECT count(*) FROM items i WHERE ${filter.where}`).pluck().get(...filter.params) as number);
+    this.subsets.set(filter, version, { count });
+    return count;
+  }
+
+  /** Changes with every commit to the database, this connection's (total_changes) or another's (data_version). */
+  private version(): string {
+    return this.statement(`SELECT total_changes() || ':' || data_version FROM pragma_data_version`).pluck().get() as string;
   }
 
   countVectors(filter: SqlFilter): number {
@@ -399,12 +413,12 @@ export class SqliteRepository {
   }
 
 
-  /** Which of these items pass the filter: per-row lookups in `items` alone (ANN candidates whose owners are known). */
+  /** Which of these items pass the filter (ANN candidates whose owners are known): probed by key, see SqlFilter.keyedProbe. */
   itemsPassing(rowids: number[], filter: SqlFilter): Set<number> {
     if (!filter.active) return new Set(rowids);
-    const rows = this.statement(`SELECT i.rowid FROM items i WHERE i.rowid IN (SELECT value FROM json_each(?)) AND ${filter.probe}`)
+    const rows = this.statement(`SELECT j.value FROM json_each(?) j WHERE ${filter.keyedProbe}`)
       .pluck()
-      .all(JSON.stringify(rowids), ...filter.probeParams) as number[];
+      .all(JSON.stringify(rowids), ...filter.keyedProbeParams) as number[];
     return new Set(rows);
   }
 
@@ -437,10 +451,15 @@ export class SqliteRepository {
    * built inside SQLite parses several times faster than as many rows handed to JavaScript.
    */
   filteredRowids(filter: SqlFilter): number[] {
+    const version = this.version();
+    const cached = this.subsets.get(filter, version);
+    if (cached?.rowids) return cached.rowids;
     const json = filter.rowids
       ? this.statement(`SELECT json_group_array(item_rowid) FROM (${filter.rowids.sql})`).pluck().get(...filter.rowids.params)
       : this.statement(`SELECT json_group_array(i.rowid) FROM items i WHERE ${filter.where}`).pluck().get(...filter.params);
-    return JSON.parse(json as string) as number[];
+    const rowids = JSON.parse(json as string) as number[];
+    this.subsets.set(filter, version, { count: rowids.length, rowids });
+    return rowids;
   }
 
   /** All vectors in key order, in pages (rebuilding the index without holding them all). */

@@ -276,6 +276,30 @@ if (process.env.EMBEDDED_CHILD) {
       await reader.close();
     });
 
+    it('answers a repeated filter from what it selected before, and sees every write since, its own or another process\'s', async () => {
+      const dir = tempDir();
+      // Scans of a filter's items from the first item on, so that every filtered query lists the subset.
+      const reader = await openStore(dir, DIM, { exactScanLimit: 1_000_000 });
+      await reader.upsert(items.slice(0, 100));
+      const inK1 = async () => (await reader.nearest(items[0]!.vector, { limit: 200, filter: { collection: 'K1' } })).hits.map((h) => h.id).sort();
+      const idsIn = (list: StoreItem[]) => list.filter((it) => it.collections.includes('K1')).map((it) => it.id).sort();
+      assert.deepEqual(await inK1(), idsIn(items.slice(0, 100)));
+      assert.equal((await reader.nearest(items[0]!.vector, { limit: 1, filter: { collection: 'K1' } })).total, 25);
+      // Another connection commits: the subset grows.
+      const writer = await openStore(dir, DIM);
+      await writer.upsert(items.slice(100, 140));
+      assert.deepEqual(await inK1(), idsIn(items.slice(0, 140)));
+      assert.equal((await reader.keyword('', { limit: 1, filter: { collection: 'K1' } })).total, 35);
+      // Its own writes too: a deletion and a changed collection.
+      await reader.delete([items[1]!.id]);
+      await reader.updateFields([{ ...items[5]!, collections: ['Kill', 'K2'] }]);
+      const expected = idsIn(items.slice(0, 140)).filter((id) => id !== items[1]!.id && id !== items[5]!.id);
+      assert.deepEqual(await inK1(), expected);
+      assert.equal((await reader.nearest(items[0]!.vector, { limit: 1, filter: { collection: 'K1' } })).total, expected.length);
+      await writer.close();
+      await reader.close();
+    });
+
     it('opened without a model, follows the schema and vectors a harvest with one writes beside it', async () => {
       const dir = tempDir();
       const reader = new EmbeddedStore(options(dir));
