@@ -7,8 +7,8 @@
  */
 const LAYERS = [['common'], ['config'], ['models'], ['store'], ['reprints'], ['harvester'], ['plugin', 'publisher'], ['cli']];
 const FOLDERS = LAYERS.flat();
-/** Server modules the widget's bundle shares (the API's response shapes, the relevance bands): browser-safe, entered directly. */
-const SHARED_WITH_BROWSER = ['^plugin/response-schemas\\.ts$', '^plugin/relevance\\.ts$'];
+/** Server modules the widget's bundle shares (the API's response shapes, the relevance bands and cut-offs): browser-safe, entered directly. */
+const SHARED_WITH_BROWSER = ['^plugin/response-schemas\\.ts$', '^common/relevance\\.ts$'];
 const folder = (names) => `^(${names.join('|')})/`;
 
 const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({

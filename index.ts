@@ -115,23 +115,44 @@ export {
   EmbeddingStage,
   MetadataStage,
   withFeatureStage,
-  createHttpClient,
   journalPath,
   JournalLockedError,
-  HarvestHttpError,
   type HarvestServiceDeps,
   type HarvestRunOptions,
   type HarvestEvent,
   type HarvestSummary,
   type IndexStage,
-  type HttpClient,
 } from './harvester/index.ts';
+
+/**
+ * The HTTP client the harvester and model downloads fetch through: SSRF guard, time and size
+ * limits, redirects checked hop by hop, retries with backoff, resumable downloads.
+ */
+export {
+  createHttpClient,
+  HttpError,
+  /** @deprecated The old name of {@link HttpError}. */
+  HttpError as HarvestHttpError,
+  type HttpClient,
+} from './common/index.ts';
 
 /**
  * Reprints: {@link ReprintService} finds other prints of a photograph (the same negative, cropped,
  * rotated, retouched) among the harvested images, and groups them across collections.
+ * {@link openReprintService} opens it over the reprint index under dataDir; a router answers the
+ * reprint routes from the one it is given (`createSearchRouter({ store, encoders, config, reprints })`).
  */
-export { ReprintService, UnknownItemError, type ReprintHit, type ReprintGroup, type ReprintSearchOptions } from './reprints/index.ts';
+export {
+  ReprintService,
+  openReprintService,
+  queryReprints,
+  UnknownItemError,
+  LocalFeaturesUnavailableError,
+  type ReprintHit,
+  type ReprintGroup,
+  type ReprintQuery,
+  type ReprintSearchOptions,
+} from './reprints/index.ts';
 
 /**
  * Publishing: {@link createImageServer} serves a folder of images as IIIF Image API 2.1/3.0 with

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTENT_SEARCH_MIN_SCORE } from '../common/index.ts';
 
 /**
  * The one configuration of Reprise. Every key has a default that works on a
@@ -22,6 +23,31 @@ export const httpSchema = z.strictObject({
   allowPrivate: z.array(z.string().min(1)).default([]),
 });
 
+/**
+ * Regions that institutions publish as annotations on canvases (commenting, tagging, supplementing,
+ * describing with an #xywh target, inline or in referenced annotation pages): each becomes an item
+ * of its own, embedded from its part of the image and found by the annotation's text.
+ */
+export const regionsSchema = z.strictObject({
+  /** Read annotated regions (and fetch the annotation pages canvases reference). */
+  enabled: z.boolean().default(true),
+  /** Regions kept per canvas: the largest, so a page's pictures before its lines of text. */
+  maxPerCanvas: z.number().int().min(1).max(1000).default(64),
+  /** Least width and height of a region, in canvas pixels. */
+  minSide: positiveInt.max(10_000).default(32),
+  /** Referenced annotation pages fetched per manifest (each once); the others are not read. */
+  maxPagesPerManifest: z.number().int().min(0).max(100_000).default(1000),
+  /**
+   * A region whose long side in the fetched image is shorter than this is asked from the image
+   * service on its own (a small picture on a large page); 0 never asks.
+   */
+  fetchBelow: z.number().int().min(0).max(4096).default(128),
+  /** Long side of a region asked from the image service. */
+  fetchSide: positiveInt.max(4096).default(448),
+  /** Region requests per canvas at most; the other small regions are cut from the fetched image. */
+  maxFetchesPerCanvas: z.number().int().min(0).max(1000).default(16),
+});
+
 export const harvestSchema = z.strictObject({
   /** Long side of the image fetched per canvas, in pixels. */
   imageSize: positiveInt.max(4096).default(640),
@@ -39,6 +65,8 @@ export const harvestSchema = z.strictObject({
   keepImages: z.boolean().default(true),
   /** Attempts per canvas across runs before it is left failed. */
   maxAttempts: positiveInt.max(100).default(5),
+  /** Annotated regions harvested as items of their own. */
+  regions: regionsSchema.default(() => regionsSchema.parse({})),
   http: httpSchema.default(() => httpSchema.parse({})),
 });
 
@@ -124,6 +152,17 @@ export const storeSchema = z.strictObject({
 });
 
 const facetName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'facet names are 1–40 lower-case letters, digits, - or _, starting with a letter');
+/** A BCP 47 language tag as pages and IIIF language maps write them: en, fr, fr-CA, zh-Hant. */
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$/;
+/** Language tag → a name in that language; keys checked one by one, so that the message names the bad one. */
+const namesByLanguage = z
+  .record(z.string(), z.string().trim().min(1).max(100))
+  .refine((m) => Object.keys(m).length <= 50, 'at most 50 languages per facet')
+  .superRefine((m, ctx) => {
+    for (const tag of Object.keys(m)) {
+      if (!LANGUAGE_TAG.test(tag)) ctx.addIssue({ code: 'custom', path: [tag], message: `"${tag}" is not a language tag: use one such as en, fr or fr-CA` });
+    }
+  });
 
 /**
  * Facets from the manifests' and canvases' metadata: each metadata label (in any language, case
@@ -149,6 +188,22 @@ export const facetsConfigSchema = z.strictObject({
     .default(['date', 'dates', 'date created', 'created', 'creation date', 'date of creation', 'published', 'publish date', 'date of publication', 'publication date', 'publication/creation', 'created published', 'date statement', 'datum gemaakt', 'year', 'period', 'datum', 'jahr']),
   /** Values kept per facet and item, and their length: a bound on what one manifest can add. */
   maxValues: z.number().int().min(1).max(200).default(20),
+  /**
+   * What readers see as a metadata facet's name, per language: { creator: { en: 'Creator', fr: 'Auteur' } }.
+   * GET /facets gives them with the counts; the widget shows the page's language, else English,
+   * else its own words for the usual facets, else the name itself.
+   */
+  names: z
+    .record(facetName, namesByLanguage)
+    .refine((n) => Object.keys(n).length <= 200, 'at most 200 facets')
+    .default({}),
+}).superRefine((facets, ctx) => {
+  const filed = new Set(Object.values(facets.metadata));
+  for (const name of Object.keys(facets.names)) {
+    if (!filed.has(name)) {
+      ctx.addIssue({ code: 'custom', path: ['names', name], message: `no label of facets.metadata files values under "${name}": name one there (e.g. "${name}": "${name}"), or remove this entry` });
+    }
+  }
 });
 
 /** IIIF Content Search (plugin/content-search): what viewers' "search within" finds, and who may read it. */
@@ -160,9 +215,9 @@ export const contentSearchSchema = z.strictObject({
   corsOrigins: z.array(z.string().min(1)).default(['*']),
   /**
    * Cosine similarity a canvas (or region) needs to be a hit: below it, it is neither listed nor
-   * counted. Model-dependent; 0.2 suits the CLIP models (SigLIP scores lower: about 0.1).
+   * counted. Model-dependent, and not calibrated: see common/relevance.ts.
    */
-  minScore: z.number().min(-1).max(1).default(0.2),
+  minScore: z.number().min(-1).max(1).default(CONTENT_SEARCH_MIN_SCORE),
   /** Hits per page when the request gives no `limit`. */
   pageSize: positiveInt.max(1000).default(20),
   /** Most hits one query finds, over all its pages (a bound on the work of every page). */

@@ -27,7 +27,7 @@ export async function createStage(config: RepriseConfig, warn: (message: string)
     const { MetadataStage } = await import('./metadata-stage.ts');
     const store = await openStore(config.store, config.dataDir);
     try {
-      return withFeatureStage({ stage: new MetadataStage(store, config.facets), close: () => store.close() }, config.dataDir, warn);
+      return withFeatureStage({ stage: new MetadataStage(store, config.facets), close: () => store.close() }, config.dataDir, warn, { maxRegionsPerCanvas: config.harvest.regions.maxPerCanvas });
     } catch (err) {
       await store.close();
       throw err;
@@ -46,6 +46,7 @@ export async function createStage(config: RepriseConfig, warn: (message: string)
       },
       config.dataDir,
       warn,
+      { maxRegionsPerCanvas: config.harvest.regions.maxPerCanvas },
     );
   } catch (err) {
     await encoders.close();

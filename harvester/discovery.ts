@@ -1,16 +1,19 @@
 import type { HarvestConfig } from '../config/index.ts';
-import type { HttpClient, FetchResult } from './http/types.ts';
-import { HarvestHttpError, HttpStatusError } from './http/errors.ts';
+import { HttpError, HttpStatusError, type FetchResult, type HttpClient } from '../common/index.ts';
 import type { CanvasUpsert, Journal, SourceRow } from './journal/journal.ts';
 import type { IndexStage, IndexedRecord } from './stage.ts';
 import type { HarvestEventListener, HarvestSummary } from './events.ts';
-import type { CanvasRecord, ChangeActivity, ImageServiceRef, LanguageMap, ParsedManifest } from './iiif/types.ts';
+import type { CanvasRecord, CanvasRegion, ChangeActivity, ImageServiceRef, LanguageMap, ParsedManifest } from './iiif/types.ts';
+import { boundRegions } from './iiif/annotations.ts';
+import { Warnings } from './iiif/util.ts';
 import { parseIiifDocument } from './iiif/document.ts';
 import { parseImageService } from './iiif/image-service.ts';
 import { resolveImageRequest } from './iiif/image-request.ts';
 import { pageEndsWalk, parseChangeCollection, parseChangePage, selectChangedObjects } from './iiif/change-discovery.ts';
 import { IiifParseError } from './iiif/errors.ts';
 import { itemIdOf, sha256 } from './util/hash.ts';
+import { addReferencedRegions } from './annotation-pages.ts';
+import { countCanvases } from './region-items.ts';
 import { Semaphore } from './util/semaphore.ts';
 import { preferredManifestUrl, UrlIdentity, withoutFragment } from './util/url-identity.ts';
 
@@ -160,7 +163,12 @@ export class Discovery {
 
     let doc;
     try {
-      doc = parseIiifDocument(json, { url: result.finalUrl, maxCanvases: this.ctx.config.maxCanvasesPerManifest });
+      const { regions } = this.ctx.config;
+      doc = parseIiifDocument(json, {
+        url: result.finalUrl,
+        maxCanvases: this.ctx.config.maxCanvasesPerManifest,
+        regions: regions.enabled ? { maxPerCanvas: regions.maxPerCanvas, minSide: regions.minSide } : false,
+      });
     } catch (err) {
       return this.documentFailed(source, url, known?.kind, path, err, expected);
     }
@@ -210,7 +218,7 @@ export class Discovery {
         return 'manifest' as const;
       }
       await this.removeFromIndex(claim.removed);
-      this.ctx.summary.canvases.removed += claim.removed.length;
+      this.ctx.summary.canvases.removed += countCanvases(claim.removed);
       this.ctx.journal.linkManifest(source.id, url, path, this.ctx.runId);
       this.ctx.summary.manifests.unchanged++;
       this.ctx.emit({ type: 'document', url, kind: 'manifest', status: 'unchanged' });
@@ -278,11 +286,12 @@ export class Discovery {
     else this.ctx.summary.manifests.failed++;
     this.fail(url, reason);
     this.ctx.emit({ type: 'document', url, kind: counted === 'collection' ? 'collection' : 'manifest', status: 'failed', reason });
-    if (!(err instanceof HarvestHttpError) && !(err instanceof IiifParseError)) throw err;
+    if (!(err instanceof HttpError) && !(err instanceof IiifParseError)) throw err;
     return undefined;
   }
 
   private async syncManifest(source: SourceRow, url: string, doc: ParsedManifest, path: string[], result: FetchResult & { status: 'ok' }, hash: string, status: 'new' | 'changed') {
+    await this.readAnnotationPages(url, doc);
     const upserts: CanvasUpsert[] = [];
     for (const canvas of doc.canvases) {
       const imageUrl = await this.imageUrlFor(canvas);
@@ -332,7 +341,8 @@ export class Discovery {
     s.canvases.added += changes.added;
     s.canvases.imageChanged += changes.imageChanged;
     s.canvases.metadataChanged += changes.metadataChanged;
-    s.canvases.removed += changes.removed.length + claim.removed.length;
+    // Removed ids include region items (region-items.ts); the summary counts canvases.
+    s.canvases.removed += countCanvases(changes.removed) + countCanvases(claim.removed);
     for (const from of changes.movedFrom) this.ctx.emit({ type: 'manifest-moved', from, to: url, canvases: doc.canvases.length });
     this.ctx.emit({ type: 'document', url, kind: 'manifest', status: moved ? 'changed' : status, canvases: doc.canvases.length });
     this.ctx.onManifestSettled?.(url);
@@ -364,6 +374,35 @@ export class Discovery {
     return { owner: url, removed };
   }
 
+  /**
+   * The regions of the annotation pages the canvases reference. A canvas whose pages could not all
+   * be read also keeps the regions the journal has for it on other boxes, so that a page failing
+   * today does not remove its regions (what was read now wins on a box both have).
+   */
+  private async readAnnotationPages(url: string, doc: ParsedManifest): Promise<void> {
+    const unread = await addReferencedRegions(doc, url, {
+      http: this.ctx.http,
+      config: this.ctx.config,
+      emit: this.ctx.emit,
+      signal: this.ctx.signal,
+      slot: (fetch) => this.fetchSlots.run(fetch),
+    });
+    if (!unread.size) return;
+    const known = new Map(this.ctx.journal.canvasesOfManifest(url).map((row) => [row.canvas_id, row.record]));
+    const { regions: settings } = this.ctx.config;
+    const warnings = new Warnings(20);
+    for (const canvas of doc.canvases) {
+      const before = unread.has(canvas.canvasId) ? known.get(canvas.canvasId) : undefined;
+      const earlier = before ? ((JSON.parse(before) as Partial<CanvasRecord>).regions ?? []) : [];
+      if (!earlier.length) continue;
+      const boxKey = (r: CanvasRegion) => `${r.box.x},${r.box.y},${r.box.w},${r.box.h}`;
+      const now = new Set((canvas.regions ?? []).map(boxKey));
+      const regions = [...(canvas.regions ?? []), ...earlier.filter((r) => !now.has(boxKey(r)))];
+      canvas.regions = boundRegions(regions, { width: canvas.width, height: canvas.height }, settings, `canvas ${canvas.index}`, warnings);
+    }
+    for (const message of warnings.done()) this.ctx.emit({ type: 'warning', url, message });
+  }
+
   /** `url` gives the manifest `owner` indexes: nothing of it is indexed (what was, is removed). It is read again next run. */
   private async duplicateManifest(source: SourceRow, url: string, doc: { id: string; label: string }, owner: string, path: string[], status: 'new' | 'changed' | 'unchanged') {
     const removed = this.ctx.journal.transaction(() => {
@@ -374,7 +413,7 @@ export class Discovery {
       return ids;
     });
     await this.removeFromIndex(removed);
-    this.ctx.summary.canvases.removed += removed.length;
+    this.ctx.summary.canvases.removed += countCanvases(removed);
     this.duplicateFound(url, doc.id, owner);
     this.ctx.emit({ type: 'document', url, kind: 'manifest', status, canvases: 0 });
   }
@@ -423,8 +462,8 @@ export class Discovery {
     const ids = this.ctx.journal.deleteManifestCanvases(url);
     if (ids.length && !this.ctx.dryRun) await this.ctx.stage.remove(ids);
     this.ctx.summary.manifests.removed++;
-    this.ctx.summary.canvases.removed += ids.length;
-    this.ctx.emit({ type: 'manifest-removed', url, canvases: ids.length });
+    this.ctx.summary.canvases.removed += countCanvases(ids);
+    this.ctx.emit({ type: 'manifest-removed', url, canvases: countCanvases(ids) });
   }
 
   /**

@@ -5,11 +5,12 @@ import { normaliseRights } from './metadata/rights.ts';
 import { keepModelLabels, labellerFor, withLabels } from './item-labels.ts';
 import type { ItemLabels } from '../models/index.ts';
 
-/** An embedded canvas and the labels the model gives it (models.labels, or a classifier's categories). */
-type LabelledImage = EmbeddedImage & { labels?: ItemLabels };
-import type { ItemFields, StoreItem, VectorStore } from '../store/index.ts';
+/** An embedded canvas, the labels the model gives it (models.labels, or a classifier's categories), and its regions' vectors by item id. */
+type LabelledImage = EmbeddedImage & { labels?: ItemLabels; regions?: Map<string, Float32Array> };
+import type { ItemFields, StoreItem, UpsertItem, VectorStore } from '../store/index.ts';
 import type { LanguageMap } from './iiif/types.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
+import { regionLabel, regionRecords, type RegionRecord } from './region-items.ts';
 
 const firstValue = (map: LanguageMap | undefined): string => {
   if (!map) return '';
@@ -38,9 +39,12 @@ const DEFAULT_FACETS: FacetsConfig = facetsConfigSchema.parse({});
  * are normalised (one value per licence), metadata filed under facets (config facets), and the
  * date is navDate, else a date the metadata gives.
  */
-export function itemFields(itemId: string, record: IndexedRecord, facets: FacetsConfig = DEFAULT_FACETS): ItemFields {
+export function itemFields(itemId: string, record: IndexedRecord | RegionRecord, facets: FacetsConfig = DEFAULT_FACETS): ItemFields {
   const metadataValues = record.metadata.flatMap((m) => allValues(m.value));
+  // A region item is found by what the institution's annotations say of it, then by its canvas's words.
+  const region = 'region' in record ? record.region : undefined;
   const text = [
+    ...(region?.text ?? []),
     ...allValues(record.label),
     ...allValues(record.manifestLabel),
     ...allValues(record.summary),
@@ -54,7 +58,7 @@ export function itemFields(itemId: string, record: IndexedRecord, facets: Facets
     manifestUrl: record.manifestUrl,
     source: record.sourceUrl,
     collections: record.collectionPath,
-    label: firstValue(record.label) || firstValue(record.manifestLabel),
+    label: regionLabel(region) || firstValue(record.label) || firstValue(record.manifestLabel),
     labels: [],
     date: isoDate(record.navDate) ?? metadataDate(record.metadata, facets),
     rights: normaliseRights(record.rights),
@@ -87,13 +91,19 @@ export class EmbeddingStage implements IndexStage {
 
   async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
     const embedded = await this.embed(items);
-    const ready: StoreItem[] = [];
+    const ready: UpsertItem[] = [];
     const outcomes: StageOutcome[] = [];
     items.forEach((item, i) => {
       const e = embedded[i]!;
       if (e instanceof Error) outcomes.push({ itemId: item.itemId, ok: false, reason: `embedding failed: ${e.message}` });
       else {
-        ready.push({ ...withLabels(itemFields(item.itemId, item.record, this.facets), e.labels), vector: e.vector });
+        ready.push({ ...withLabels(itemFields(item.itemId, item.record, this.facets), e.labels), vector: e.vector } satisfies StoreItem);
+        // Region items beside their canvas; one whose pixels were not there (outside the image) is found by its words only.
+        for (const region of regionRecords(item.itemId, item.record)) {
+          const vector = e.regions?.get(region.itemId);
+          const fields = itemFields(region.itemId, region.record, this.facets);
+          ready.push(vector ? { ...fields, vector } : fields);
+        }
         outcomes.push({ itemId: item.itemId, ok: true });
       }
     });
@@ -115,11 +125,44 @@ export class EmbeddingStage implements IndexStage {
     const inputs = items.map((item) => ({ data: item.image.data, width: item.image.width, height: item.image.height, channels: 3 as const }));
     const labeller = await labellerFor(this.encoders);
     const embedded = await this.encoders.image.embedEach(inputs);
-    return embedded.map((e) => (e instanceof Error ? e : { ...e, labels: labeller?.label(e) }));
+    const out: Array<LabelledImage | Error> = embedded.map((e) => (e instanceof Error ? e : { ...e, labels: labeller?.label(e) }));
+    for (const [i, item] of items.entries()) {
+      const canvas = out[i]!;
+      if (canvas instanceof Error || !item.regions?.length) continue;
+      canvas.regions = await this.embedRegions(item);
+    }
+    return out;
+  }
+
+  /**
+   * The vectors of a canvas's regions: those fetched on their own from their image (one that cannot
+   * be decoded is cut from the canvas image instead), the others cut from the canvas image, which is
+   * decoded once for all of them.
+   */
+  private async embedRegions(item: HarvestedItem): Promise<Map<string, Float32Array>> {
+    const vectors = new Map<string, Float32Array>();
+    const own = (item.regions ?? []).filter((r) => r.bytes);
+    if (own.length) {
+      const embedded = await this.encoders.image.embedEach(own.map((r) => r.bytes!));
+      embedded.forEach((e, k) => {
+        if (!(e instanceof Error)) vectors.set(own[k]!.itemId, e.vector);
+      });
+    }
+    const cut = (item.regions ?? []).filter((r) => r.crop && !vectors.has(r.itemId));
+    if (cut.length) {
+      const image = { data: item.image.data, width: item.image.width, height: item.image.height, channels: 3 as const };
+      const embedded = await this.encoders.image.embedRegions(image, cut.map((r) => r.crop!));
+      embedded.forEach((vector, k) => vectors.set(cut[k]!.itemId, vector));
+    }
+    return vectors;
   }
 
   async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
-    await this.store.updateFields(await keepModelLabels(this.store, records.map((r) => itemFields(r.itemId, r.record, this.facets))));
+    const fields = records.flatMap((r) => [
+      itemFields(r.itemId, r.record, this.facets),
+      ...regionRecords(r.itemId, r.record).map((region) => itemFields(region.itemId, region.record, this.facets)),
+    ]);
+    await this.store.updateFields(await keepModelLabels(this.store, fields));
   }
 
   async remove(itemIds: string[]): Promise<void> {

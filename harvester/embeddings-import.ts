@@ -9,7 +9,7 @@ import type { FacetsConfig } from '../config/index.ts';
 import type { Box, ItemFields, StoreItem, VectorStore } from '../store/index.ts';
 import { StoreError } from '../store/index.ts';
 import { annotationsOfPage, EmbeddingAnnotationError, parseEmbeddingAnnotation, type ParsedEmbedding } from '../store/index.ts';
-import type { HttpClient } from './http/types.ts';
+import type { HttpClient } from '../common/index.ts';
 import { parseIiifDocument } from './iiif/document.ts';
 import { resolveImageRequest } from './iiif/image-request.ts';
 import type { ParsedManifest } from './iiif/types.ts';

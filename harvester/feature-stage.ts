@@ -1,27 +1,28 @@
-import path from 'node:path';
-import { localFeatures, LocalFeaturesUnavailableError, type ImageFeatures, type RawPixels } from '../models/index.ts';
-import { extractViews } from '../models/index.ts';
-import { loadDefaultVocabulary, Vocabulary } from '../models/index.ts';
-import { scanInThread } from '../reprints/index.ts';
-import { partId, ReprintIndex, type ReprintEntry, type ReprintItem } from '../store/index.ts';
+import {
+  canvasEntries,
+  extractAllViews,
+  FEATURE_VERSION,
+  localFeatures,
+  LocalFeaturesUnavailableError,
+  openReprintIndex,
+  regionEntries,
+  REPRINT_IMAGE_SIDE,
+  scanInThread,
+  type CanvasRegion,
+  type ExtractViews,
+  type ReprintEntry,
+  type ReprintIndex,
+  type ReprintItem,
+} from '../reprints/index.ts';
+import { configSchema } from '../config/index.ts';
 import type { HarvestEventListener } from './events.ts';
 import type { LanguageMap } from './iiif/types.ts';
+import { regionRecords } from './region-items.ts';
+import { canvasBoxToImagePart } from './region-pixels.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
 
-/**
- * Part of the stage id recorded in the journal: a new feature version re-processes canvases (from the
- * image cache). v3: halftone screens blurred away, pictures printed on a page indexed on their own,
- * from the larger detail image.
- */
-export const FEATURE_STAGE_ID = 'rootsift6-v3';
-
-/**
- * Long side of the image reprint features are extracted from (IndexStage.detailSide): on a
- * 2,000-px newspaper page a photograph a fifth of the page wide keeps 280 px and one a third wide
- * 470, where 640 px left it 90 and 150 (eval:reprints, printed pages). Requested separately from the
- * embedding size, within the image service's limits.
- */
-export const REPRINT_IMAGE_SIDE = 2000;
+/** Part of the stage id recorded in the journal: the features' version (reprints/), so a new one re-processes canvases from the image cache. */
+export const FEATURE_STAGE_ID = FEATURE_VERSION;
 
 const firstValue = (map: LanguageMap | undefined): string | undefined =>
   map ? (map.en?.[0] ?? map.none?.[0] ?? Object.values(map).find((v) => v.length)?.[0]) : undefined;
@@ -41,23 +42,23 @@ export function reprintItem(record: IndexedRecord, imageSize?: { width: number; 
   };
 }
 
-/**
- * What the reprint index keeps of one canvas: its whole image, then each picture printed on it as a
- * part (searchable at the size a photograph is; hits and pairs report the canvas). One upsert of
- * these replaces the canvas's earlier entries, parts included.
- */
-export function reprintEntries(id: string, item: ReprintItem, views: ImageFeatures[], imageHash?: string): ReprintEntry[] {
-  const [whole, ...parts] = views;
-  if (!whole) throw new Error('no features: the whole image comes first, even without usable content');
-  return [
-    { id, ...(imageHash ? { imageHash } : {}), item, features: whole },
-    ...parts.map((features, n) => ({ id: partId(id, n), item: { ...item, partOf: id }, features })),
-  ];
-}
-
 export interface FeatureStageOptions {
   /** Features of a canvas image: the whole image first, then each picture printed on it (extractViews). */
-  extract?: (image: Buffer | RawPixels) => Promise<ImageFeatures[]>;
+  extract?: ExtractViews;
+  /** Region items of a canvas given features at most (harvest.regions.maxPerCanvas). */
+  maxRegionsPerCanvas?: number;
+}
+
+const DEFAULT_MAX_REGIONS = configSchema.shape.harvest.parse({}).regions.maxPerCanvas;
+
+/** The region items of a harvested canvas, each with the part of the canvas image its box covers (those that miss the image have no pixels, and no features). */
+function canvasRegions(item: HarvestedItem): CanvasRegion[] {
+  const size = { width: item.image.sourceWidth, height: item.image.sourceHeight };
+  return regionRecords(item.itemId, item.record).flatMap(({ itemId, record }) => {
+    const part = canvasBoxToImagePart(item.record, record.region.box, size);
+    const bytes = item.regions?.find((r) => r.itemId === itemId)?.bytes;
+    return part ? [{ id: itemId, box: record.region.box, part, ...(bytes ? { bytes } : {}) }] : [];
+  });
 }
 
 /**
@@ -70,7 +71,8 @@ export class FeatureStage implements IndexStage {
   readonly id: string;
   readonly metadataOnly?: boolean;
   readonly detailSide = REPRINT_IMAGE_SIDE;
-  private readonly extract: (image: Buffer | RawPixels) => Promise<ImageFeatures[]>;
+  private readonly extract: ExtractViews;
+  private readonly maxRegions: number;
 
   constructor(
     private readonly inner: IndexStage,
@@ -79,7 +81,8 @@ export class FeatureStage implements IndexStage {
   ) {
     this.id = `${inner.id}+${FEATURE_STAGE_ID}`;
     if (inner.metadataOnly) this.metadataOnly = true;
-    this.extract = options.extract ?? (async (image) => (await extractViews(image)).views);
+    this.extract = options.extract ?? extractAllViews;
+    this.maxRegions = options.maxRegionsPerCanvas ?? DEFAULT_MAX_REGIONS;
   }
 
   async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
@@ -90,11 +93,17 @@ export class FeatureStage implements IndexStage {
     for (const item of items) {
       if (!accepted.has(item.itemId)) continue;
       try {
-        // The larger image when the service gave one, else the image as fetched (a plain file is whole), else the decoded pixels.
-        const source: Buffer | RawPixels =
-          item.detail ?? (item.bytes.length ? item.bytes : { data: item.image.data, width: item.image.width, height: item.image.height, channels: item.image.channels });
-        const views = await this.extract(source);
-        entries.push(...reprintEntries(item.itemId, reprintItem(item.record, { width: item.image.sourceWidth, height: item.image.sourceHeight }), views, item.imageHash));
+        const { image } = item;
+        const canvas = {
+          id: item.itemId,
+          item: reprintItem(item.record, { width: image.sourceWidth, height: image.sourceHeight }),
+          images: { detail: item.detail, bytes: item.bytes, pixels: { data: image.data, width: image.width, height: image.height, channels: image.channels } },
+          imageHash: item.imageHash,
+        };
+        const own = await canvasEntries(canvas, this.extract);
+        // Its region items beside it, each under its own id (reprints/region-features.ts).
+        const regions = await regionEntries({ ...canvas, painted: item.record.image.target, regions: canvasRegions(item) }, { maxRegions: this.maxRegions, extract: this.extract });
+        entries.push(...own, ...regions);
       } catch (err) {
         failed.set(item.itemId, `feature extraction failed: ${(err as Error).message}`);
       }
@@ -105,14 +114,18 @@ export class FeatureStage implements IndexStage {
 
   async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
     await this.inner.updateMetadata(records);
-    const known = records.filter((r) => this.reprints.has(r.itemId));
-    // The canvas size is kept from indexing time: a metadata update does not carry the image.
-    this.reprints.updateItems(
-      known.map((r) => {
-        const current = this.reprints.image(r.itemId)!.item;
-        return { id: r.itemId, item: { ...reprintItem(r.record), canvasWidth: r.record.width ?? current.canvasWidth, canvasHeight: r.record.height ?? current.canvasHeight } };
-      }),
-    );
+    // The canvas size is kept from indexing time (a metadata update does not carry the image), and a region item's place on it.
+    const updates = records.flatMap((r) => {
+      const canvas = this.reprints.image(r.itemId)?.item;
+      if (!canvas) return [];
+      const item = { ...reprintItem(r.record), canvasWidth: r.record.width ?? canvas.canvasWidth, canvasHeight: r.record.height ?? canvas.canvasHeight };
+      const regions = regionRecords(r.itemId, r.record).flatMap(({ itemId }) => {
+        const region = this.reprints.image(itemId)?.item.region;
+        return region ? [{ id: itemId, item: { ...item, region } }] : [];
+      });
+      return [{ id: r.itemId, item }, ...regions];
+    });
+    this.reprints.updateItems(updates);
   }
 
   async remove(itemIds: string[]): Promise<void> {
@@ -156,24 +169,6 @@ export class FeatureStage implements IndexStage {
   }
 }
 
-/** Where the reprint index lives: beside the store, under dataDir. */
-export const reprintIndexDir = (dataDir: string): string => path.join(dataDir, 'reprints');
-
-/** The vocabulary a collection uses: its own when `reprise reprints train` wrote one, else the shipped default. */
-export function collectionVocabulary(dataDir: string): Vocabulary {
-  const own = path.join(reprintIndexDir(dataDir), 'vocabulary.rpvoc');
-  try {
-    return Vocabulary.load(own);
-  } catch (err) {
-    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return loadDefaultVocabulary();
-    throw err;
-  }
-}
-
-export function openReprintIndex(dataDir: string, options: { candidates?: 'at-once' | 'lazily' } = {}): ReprintIndex {
-  return ReprintIndex.open(reprintIndexDir(dataDir), collectionVocabulary(dataDir), options);
-}
-
 /**
  * Wraps a harvest stage with feature extraction and opens the reprint index it writes. The run
  * compares the new images with the index at its end (FeatureStage.finish, so `reprise reprints
@@ -185,6 +180,7 @@ export function withFeatureStage(
   inner: { stage: IndexStage; close: () => Promise<void> },
   dataDir: string,
   warn: (message: string) => void,
+  options: Pick<FeatureStageOptions, 'maxRegionsPerCanvas'> = {},
 ): { stage: IndexStage; close: () => Promise<void> } {
   try {
     localFeatures();
@@ -195,7 +191,7 @@ export function withFeatureStage(
   }
   // A harvest only writes to the index (the comparison at its end opens its own, on its thread).
   const index = openReprintIndex(dataDir, { candidates: 'lazily' });
-  const stage = new FeatureStage(inner.stage, index);
+  const stage = new FeatureStage(inner.stage, index, options);
   return {
     stage,
     close: async () => {

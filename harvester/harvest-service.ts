@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { HarvestConfig } from '../config/index.ts';
-import type { HttpClient } from './http/types.ts';
 import { Journal } from './journal/journal.ts';
 import { acquireLock } from './journal/lock.ts';
 import type { IndexStage } from './stage.ts';
@@ -9,7 +8,7 @@ import { ImageCache } from './image-cache.ts';
 import { Discovery } from './discovery.ts';
 import { ImagePipeline } from './image-pipeline.ts';
 import { emptySummary, type HarvestEventListener, type HarvestSummary } from './events.ts';
-import { RepriseError } from '../common/index.ts';
+import { RepriseError, type HttpClient } from '../common/index.ts';
 
 export interface HarvestServiceDeps {
   config: HarvestConfig;

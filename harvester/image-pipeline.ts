@@ -1,10 +1,10 @@
 import type { HarvestConfig } from '../config/index.ts';
-import type { HttpClient } from './http/types.ts';
-import { HarvestHttpError } from './http/errors.ts';
 import type { CanvasRow, Journal } from './journal/journal.ts';
-import { keepsIndexedBy, type HarvestedItem, type IndexStage, type IndexedRecord, type StageOutcome } from './stage.ts';
+import { keepsIndexedBy, type HarvestedItem, type IndexStage, type IndexedRecord, type RegionPixels, type StageOutcome } from './stage.ts';
+import { regionItemIds } from './region-items.ts';
+import { regionPixels } from './region-pixels.ts';
 import type { HarvestEventListener, HarvestSummary } from './events.ts';
-import { decodeImage, ImageDecodeError } from '../common/index.ts';
+import { decodeImage, HttpError, ImageDecodeError, type HttpClient } from '../common/index.ts';
 import sharp from 'sharp';
 import { resolveDetailTiles, resolveImageRequest, type DetailTile } from './iiif/image-request.ts';
 import type { ImageCache } from './image-cache.ts';
@@ -168,6 +168,7 @@ export class ImagePipeline {
       );
       const record = JSON.parse(row.record) as IndexedRecord;
       const detail = await this.detail(record, image);
+      const regions = await this.regions(row.item_id, record, image);
       await this.enqueue({
         itemId: row.item_id,
         record,
@@ -175,6 +176,7 @@ export class ImagePipeline {
         bytes: bytes.data,
         imageHash: bytes.hash,
         ...(detail ? { detail } : {}),
+        ...(regions ? { regions } : {}),
       }, bytes.downloaded);
     } catch (err) {
       if (this.ctx.signal?.aborted) throw err;
@@ -217,6 +219,18 @@ export class ImagePipeline {
     } catch (err) {
       return this.detailFailed(request.url, err);
     }
+  }
+
+  /**
+   * The pixels of the canvas's region items, for a stage that embeds them (one without a model stores
+   * them without vectors): cut from the fetched image, or asked from the image service when small on it.
+   */
+  private async regions(itemId: string, record: IndexedRecord, image: HarvestedItem['image']): Promise<RegionPixels[] | undefined> {
+    if (!record.regions?.length || this.ctx.stage.metadataOnly) return undefined;
+    return regionPixels(itemId, record, image, this.ctx.config.regions, (url) => this.fetchDetail(url), (url, err) => {
+      if (this.ctx.signal?.aborted) throw err;
+      this.ctx.emit({ type: 'warning', url, message: `an annotated region could not be fetched on its own (${(err as Error).message}); it is cut from the canvas image` });
+    });
   }
 
   private async fetchDetail(url: string): Promise<Buffer> {
@@ -278,7 +292,7 @@ export class ImagePipeline {
   private failed(row: Pick<CanvasRow, 'item_id' | 'image_url'>, err: unknown): void {
     const reason = (err as Error)?.message ?? String(err);
     // Broken pixels and refused requests stay broken until the manifest changes; network trouble may pass.
-    const retryable = err instanceof ImageDecodeError ? false : err instanceof HarvestHttpError ? err.retryable : true;
+    const retryable = err instanceof ImageDecodeError ? false : err instanceof HttpError ? err.retryable : true;
     this.ctx.journal.markFailed(row.item_id, reason, retryable);
     this.ctx.summary.images.failed++;
     if (this.ctx.summary.failures.length < MAX_FAILURES_KEPT) this.ctx.summary.failures.push({ url: row.image_url, itemId: row.item_id, reason });
@@ -324,8 +338,8 @@ export class ImagePipeline {
         this.failed({ item_id: item.itemId, image_url: item.record.imageUrl }, new Error(outcome.reason));
       }
     }
-    // Items whose manifest left the journal while they were indexed (it proved a duplicate) leave the index too.
-    const gone = this.ctx.journal.markIndexed(done, this.ctx.stage.id);
+    // Items whose manifest left the journal while they were indexed (it proved a duplicate) leave the index too, with their regions.
+    const gone = this.ctx.journal.markIndexed(done, this.ctx.stage.id).flatMap((id) => [id, ...regionItemIds(id, byId.get(id)?.item.record)]);
     this.ctx.summary.images.indexed += done.length;
     // Without a model the images wait in the cache for the first harvest with one.
     if (!this.ctx.config.keepImages && !this.ctx.stage.metadataOnly) {

@@ -13,9 +13,6 @@ export {
   FeatureStage,
   FEATURE_STAGE_ID,
   withFeatureStage,
-  openReprintIndex,
-  reprintIndexDir,
-  collectionVocabulary,
   reprintItem,
   type FeatureStageOptions,
 } from './feature-stage.ts';
@@ -23,7 +20,7 @@ export { importEmbeddings, EmbeddingModelMismatchError, type ImportContext, type
 export { Journal, type CanvasRow, type CanvasStatus, type DocumentRow, type SourceRow } from './journal/journal.ts';
 export { acquireLock, JournalLockedError } from './journal/lock.ts';
 export { itemIdOf } from './util/hash.ts';
-export type { CanvasRecord, ImageServiceRef, LabelValue, LanguageMap } from './iiif/types.ts';
-export * from './http/index.ts';
+export type { CanvasRecord, CanvasRegion, ImageServiceRef, LabelValue, LanguageMap } from './iiif/types.ts';
+export { regionItemId, regionItemIds, regionLabel, regionOfItem, regionRecords, type RegionOfCanvas, type RegionRecord } from './region-items.ts';
 export { relabelCollection, type RelabelProgress, type RelabelSummary } from './relabel-collection.ts';
 export { rightsName } from './metadata/rights.ts';

@@ -2,6 +2,12 @@ import type { FacetsConfig } from '../config/index.ts';
 import type { VectorStore } from '../store/index.ts';
 import { itemFields } from './embedding-stage.ts';
 import type { HarvestedItem, IndexStage, IndexedRecord, StageOutcome } from './stage.ts';
+import { regionRecords } from './region-items.ts';
+
+/** A canvas's fields and its region items' (region-items.ts), as the store keeps them without vectors. */
+function fieldsWithRegions(itemId: string, record: IndexedRecord, facets: FacetsConfig | undefined) {
+  return [itemFields(itemId, record, facets), ...regionRecords(itemId, record).map((r) => itemFields(r.itemId, r.record, facets))];
+}
 
 /** Recorded in the journal for canvases stored without vectors: any other stage id makes the first run with a model embed them. */
 export const METADATA_STAGE_ID = 'metadata-only';
@@ -23,12 +29,12 @@ export class MetadataStage implements IndexStage {
   ) {}
 
   async index(items: HarvestedItem[]): Promise<StageOutcome[]> {
-    if (items.length) await this.store.upsert(items.map((item) => itemFields(item.itemId, item.record, this.facets)));
+    if (items.length) await this.store.upsert(items.flatMap((item) => fieldsWithRegions(item.itemId, item.record, this.facets)));
     return items.map((item) => ({ itemId: item.itemId, ok: true as const }));
   }
 
   async updateMetadata(records: Array<{ itemId: string; record: IndexedRecord }>): Promise<void> {
-    await this.store.updateFields(records.map((r) => itemFields(r.itemId, r.record, this.facets)));
+    await this.store.updateFields(records.flatMap((r) => fieldsWithRegions(r.itemId, r.record, this.facets)));
   }
 
   async remove(itemIds: string[]): Promise<void> {

@@ -17,6 +17,20 @@ export interface HarvestedItem {
    * service could deliver one larger than `bytes`: a separate request, not kept in the image cache.
    */
   detail?: Buffer;
+  /**
+   * The pixels of the canvas's region items (record.regions, region-items.ts), one entry each, for
+   * a stage that embeds them; absent for a stage that stores items without vectors.
+   */
+  regions?: RegionPixels[];
+}
+
+/** Where the pixels of one region item are: a box of HarvestedItem.image, or an image of its own. */
+export interface RegionPixels {
+  itemId: string;
+  /** The region in the decoded image's pixels; absent when it lies outside the painted image. */
+  crop?: { x: number; y: number; w: number; h: number };
+  /** The region as the image service delivered it on its own (small on the fetched image), when it was asked for. */
+  bytes?: Buffer;
 }
 
 /** What the index keeps of a canvas: the IIIF record plus where it was found and how it was fetched. */

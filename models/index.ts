@@ -78,19 +78,12 @@ export async function loadEncoders(models: ModelsConfig, dataDir: string): Promi
     },
   };
 }
-export { extractFeatures, FeatureInputError, type ImageFeatures, localFeatures, LocalFeaturesUnavailableError, type RawPixels, type Rect, type Similarity } from './local-features/index.ts';
 export { isClassifierFolder } from './classifier/classifier-folder.ts';
 export { loadClassifier } from './classifier/load-classifier.ts';
 export { type ItemLabels, Labeller } from './labels/labeller.ts';
 export { resolveModelFiles } from './layout.ts';
-export type { AnalysisFrame } from './local-features/types.ts';
-export { confidence, DEFAULT_MIN_INLIERS, DEFAULT_VERIFY, type PairMatch, type VerifyOptions, verifyPair } from './local-features/verify.ts';
-export { DEFAULT_VIEWS, extractViews, type ViewOptions } from './local-features/views.ts';
-export { loadDefaultVocabulary, Vocabulary } from './local-features/vocabulary.ts';
 export { readModelConfig } from './model-config.ts';
 export type { RawRgbImage } from './preprocess.ts';
 export { ModelPullError, modelsCacheDir, pulledModelDir, type PullEvent, pullModel } from './pull.ts';
 export { findModel, MODEL_REGISTRY, MODEL_VARIANTS, type ModelVariant, type RegistryEntry, variantsOf } from './registry.ts';
 export { inspectModelFolder, type ModelFolderReport } from './validate.ts';
-export { DEFAULT_EXTRACT, localFeaturesAvailable } from './local-features/index.ts';
-export { DEFAULT_TRAIN, trainVocabulary, type TrainOptions } from './local-features/train-vocabulary.ts';

@@ -1,10 +1,23 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LAYOUT_HELP, MANIFEST_FILE } from './layout.ts';
 import { isPinned, variantsOf, type ModelVariant, type RegistryEntry } from './registry.ts';
-import { acquireLock, backoffDelayMs, LockHeldError, parseRetryAfter, RepriseError, sleep } from '../common/index.ts';
+import {
+  acquireLock,
+  createHttpClient,
+  HttpError,
+  HttpStatusError,
+  LockHeldError,
+  NetworkError,
+  RepriseError,
+  TimeoutError,
+  TooLargeError,
+  type HttpClient,
+  type ResponseHeaders,
+  type RetryNotice,
+} from '../common/index.ts';
 
 export interface PullOptions {
   /** Models live in `{cacheDir}/{entry.name}`. */
@@ -12,14 +25,13 @@ export interface PullOptions {
   /** https://huggingface.co, or a mirror speaking the same API. */
   hubUrl: string;
   variant: ModelVariant;
-  fetch?: typeof fetch;
   onProgress?: (event: PullEvent) => void;
   signal?: AbortSignal;
   /** Hugging Face access token, for gated or private repositories. Sent to the hub only, never to the CDN it redirects to. */
   token?: string;
   /** Retries after the first attempt, per request (default 4). */
   retries?: number;
-  /** Backoff base: retry n waits a random time up to base × 2ⁿ (common/retry.ts, default 1000). */
+  /** Backoff base: retry n waits a random time up to base × 2ⁿ, at most two minutes, as does a hub's Retry-After (common/retry.ts, default 1000). */
   retryBaseDelayMs?: number;
   /** From sending a request to its response headers, connecting included (default 30000). */
   responseTimeoutMs?: number;
@@ -98,14 +110,11 @@ interface Ctx {
   dir: string;
   hub: string;
   variant: ModelVariant;
-  fetch: typeof fetch;
+  http: HttpClient;
   emit: (e: PullEvent) => void;
   signal?: AbortSignal;
   token?: string;
   retries: number;
-  retryBaseDelayMs: number;
-  responseTimeoutMs: number;
-  stallTimeoutMs: number;
   /** The full commit id listed and fetched: the entry's revision when pinned, else what its branch resolved to. */
   commit: string;
 }
@@ -141,24 +150,54 @@ export async function pullModel(entry: RegistryEntry, opts: PullOptions): Promis
     dir,
     hub: opts.hubUrl.replace(/\/+$/, ''),
     variant: opts.variant,
-    fetch: opts.fetch ?? globalThis.fetch,
+    http: hubClient(opts),
     emit: opts.onProgress ?? (() => {}),
     signal: opts.signal,
     token: opts.token,
-    retries: opts.retries ?? 4,
-    retryBaseDelayMs: opts.retryBaseDelayMs ?? 1000,
-    responseTimeoutMs: opts.responseTimeoutMs ?? 30_000,
-    stallTimeoutMs: opts.stallTimeoutMs ?? 60_000,
+    retries: opts.retries ?? DEFAULT_RETRIES,
     commit: isPinned(entry) ? entry.revision.toLowerCase() : '',
   };
   try {
-    if (!ctx.commit) ctx.commit = await withRetries(ctx, undefined, () => resolveCommit(ctx));
+    if (!ctx.commit) ctx.commit = await resolveCommit(ctx);
     return await pullInto(ctx);
   } catch (err) {
     throw asPullError(ctx, err);
   } finally {
+    await ctx.http.close();
     release();
   }
+}
+
+const DEFAULT_RETRIES = 4;
+/** The hub's listings page long folders: a page this large is not a listing. */
+const MAX_LISTING_BYTES = 32 * 1024 * 1024;
+
+/** Reprise's one HTTP client (common/http), set for a hub and the CDN it sends downloads to. */
+function hubClient(opts: PullOptions): HttpClient {
+  const responseTimeoutMs = opts.responseTimeoutMs ?? 30_000;
+  const stallTimeoutMs = opts.stallTimeoutMs ?? 60_000;
+  return createHttpClient({
+    userAgent: 'Reprise/0.1 (reprise models pull)',
+    concurrency: 2,
+    perHostConcurrency: 2,
+    perHostRatePerSecond: 20,
+    connectTimeoutMs: responseTimeoutMs,
+    responseTimeoutMs,
+    stallTimeoutMs,
+    // Listings: an answer, then a body that should not take longer than a stall.
+    totalTimeoutMs: responseTimeoutMs + stallTimeoutMs,
+    retries: opts.retries ?? DEFAULT_RETRIES,
+    retryBaseDelayMs: opts.retryBaseDelayMs ?? 1000,
+    // A hub's Retry-After is obeyed up to two minutes; asking for longer fails the pull, which can be run again.
+    retryMaxDelayMs: 120_000,
+    maxRedirects: 10,
+    maxJsonBytes: MAX_LISTING_BYTES,
+    maxImageBytes: MAX_LISTING_BYTES,
+    // The hub is the operator's choice (models.hubUrl, an intranet mirror included), and so is where it
+    // redirects; cloud metadata addresses stay refused.
+    allowPrivate: ['0.0.0.0/0', '::/0'],
+    settingsName: 'pullModel options',
+  });
 }
 
 async function pullInto(ctx: Ctx): Promise<string> {
@@ -194,10 +233,8 @@ async function pullInto(ctx: Ctx): Promise<string> {
 
   let completedBytes = done.reduce((n, f) => n + f.size, 0);
   for (const file of todo) {
-    const result = await withRetries(ctx, file.path, () =>
-      downloadOnce(ctx, file, (fileBytes) =>
-        ctx.emit({ type: 'progress', path: file.path, fileBytes, fileSize: file.size, doneBytes: completedBytes + fileBytes, totalBytes }),
-      ),
+    const result = await fetchFile(ctx, file, (fileBytes) =>
+      ctx.emit({ type: 'progress', path: file.path, fileBytes, fileSize: file.size, doneBytes: completedBytes + fileBytes, totalBytes }),
     );
     completedBytes += file.size;
     done.push(result);
@@ -233,31 +270,20 @@ async function pullInto(ctx: Ctx): Promise<string> {
 async function resolveCommit(ctx: Ctx): Promise<string> {
   const { entry } = ctx;
   const url = `${ctx.hub}/api/models/${repoPath(entry.repo)}/revision/${encodeURIComponent(entry.revision)}`;
-  const { res, done } = await request(ctx, url, { accept: 'application/json' });
-  try {
-    if (res.status === 404) {
-      throw new ModelPullError(`${ctx.hub} has no ${entry.repo} at revision ${entry.revision} (404): the repository or branch does not exist`, 'not-found');
-    }
-    checkStatus(ctx, res, `revision ${entry.revision}`);
-    let sha: unknown;
-    try {
-      sha = (JSON.parse(await res.text()) as { sha?: unknown } | null)?.sha;
-    } catch {
-      /* the header may still say */
-    }
-    const commit = [sha, res.headers.get('x-repo-commit')].find((c): c is string => typeof c === 'string' && /^[0-9a-f]{40}$/i.test(c));
-    if (!commit) {
-      throw new ModelPullError(
-        `${ctx.hub} did not say which commit ${entry.repo}@${entry.revision} is at (no "sha" in ${url}, no X-Repo-Commit header). ` +
-          `Reprise records the commit in the model id so that a re-upload is not mistaken for this model, and pulls an unpinned model only when it is known; ` +
-          `use a hub or mirror that answers the model-info API, or place the folder by hand and set models.path`,
-        'http',
-      );
-    }
-    return commit.toLowerCase();
-  } finally {
-    done();
+  const { json, headers } = await hubJson(ctx, url, `revision ${entry.revision}`, () =>
+    `${ctx.hub} has no ${entry.repo} at revision ${entry.revision} (404): the repository or branch does not exist`,
+  );
+  const sha = (json as { sha?: unknown } | null | undefined)?.sha;
+  const commit = [sha, headers['x-repo-commit']].find((c): c is string => typeof c === 'string' && /^[0-9a-f]{40}$/i.test(c));
+  if (!commit) {
+    throw new ModelPullError(
+      `${ctx.hub} did not say which commit ${entry.repo}@${entry.revision} is at (no "sha" in ${url}, no X-Repo-Commit header). ` +
+        `Reprise records the commit in the model id so that a re-upload is not mistaken for this model, and pulls an unpinned model only when it is known; ` +
+        `use a hub or mirror that answers the model-info API, or place the folder by hand and set models.path`,
+      'http',
+    );
   }
+  return commit.toLowerCase();
 }
 
 /** The revision as messages name it: a branch with the commit it resolved to. */
@@ -272,7 +298,7 @@ async function listWanted(ctx: Ctx): Promise<RemoteFile[]> {
   const folders = new Set([...wanted.map((f) => path.posix.dirname(f)), ...(entry.weightFolders ?? [])].map((d) => (d === '.' ? '' : d)));
   const listed = new Map<string, RemoteFile>();
   for (const folder of [...folders].sort()) {
-    for (const f of await withRetries(ctx, undefined, () => listFolder(ctx, folder))) listed.set(f.path, f);
+    for (const f of await listFolder(ctx, folder)) listed.set(f.path, f);
   }
   const out = new Map<string, RemoteFile>();
   for (const want of wanted) {
@@ -306,36 +332,20 @@ async function listFolder(ctx: Ctx, folder: string): Promise<RemoteFile[]> {
   let url: string | undefined =
     `${ctx.hub}/api/models/${repoPath(ctx.entry.repo)}/tree/${ctx.commit}` + (folder ? `/${encodePath(folder)}` : '');
   while (url) {
-    const { res, done } = await request(ctx, url, { accept: 'application/json' });
-    try {
-      if (res.status === 404) {
-        throw new ModelPullError(
-          `${ctx.hub} has no ${folder ? `folder ${folder} in ` : ''}${ctx.entry.repo} at revision ${revisionLabel(ctx)} (404): the repository, revision or folder does not exist`,
-          'not-found',
-        );
-      }
-      checkStatus(ctx, res, folder || '/');
-      const text = await res.text();
-      let entries: unknown;
-      try {
-        entries = JSON.parse(text);
-      } catch {
-        throw new TransientError(`the hub's file list for ${folder || '/'} is not JSON`);
-      }
-      if (!Array.isArray(entries)) throw new TransientError(`the hub's file list for ${folder || '/'} is not a list`);
-      for (const e of entries as Array<Record<string, unknown>>) {
-        if (e?.type !== 'file' || typeof e.path !== 'string' || typeof e.size !== 'number') continue;
-        if (!safeRelative(e.path)) continue;
-        const lfs = e.lfs as { oid?: unknown; size?: unknown } | undefined;
-        const sha256 = typeof lfs?.oid === 'string' && /^[0-9a-f]{64}$/i.test(lfs.oid) ? lfs.oid.toLowerCase() : undefined;
-        const size = sha256 && typeof lfs?.size === 'number' ? lfs.size : e.size;
-        const gitOid = !sha256 && typeof e.oid === 'string' && /^[0-9a-f]{40}$/i.test(e.oid) ? e.oid.toLowerCase() : undefined;
-        files.push({ path: e.path, size, ...(sha256 ? { sha256 } : {}), ...(gitOid ? { gitOid } : {}) });
-      }
-      url = nextLink(res.headers.get('link'), url);
-    } finally {
-      done();
+    const { json: entries, headers } = await hubJson(ctx, url, folder || '/', () =>
+      `${ctx.hub} has no ${folder ? `folder ${folder} in ` : ''}${ctx.entry.repo} at revision ${revisionLabel(ctx)} (404): the repository, revision or folder does not exist`,
+    );
+    if (!Array.isArray(entries)) throw new ModelPullError(`the hub's file list for ${folder || '/'} of ${ctx.entry.repo} is not a JSON list (${url})`, 'http');
+    for (const e of entries as Array<Record<string, unknown>>) {
+      if (e?.type !== 'file' || typeof e.path !== 'string' || typeof e.size !== 'number') continue;
+      if (!safeRelative(e.path)) continue;
+      const lfs = e.lfs as { oid?: unknown; size?: unknown } | undefined;
+      const sha256 = typeof lfs?.oid === 'string' && /^[0-9a-f]{64}$/i.test(lfs.oid) ? lfs.oid.toLowerCase() : undefined;
+      const size = sha256 && typeof lfs?.size === 'number' ? lfs.size : e.size;
+      const gitOid = !sha256 && typeof e.oid === 'string' && /^[0-9a-f]{40}$/i.test(e.oid) ? e.oid.toLowerCase() : undefined;
+      files.push({ path: e.path, size, ...(sha256 ? { sha256 } : {}), ...(gitOid ? { gitOid } : {}) });
     }
+    url = nextLink(headers.link, url);
   }
   return files;
 }
@@ -359,7 +369,26 @@ async function verifiedInPlace(ctx: Ctx, file: RemoteFile, known: ManifestFile |
   return undefined;
 }
 
-async function downloadOnce(ctx: Ctx, file: RemoteFile, progress: (fileBytes: number) => void): Promise<ManifestFile> {
+/**
+ * Fetches one file into `{file}.partial` through the HTTP client, which resumes it with a Range
+ * request after an interruption, and renames it into place once it verifies. A partial left by
+ * an earlier pull may be of an older upload: one that fails after resuming is deleted and the file
+ * fetched once more from the start.
+ */
+async function fetchFile(ctx: Ctx, file: RemoteFile, progress: (fileBytes: number) => void): Promise<ManifestFile> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadFile(ctx, file, progress);
+    } catch (err) {
+      if (!(err instanceof StalePartialError) || attempt > 1) throw err;
+      ctx.emit({ type: 'retry', path: file.path, attempt, delayMs: 0, reason: err.message });
+    }
+  }
+}
+
+class StalePartialError extends RepriseError {}
+
+async function downloadFile(ctx: Ctx, file: RemoteFile, progress: (fileBytes: number) => void): Promise<ManifestFile> {
   const target = localPath(ctx.dir, file.path);
   const partial = `${target}.partial`;
   await mkdir(path.dirname(target), { recursive: true });
@@ -368,64 +397,54 @@ async function downloadOnce(ctx: Ctx, file: RemoteFile, progress: (fileBytes: nu
     await rm(partial, { force: true });
     have = 0;
   }
-  // Hash what is already here before asking for the rest, so the connection never waits on the disk.
+  // Hash what is already here before asking for the rest, so the connection never waits on the disk;
+  // then every chunk as it is written.
   let hashes = new Hashes(file);
   if (have > 0) for await (const chunk of createReadStream(partial)) hashes.update(chunk as Buffer);
-  let resumed = have > 0;
+  let hashed = have;
+  let resumedEarlier = have > 0;
 
   if (have < file.size || file.size === 0) {
     const url = `${ctx.hub}/${repoPath(ctx.entry.repo)}/resolve/${ctx.commit}/${encodePath(file.path)}`;
-    const { res, done, watchdog, signal } = await request(ctx, url, have > 0 ? { range: `bytes=${have}-` } : {});
+    let bytes: number;
     try {
-      if (res.status === 416) {
-        await rm(partial, { force: true });
-        throw new TransientError(`the server refused to resume ${file.path} at byte ${have}; starting over`);
-      }
-      if (res.status === 404) throw new ModelPullError(`${file.path} is not in ${ctx.entry.repo} at revision ${revisionLabel(ctx)} (404)`, 'not-found', file.path);
-      checkStatus(ctx, res, file.path);
-      if (res.status === 206) {
-        const range = parseContentRange(res.headers.get('content-range'));
-        if (!range || range.start !== have) {
-          await rm(partial, { force: true });
-          throw new TransientError(`the server answered the resume of ${file.path} with another range (${res.headers.get('content-range')}); starting over`);
-        }
-      } else if (have > 0) {
-        // A 200 to a ranged request: the server ignored Range and sends the whole file.
-        have = 0;
-        resumed = false;
-        hashes = new Hashes(file);
-      }
-      ctx.emit({ type: 'file-start', path: file.path, size: file.size, resumeFrom: have });
-
-      const fh = await open(partial, have > 0 ? 'a' : 'w');
-      let received = have;
-      try {
-        if (res.body) {
-          watchdog.arm(ctx.stallTimeoutMs, `no data for ${ctx.stallTimeoutMs} ms while downloading ${file.path}`);
-          for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-            watchdog.arm(ctx.stallTimeoutMs, `no data for ${ctx.stallTimeoutMs} ms while downloading ${file.path}`);
-            if (received + chunk.byteLength > file.size) {
-              throw new ChecksumError(`${file.path}: the server sent more than the ${file.size} bytes the hub lists`);
-            }
-            await fh.write(chunk);
-            hashes.update(chunk);
-            received += chunk.byteLength;
-            progress(received);
+      ({ bytes } = await ctx.http.download(url, {
+        file: partial,
+        maxBytes: file.size,
+        headers: hubHeaders(ctx, url),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onRetry: (retry) => reportRetry(ctx, retry, file.path),
+        onResponse: ({ offset }) => {
+          if (offset === 0) {
+            // The server sent the whole file (again): whatever was here before is gone.
+            hashes = new Hashes(file);
+            hashed = 0;
+            resumedEarlier = false;
+          } else if (offset !== hashed) {
+            throw new Error(`the download of ${file.path} continues at byte ${offset}, but ${hashed} bytes were hashed`);
           }
-        }
-        watchdog.clear();
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      if (received < file.size) throw new TransientError(`the transfer of ${file.path} ended at ${received} of ${file.size} bytes`);
+          ctx.emit({ type: 'file-start', path: file.path, size: file.size, resumeFrom: offset });
+        },
+        onChunk: (chunk, fileBytes) => {
+          hashes.update(chunk);
+          hashed = fileBytes;
+          progress(fileBytes);
+        },
+      }));
     } catch (err) {
-      if (err instanceof ChecksumError) await rm(partial, { force: true });
-      // A stalled body is aborted by the watchdog; what the stream throws then is less telling than why.
-      if (signal.aborted && !ctx.signal?.aborted && signal.reason instanceof NetworkError) throw signal.reason;
+      if (err instanceof TooLargeError) {
+        await rm(partial, { force: true });
+        throw new ModelPullError(`${file.path}: the server sent more than the ${file.size} bytes the hub lists; the download was deleted`, 'checksum', file.path);
+      }
+      if (err instanceof HttpStatusError) {
+        if (err.status === 404) throw new ModelPullError(`${file.path} is not in ${ctx.entry.repo} at revision ${revisionLabel(ctx)} (404)`, 'not-found', file.path);
+        throw hubRefusal(ctx, err, file.path);
+      }
       throw err;
-    } finally {
-      done();
+    }
+    if (bytes !== file.size) {
+      await rm(partial, { force: true });
+      throw new ModelPullError(`${file.path}: the server sent ${bytes} bytes, the hub lists ${file.size}; the download was deleted`, 'checksum', file.path);
     }
   } else {
     // The whole file is already in the partial (killed between the last byte and the rename).
@@ -435,8 +454,7 @@ async function downloadOnce(ctx: Ctx, file: RemoteFile, progress: (fileBytes: nu
 
   if (!hashes.matches(file)) {
     await rm(partial, { force: true });
-    // A partial from an earlier pull may belong to an older revision: one fresh try before giving up.
-    if (resumed) throw new TransientError(`${file.path} did not verify after resuming an earlier partial download; the partial was deleted, starting over`);
+    if (resumedEarlier) throw new StalePartialError(`${file.path} did not verify after resuming an earlier partial download; the partial was deleted, starting over`);
     const what = file.sha256 ? `sha256 ${hashes.sha256()}, expected ${file.sha256}` : `git blob id ${hashes.gitOid()}, expected ${file.gitOid}`;
     throw new ModelPullError(
       `${file.path} failed its checksum (${what}); the download was deleted. Run the pull again; if it fails again the hub or a proxy is serving a damaged file.`,
@@ -482,138 +500,60 @@ function manifestEntry(file: RemoteFile, hashes: Hashes): ManifestFile {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP: one request with bounded waits, redirects followed by hand so the token stays on the hub.
+// The hub: what its answers mean for a pull. Requests, redirects, retries and resumes are the HTTP client's.
 
-class TransientError extends RepriseError {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
+/** The token goes to the hub only; the client drops it when the hub redirects a download to its CDN. */
+function hubHeaders(ctx: Ctx, url: string): Record<string, string> {
+  return ctx.token && new URL(url).origin === new URL(ctx.hub).origin ? { authorization: `Bearer ${ctx.token}` } : {};
 }
 
-/** Could not reach the hub at all: DNS, refused connection, timeouts. */
-class NetworkError extends TransientError {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly permanent = false,
-  ) {
-    super(message);
-  }
-}
-
-class ChecksumError extends RepriseError {}
-
-class Watchdog {
-  private timer?: NodeJS.Timeout;
-  constructor(private readonly ac: AbortController) {}
-  arm(ms: number, message: string): void {
-    this.clear();
-    this.timer = setTimeout(() => this.ac.abort(new NetworkError(message, 'ETIMEDOUT')), ms);
-    this.timer.unref?.();
-  }
-  clear(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-}
-
-const MAX_REDIRECTS = 10;
-
-interface Opened {
-  res: Response;
-  /** Aborts the body too: the watchdog re-armed while reading drops a stalled transfer. */
-  watchdog: Watchdog;
-  signal: AbortSignal;
-  done: () => void;
-}
-
-async function request(ctx: Ctx, url: string, extra: Record<string, string>): Promise<Opened> {
-  const ac = new AbortController();
-  const onAbort = () => ac.abort(ctx.signal?.reason ?? new Error('aborted'));
-  if (ctx.signal?.aborted) onAbort();
-  ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  const watchdog = new Watchdog(ac);
-  const done = () => {
-    watchdog.clear();
-    ctx.signal?.removeEventListener('abort', onAbort);
-  };
-  const hubOrigin = new URL(ctx.hub).origin;
-  let current = url;
+/** A JSON answer of the hub's API: undefined when the body is not JSON. A 404 is `notFound()`'s message. */
+async function hubJson(ctx: Ctx, url: string, what: string, notFound: () => string): Promise<{ json: unknown; headers: ResponseHeaders }> {
+  let res;
   try {
-    for (let hop = 0; ; hop++) {
-      const headers: Record<string, string> = { 'user-agent': 'Reprise/0.1 (reprise models pull)', ...extra };
-      if (ctx.token && new URL(current).origin === hubOrigin) headers.authorization = `Bearer ${ctx.token}`;
-      watchdog.arm(ctx.responseTimeoutMs, `no response from ${new URL(current).host} within ${ctx.responseTimeoutMs} ms`);
-      let res: Response;
-      try {
-        res = await ctx.fetch(current, { headers, redirect: 'manual', signal: ac.signal });
-      } catch (err) {
-        throw ac.signal.aborted ? ac.signal.reason : networkError(err, current);
-      }
-      if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
-        await res.body?.cancel().catch(() => {});
-        if (hop >= MAX_REDIRECTS) throw new ModelPullError(`more than ${MAX_REDIRECTS} redirects fetching ${url}`, 'http');
-        current = new URL(res.headers.get('location')!, current).toString();
-        continue;
-      }
-      watchdog.clear();
-      return { res, done, watchdog, signal: ac.signal };
-    }
+    res = await ctx.http.fetchJson(url, { headers: hubHeaders(ctx, url), ...(ctx.signal ? { signal: ctx.signal } : {}), onRetry: (retry) => reportRetry(ctx, retry) });
   } catch (err) {
-    done();
+    if (err instanceof HttpStatusError) throw err.status === 404 ? new ModelPullError(notFound(), 'not-found') : hubRefusal(ctx, err, what);
     throw err;
   }
+  if (res.status !== 'ok') throw new ModelPullError(`the hub answered "not modified" to an unconditional request for ${what}`, 'http');
+  try {
+    return { json: JSON.parse(res.body.toString('utf8')) as unknown, headers: res.headers };
+  } catch {
+    return { json: undefined, headers: res.headers };
+  }
 }
 
-function networkError(err: unknown, url: string): NetworkError {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const code = cause?.code ?? (err as { code?: string })?.code ?? 'ENETWORK';
-  const host = safeHost(url);
-  const detail = cause?.message ?? (err as Error)?.message ?? String(err);
-  // A name that does not resolve will not resolve on a retry seconds later either.
-  return new NetworkError(`cannot reach ${host} (${code}: ${detail})`, code, code === 'ENOTFOUND');
-}
-
-function checkStatus(ctx: Ctx, res: Response, what: string): void {
-  if (res.ok) return;
-  const status = res.status;
-  void res.body?.cancel().catch(() => {});
+function hubRefusal(ctx: Ctx, err: HttpStatusError, what: string): ModelPullError {
+  const status = err.status;
   if (status === 401 || status === 403) {
-    throw new ModelPullError(
+    return new ModelPullError(
       `the hub refused ${what} of ${ctx.entry.repo} (${status}): the repository may be gated or private; accept its terms on ${ctx.hub}/${ctx.entry.repo} and set HF_TOKEN`,
       'http',
       what,
     );
   }
-  if (status === 429 || status >= 500) throw new TransientError(`the hub answered ${status} for ${what}`, parseRetryAfter(res.headers.get('retry-after') ?? undefined));
-  throw new ModelPullError(`the hub answered ${status} for ${what} of ${ctx.entry.repo}`, 'http', what);
+  if (!err.retryable) return new ModelPullError(`the hub answered ${status} for ${what} of ${ctx.entry.repo}`, 'http', what);
+  const wait = err.retryAfterMs !== undefined && err.retryAfterMs > 120_000 ? `asks to wait ${Math.ceil(err.retryAfterMs / 1000)} s` : `tried ${ctx.retries + 1} times`;
+  return new ModelPullError(`the hub answered ${status} for ${what} (${wait}); run the pull again later`, 'http', what);
 }
 
-async function withRetries<T>(ctx: Ctx, file: string | undefined, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (ctx.signal?.aborted) throw err;
-      const transient = err instanceof TransientError && !(err instanceof NetworkError && err.permanent);
-      // Errors thrown by a body stream that broke (socket closed mid-transfer) are transient too.
-      const broken = !(err instanceof ModelPullError) && !(err instanceof TransientError) && !(err instanceof ChecksumError) && isStreamBreak(err);
-      if ((!transient && !broken) || attempt > ctx.retries) throw err;
-      // The policy every client of Reprise retries by (common/retry.ts); a hub's Retry-After is obeyed up to two minutes.
-      const backoff = backoffDelayMs(attempt - 1, { retries: ctx.retries, baseDelayMs: ctx.retryBaseDelayMs, maxDelayMs: 60_000 });
-      const delayMs = Math.min(120_000, (err as TransientError).retryAfterMs ?? backoff);
-      ctx.emit({ type: 'retry', ...(file ? { path: file } : {}), attempt, delayMs, reason: (err as Error).message });
-      await sleep(delayMs, ctx.signal);
-    }
+function reportRetry(ctx: Ctx, retry: RetryNotice, file?: string): void {
+  ctx.emit({ type: 'retry', ...(file ? { path: file } : {}), attempt: retry.attempt, delayMs: retry.delayMs, reason: describeFailure(retry.error) });
+}
+
+/** Codes of a connection that broke during a transfer, rather than one that could not be made. */
+const BROKEN_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+function describeFailure(err: unknown): string {
+  if (err instanceof NetworkError) {
+    const host = safeHost(err.url);
+    const detail = (err.cause as Error | undefined)?.message ?? err.message;
+    if (err.code === undefined || BROKEN_CONNECTION.has(err.code)) return `the transfer from ${host} broke off (${detail})`;
+    return `cannot reach ${host} (${err.code}: ${detail})`;
   }
-}
-
-function isStreamBreak(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string } };
-  return /terminated|other side closed|UND_ERR_SOCKET|ECONNRESET|EPIPE/i.test(`${e?.message} ${e?.code} ${e?.cause?.code}`);
+  if (err instanceof HttpStatusError) return `the hub answered ${err.status} for ${err.url}`;
+  return (err as Error)?.message ?? String(err);
 }
 
 /** Every failure leaves as a ModelPullError; an unreachable hub says how to do without it. */
@@ -622,15 +562,16 @@ function asPullError(ctx: Ctx, err: unknown): ModelPullError {
   if (ctx.signal?.aborted) {
     return new ModelPullError(`pull of ${ctx.entry.name} interrupted; what was downloaded is kept in ${ctx.dir} and the next pull resumes it`, 'aborted');
   }
-  if (err instanceof ChecksumError) return new ModelPullError(`${err.message}; the download was deleted`, 'checksum');
-  if (err instanceof NetworkError || isStreamBreak(err)) {
+  if (err instanceof NetworkError || err instanceof TimeoutError) {
+    const tries = err instanceof NetworkError && err.code === 'ENOTFOUND' ? '' : ` (tried ${ctx.retries + 1} times)`;
     return new ModelPullError(
-      `${(err as Error).message}, so ${ctx.entry.name} could not be pulled from ${ctx.hub} (tried ${ctx.retries + 1} times). ` +
+      `${describeFailure(err)}, so ${ctx.entry.name} could not be pulled from ${ctx.hub}${tries}. ` +
         `What was downloaded is kept; the same command resumes it once the hub is reachable.\n\n${handPlacementHelp(ctx.entry, ctx.dir, ctx.variant, ctx.hub)}`,
       'offline',
     );
   }
-  if (err instanceof TransientError) return new ModelPullError(`${err.message} (tried ${ctx.retries + 1} times)`, 'http');
+  if (err instanceof HttpStatusError) return hubRefusal(ctx, err, err.url);
+  if (err instanceof HttpError) return new ModelPullError(`pull of ${ctx.entry.name} failed: ${err.message}`, 'http');
   return new ModelPullError(`pull of ${ctx.entry.name} failed: ${(err as Error)?.message ?? String(err)}`, 'http');
 }
 
@@ -705,14 +646,8 @@ function safeHost(url: string): string {
   }
 }
 
-function parseContentRange(value: string | null): { start: number; end: number; total?: number } | undefined {
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/i.exec(value?.trim() ?? '');
-  if (!m) return undefined;
-  return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
-}
-
 /** The hub pages long listings with a Link header (rel="next"). */
-function nextLink(link: string | null, base: string): string | undefined {
+function nextLink(link: string | undefined, base: string): string | undefined {
   if (!link) return undefined;
   for (const part of link.split(',')) {
     const m = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(part);

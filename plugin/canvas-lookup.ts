@@ -6,7 +6,7 @@
  * the canvas id are tried (IIIF canvas ids usually extend their manifest's).
  */
 import type { IndexedRecord } from '../harvester/index.ts';
-import { itemIdOf } from '../harvester/index.ts';
+import { itemIdOf, regionOfItem } from '../harvester/index.ts';
 import type { Box, ItemFields, VectorStore } from '../store/index.ts';
 import { parseXywh, XywhError } from './iiif-requests.ts';
 import { invalidParams, notFound } from './problems.ts';
@@ -54,7 +54,8 @@ async function candidateManifests(call: StoreCall, canvasId: string): Promise<st
 async function scanManifest(call: StoreCall, manifest: string, canvasId: string): Promise<ItemFields | undefined> {
   for (let offset = 0; offset < MAX_SCAN; offset += PAGE) {
     const { hits } = await call('keyword', (s) => s.keyword('', { limit: PAGE, offset, filter: { manifest } }));
-    const hit = hits.find((h) => h.item.canvasId === canvasId);
+    // Region items (annotated parts of a canvas) share their canvas's id: the canvas is the item without a region.
+    const hit = hits.find((h) => h.item.canvasId === canvasId && !regionOfItem(h.item));
     if (hit) return hit.item;
     if (hits.length < PAGE) return undefined;
   }

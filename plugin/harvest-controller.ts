@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { createHttpClient, type HttpClient } from '../common/index.ts';
 import type { RepriseConfig } from '../config/index.ts';
 import {
   acquireLock,
-  createHttpClient,
   createStage,
   EmbeddingStage,
   emptySummary,
@@ -15,7 +15,6 @@ import {
   withFeatureStage,
   type HarvestEvent,
   type HarvestSummary,
-  type HttpClient,
   type IndexStage,
 } from '../harvester/index.ts';
 import type { Encoders } from '../models/index.ts';
@@ -54,7 +53,9 @@ export interface JournalHarvestControllerOptions {
  */
 export function sharedStage(encoders: Encoders | undefined, store: VectorStore): StageFactory {
   return async (config, warn) =>
-    withFeatureStage({ stage: encoders ? new EmbeddingStage(encoders, store, config.facets) : new MetadataStage(store, config.facets), close: async () => {} }, config.dataDir, warn);
+    withFeatureStage({ stage: encoders ? new EmbeddingStage(encoders, store, config.facets) : new MetadataStage(store, config.facets), close: async () => {} }, config.dataDir, warn, {
+      maxRegionsPerCanvas: config.harvest.regions.maxPerCanvas,
+    });
 }
 
 interface CurrentRun {

@@ -5,6 +5,7 @@
  */
 import type { LabelValue, LanguageMap } from '../harvester/index.ts';
 import type { IndexedRecord } from '../harvester/index.ts';
+import { regionLabel, regionOfItem } from '../harvester/index.ts';
 import type { Box, ItemFields, SearchHit } from '../store/index.ts';
 import type { ShapedHit, ShapedItem, ShapedItemDetails } from './response-schemas.ts';
 import { thumbnailUrl } from './thumbnails.ts';
@@ -51,15 +52,33 @@ export function shapeItem(item: ItemFields, region?: Box): ShapedItem {
   });
 }
 
+/**
+ * The region of a hit or an item: the one that matched (a region vector of the canvas), else the one
+ * a region item is; with the target a viewer opens (`canvas#xywh=`) and the region item's own words.
+ */
+export function regionFields(item: ItemFields, matched?: Box): { region?: Box; target?: string; regionLabel?: string } {
+  const own = regionOfItem(item);
+  const box = matched ?? own?.box;
+  if (!box) return {};
+  const region = roundBox(box);
+  return omitUndefined({
+    region,
+    target: `${item.canvasId}#xywh=${region.x},${region.y},${region.w},${region.h}`,
+    regionLabel: regionLabel(own),
+  });
+}
+
 export function shapeHit(hit: SearchHit): ShapedHit {
-  const region = hit.region ? roundBox(hit.region) : undefined;
-  return omitUndefined({ ...shapeItem(hit.item, region), score: hit.score, region });
+  const region = regionFields(hit.item, hit.region);
+  return omitUndefined({ ...shapeItem(hit.item, region.region), score: hit.score, ...region });
 }
 
 export function shapeItemDetails(item: ItemFields): ShapedItemDetails {
   const r = (item.record ?? {}) as Record_;
+  const region = regionFields(item);
   return omitUndefined({
-    ...shapeItem(item),
+    ...shapeItem(item, region.region),
+    ...region,
     summary: displayText(r.summary),
     metadata: (r.metadata ?? []).flatMap((m) => {
       const lv = labelValue(m);

@@ -1,18 +1,18 @@
 /**
  * Pixels for an image query, wherever they come from: an upload, a URL, an Image API request, or
- * a box on an indexed canvas. Remote images are fetched with the harvester's client, so the same
+ * a box on an indexed canvas. Remote images are fetched with the harvester's HTTP client, so the same
  * SSRF guard, size limits and timeouts apply as to harvesting.
  */
 import type { HttpConfig } from '../config/index.ts';
 import {
   ContentTypeError,
   createHttpClient,
-  HarvestHttpError,
+  HttpError,
   HttpStatusError,
   SsrfError,
   TooLargeError,
   type HttpClient,
-} from '../harvester/index.ts';
+} from '../common/index.ts';
 import type { IndexedRecord } from '../harvester/index.ts';
 import type { RawRgbImage } from '../models/index.ts';
 import type { Region } from '../models/index.ts';
@@ -150,6 +150,6 @@ function fetchProblem(err: unknown, url: string, param: string): unknown {
   if (err instanceof TooLargeError) return new Problem('payload-too-large', `the image at ${url} is larger than the ${err.limitBytes}-byte limit (api.maxUploadBytes)`);
   if (err instanceof ContentTypeError) return new Problem('unsupported-media-type', `${url} answered with content-type "${err.contentType}", not an image`);
   if (err instanceof HttpStatusError) return new Problem('upstream-failed', `${url} answered HTTP ${err.status}; check the URL`);
-  if (err instanceof HarvestHttpError) return new Problem('upstream-failed', err.message);
+  if (err instanceof HttpError) return new Problem('upstream-failed', err.message);
   return err;
 }

@@ -1,19 +1,27 @@
 /**
  * Reprint search for the API: the same query inputs as image search (an upload, a URL, an Image
- * API request, a box on an indexed canvas) plus an indexed item, answered by the reprint index
- * (reprints/, store/reprints/). Query coordinates are reported in the query canvas when the query
- * is on a canvas, so a viewer can outline the match on both images.
+ * API request, a box on an indexed canvas) plus an indexed item, resolved to pixels here and
+ * answered by the reprint service the router was given (reprints/: queryReprints). Query
+ * coordinates are reported in the query canvas when the query is on a canvas, so a viewer can
+ * outline the match on both images.
  */
-import { openReprintIndex } from '../harvester/index.ts';
 import { ImageDecodeError } from '../common/index.ts';
-import { extractViews, LocalFeaturesUnavailableError, type RawPixels } from '../models/index.ts';
-import { ReprintService, UnknownItemError, type CoordinateSpace, type ReprintGroupMember, type ReprintHit } from '../reprints/index.ts';
-import type { ReprintIndex } from '../store/index.ts';
+import {
+  localFeatures,
+  LocalFeaturesUnavailableError,
+  queryReprints,
+  UnknownItemError,
+  type ReprintGroupMember,
+  type ImageQuery,
+  type ReprintHit,
+  type ReprintItem,
+  type ReprintService,
+} from '../reprints/index.ts';
 import type { Box, ItemFields } from '../store/index.ts';
 import { canvasBox, type StoreCall } from './canvas-lookup.ts';
-import { shapeItem } from './hits.ts';
+import { regionFields, shapeItem } from './hits.ts';
 import { notFound, Problem } from './problems.ts';
-import type { QueryImage, QueryImages } from './query-image.ts';
+import type { QueryImages } from './query-image.ts';
 import type { ReprintGroupsPageBody, ReprintMemberBody, ReprintPageBody, ReprintPrintingsPageBody } from './response-schemas.ts';
 import type { ImageSource } from './search-service.ts';
 
@@ -34,6 +42,20 @@ export const MAX_GROUP_PAIRS = 500;
 const roundBox = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), w: Math.round(b.w), h: Math.round(b.h) });
 
 /**
+ * What a region item (an annotated part of a canvas) adds to a reprint hit or printing: the target
+ * a viewer opens, `canvas#xywh=` of its box, and its annotation's words; from the store, else from
+ * what the reprint index kept. Nothing for a canvas: its `region` says where the photograph is.
+ */
+function regionItemFields(stored: ItemFields | undefined, kept?: ReprintItem): { target?: string; regionLabel?: string } {
+  if (stored) {
+    const { target, regionLabel } = regionFields(stored);
+    return { ...(target ? { target } : {}), ...(regionLabel ? { regionLabel } : {}) };
+  }
+  const box = kept?.region && roundBox(kept.region.box);
+  return box && kept.canvasId ? { target: `${kept.canvasId}#xywh=${box.x},${box.y},${box.w},${box.h}` } : {};
+}
+
+/**
  * A reprint hit as the API shows it: the item as search shows it (label, rights, the image service
  * and canvas size a viewer needs, a thumbnail of the matched region) from the store, plus the match.
  * An item the reprint index has and the store no longer does (deleted since) is shown from what the
@@ -49,44 +71,30 @@ function shape(h: ReprintHit, stored: ItemFields | undefined): ReprintPage['hits
         manifest: { id: h.item.manifestId ?? h.item.manifestUrl ?? '', url: h.item.manifestUrl ?? h.item.manifestId ?? '', ...(h.item.manifestLabel ? { label: h.item.manifestLabel } : {}) },
         collections: h.item.collections ?? [],
       };
-  return { ...item, id: h.id, confidence: h.confidence, inliers: h.inliers, region, queryRegion: roundBox(h.queryRegion), transform: h.transform };
+  return { ...item, id: h.id, confidence: h.confidence, inliers: h.inliers, region, ...regionItemFields(stored, h.item), queryRegion: roundBox(h.queryRegion), transform: h.transform };
 }
 
-/** The part of the query image to match: the region when one was given, the whole image otherwise. */
-function regionPixels(query: QueryImage): RawPixels & { width: number; height: number } {
-  const { image, region } = query;
-  const pixels: RawPixels = { data: image.data, width: image.width, height: image.height, channels: image.channels };
-  if (!region) return pixels;
-  const channels = pixels.channels;
-  const out = new Uint8Array(region.w * region.h * channels);
-  for (let y = 0; y < region.h; y++) {
-    const from = ((region.y + y) * image.width + region.x) * channels;
-    out.set(image.data.subarray(from, from + region.w * channels), y * region.w * channels);
+/** Why the reprint routes cannot answer on a router created without a reprint service. */
+function missingReprints(): string {
+  try {
+    localFeatures();
+  } catch (err) {
+    if (err instanceof LocalFeaturesUnavailableError) return err.message;
+    throw err;
   }
-  return { data: out, width: region.w, height: region.h, channels };
+  return 'reprint search is not set up on this API: its router was created without a reprint index (pass reprints: openReprintService(config.dataDir) to createSearchRouter)';
 }
 
 export class ReprintSearch {
-  private index?: ReprintIndex;
-  private service?: ReprintService;
-
   constructor(
-    private readonly dataDir: string,
+    private readonly service: ReprintService | undefined,
     private readonly call: StoreCall,
     private readonly images: QueryImages,
   ) {}
 
-  /** Opened on first use: loading the inverted file reads every image's words. */
+  /** The injected service; a 503 saying why when there is none. */
   private reprints(): ReprintService {
-    if (!this.service) {
-      try {
-        this.index = openReprintIndex(this.dataDir);
-      } catch (err) {
-        if (err instanceof LocalFeaturesUnavailableError) throw new Problem('store-unavailable', err.message);
-        throw err;
-      }
-      this.service = new ReprintService(this.index);
-    }
+    if (!this.service) throw new Problem('store-unavailable', missingReprints());
     return this.service;
   }
 
@@ -96,15 +104,11 @@ export class ReprintSearch {
       if (source.kind === 'item') {
         const image = service.index.image(source.id);
         if (!image) throw notFound(`no item with the id ${JSON.stringify(source.id)} in the reprint index (features are extracted while harvesting)`);
-        return { hits: await this.shaped(service.searchItem(source.id, options)), ...(image.item.canvasId ? { queryCanvas: image.item.canvasId } : {}) };
+        const hits = await queryReprints(service, { item: source.id }, options);
+        return { hits: await this.shaped(hits), ...(image.item.canvasId ? { queryCanvas: image.item.canvasId } : {}) };
       }
-      const { query, space, exclude, canvas } = await this.queryImage(source);
-      const pixels = regionPixels(query);
-      // The image whole, and each picture printed in it when it is a page (a newspaper page finds the photographs on it).
-      const { views } = await extractViews(pixels);
-      if (views.length === 1 && views[0]!.empty) throw new Problem('unprocessable-image', `nothing in this image can be matched (${views[0]!.empty})`);
-      const hits = service.searchViews(views, { ...options, ...(exclude ? { excludeId: exclude } : {}) }, space(pixels.width, pixels.height));
-      return { hits: await this.shaped(hits), ...(canvas ? { queryCanvas: canvas } : {}) };
+      const { query, canvas } = await this.queryImage(source);
+      return { hits: await this.shaped(await queryReprints(service, query, options)), ...(canvas ? { queryCanvas: canvas } : {}) };
     } catch (err) {
       if (err instanceof UnknownItemError) throw notFound(err.message);
       if (err instanceof ImageDecodeError) throw new Problem('unprocessable-image', err.message);
@@ -169,7 +173,7 @@ export class ReprintSearch {
             manifest: { id: m.manifestId ?? '', url: m.manifestId ?? '', ...(m.manifestLabel ? { label: m.manifestLabel } : {}) },
             collections: m.collections ?? [],
           };
-      return { ...item, id: m.id, region, inliers: m.inliers, confidence: m.confidence };
+      return { ...item, id: m.id, region, ...regionItemFields(stored[i]), inliers: m.inliers, confidence: m.confidence };
     });
   }
 
@@ -179,34 +183,31 @@ export class ReprintSearch {
     return hits.map((h, i) => shape(h, stored[i]));
   }
 
-  private async queryImage(
-    source: ImageSource,
-  ): Promise<{ query: QueryImage; space: (width: number, height: number) => CoordinateSpace; exclude?: string; canvas?: string }> {
-    const identity = () => ({ scaleX: 1, scaleY: 1 });
+  /** The query's pixels (and the region of them to match), and where its coordinates map to: the canvas when it is a box on one. */
+  private async queryImage(source: ImageSource): Promise<{ query: ImageQuery; canvas?: string }> {
     switch (source.kind) {
       case 'upload':
-        return { query: await this.images.fromUpload(source.bytes), space: identity };
+        return { query: await this.pixels(this.images.fromUpload(source.bytes)) };
       case 'url':
-        return { query: await this.images.fromUrl(source.url), space: identity };
+        return { query: await this.pixels(this.images.fromUrl(source.url)) };
       case 'iiif':
-        return { query: await this.images.fromImageApi(source.url), space: identity };
+        return { query: await this.pixels(this.images.fromImageApi(source.url)) };
       case 'canvas': {
         const { item, record, box } = await canvasBox(this.call, source);
-        const query = await this.images.fromCanvasBox(record, box);
+        const query = await this.pixels(this.images.fromCanvasBox(record, box));
         // The pixels matched are the box: their coordinates map back onto the canvas.
         return {
-          query,
-          space: (width, height) => ({ scaleX: box.w / width, scaleY: box.h / height, offsetX: box.x, offsetY: box.y }),
-          exclude: item.id,
+          query: { ...query, space: (width, height) => ({ scaleX: box.w / width, scaleY: box.h / height, offsetX: box.x, offsetY: box.y }), excludeId: item.id },
           canvas: source.canvas,
         };
       }
     }
   }
 
-  close(): void {
-    this.index?.close();
-    this.index = undefined;
-    this.service = undefined;
+  /** Decoded query pixels, and the part of them to match when a box was cut here rather than by an image service. */
+  private async pixels(image: ReturnType<QueryImages['fromUpload']>): Promise<ImageQuery> {
+    const { image: decoded, region } = await image;
+    const pixels = { data: decoded.data, width: decoded.width, height: decoded.height, channels: decoded.channels };
+    return region ? { image: pixels, region } : { image: pixels };
   }
 }

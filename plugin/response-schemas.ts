@@ -38,10 +38,25 @@ const itemShape = {
 /** An item as every answer shows it: enough to draw, credit and link it. */
 export const itemSchema = z.object(itemShape);
 
+/** What a hit or an item adds when it is, or matched on, a part of its canvas. */
+const regionShape = {
+  region: boxSchema
+    .optional()
+    .describe('The part of the canvas: the region that matched better than the whole image, or the region a region item is (an annotated part of a canvas).'),
+  target: z
+    .string()
+    .optional()
+    .describe('With a region: the canvas and the region as a media fragment, `canvas#xywh=x,y,w,h`, what a viewer opens.'),
+  regionLabel: z
+    .string()
+    .optional()
+    .describe("A region item's own words: what the institution's annotation says of the region (its label is the canvas's)."),
+};
+
 export const hitSchema = z.object({
   ...itemShape,
   score: z.number().describe('See the page\'s scoreKind: cosine similarity (−1…1) or ranking score (0…1).'),
-  region: boxSchema.optional().describe('The part of the canvas that matched, when a region matched better than the whole image.'),
+  ...regionShape,
 });
 
 export const scoreKindSchema = z.enum(['cosine', 'ranking']).describe('cosine: cosine similarity, −1…1; ranking: hybrid or keyword ranking score, 0…1.');
@@ -63,6 +78,7 @@ export const searchPageSchema = z.object({
 
 export const itemDetailsSchema = z.object({
   ...itemShape,
+  ...regionShape,
   summary: z.string().optional(),
   metadata: z.array(z.object({ label: z.string(), value: z.string() })),
   labels: z.array(z.string()),
@@ -88,6 +104,13 @@ export const facetsSchema = z.object({
       more: z.boolean().describe('More values exist than were listed.'),
     }),
   ),
+  names: z
+    .record(
+      z.string().describe('A field of `facets` (meta.creator, …).'),
+      z.record(z.string().describe('A language tag: en, fr, …'), z.string()),
+    )
+    .optional()
+    .describe('What readers see as the name of a metadata facet, per language (config facets.names); only for the facets listed that have names.'),
 });
 
 export const statsSchema = z.object({
@@ -140,13 +163,23 @@ export const problemShape = {
 };
 export const problemSchema = z.looseObject(problemShape).describe('RFC 9457 problem details.');
 
+/** What a reprint hit or printing adds when it is a region item (an annotated part of its canvas): where it is, and its words. */
+const reprintRegionItemShape = {
+  target: z
+    .string()
+    .optional()
+    .describe('When the item is a region item: its canvas and its region (the annotated box) as a media fragment, `canvas#xywh=x,y,w,h`, what a viewer opens.'),
+  regionLabel: regionShape.regionLabel,
+};
+
 export const reprintHitSchema = z.object({
   ...itemShape,
-  id: z.string().describe('Item id of the canvas that holds the same photograph.'),
+  id: z.string().describe('Item id of the canvas, or of the region item (an annotated part of a canvas), that holds the same photograph.'),
   thumbnail: z.string().optional().describe('A small image (≤ 400 px) of the matched region of the hit.'),
   confidence: z.number().min(0).max(1).describe('How sure the match is, 0–1, from the inlier count (calibrated by eval:reprints).'),
   inliers: z.number().int().describe('Geometrically consistent keypoint matches.'),
   region: boxSchema.describe("The matched part of the hit, in the hit's canvas coordinates (xywh)."),
+  ...reprintRegionItemShape,
   queryRegion: boxSchema.describe("The matched part of the query, in the query canvas's coordinates (xywh) for item and canvas queries, else in the query image's pixels."),
   transform: z
     .object({
@@ -168,13 +201,16 @@ export const reprintMemberSchema = z.object({
   ...itemShape,
   thumbnail: z.string().optional().describe('A small image (≤ 400 px) of the printed photograph on this canvas.'),
   region: boxSchema.describe("Where the shared photograph is on this canvas (canvas coordinates), from the member's strongest verified pair."),
+  ...reprintRegionItemShape,
   inliers: z.number().int().describe("Geometrically consistent keypoint matches of the member's strongest pair in the group."),
   confidence: z.number().min(0).max(1).describe('How sure that pair is, 0–1 (calibrated by eval:reprints).'),
 });
 
 export const reprintGroupSchema = z.object({
-  size: z.number().int().describe('Canvases in the group.'),
-  members: z.array(reprintMemberSchema).describe('The canvases that print the same photograph, at most 100 (GET /items/{id}/reprints pages through a larger group).'),
+  size: z.number().int().describe('Printings in the group: canvases and region items, a canvas and its own region item counted once.'),
+  members: z
+    .array(reprintMemberSchema)
+    .describe('The canvases (or region items of canvases) that print the same photograph, at most 100 (GET /items/{id}/reprints pages through a larger group).'),
   pairs: z
     .array(z.object({ a: z.string(), b: z.string(), inliers: z.number().int(), confidence: z.number().min(0).max(1) }))
     .describe('The verified pairs that join the group (item ids), strongest first, at most 500.'),

@@ -78,7 +78,7 @@ export function createSearchRouter(deps: SearchDeps, options: SearchRouterOption
   statsRoutes(router, ctx);
   embeddingRoutes(router, ctx);
   const maps = mapRoutes(router, ctx, deps.store);
-  const reprints = reprintRoutes(router, ctx);
+  const reprints = reprintRoutes(router, ctx, deps.reprints);
 
   // CORS preflights for this router's own paths only: a router mounted at "/" must not answer the portal's.
   router.options(['/health', '/metrics', '/openapi.json', '/search', '/search/image', '/search/examples', '/items/:id', '/items/:id/similar', '/facets', '/stats', '/reprints', '/embeddings', '/map', '/map/items', '/map/matches'], cors);

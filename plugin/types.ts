@@ -2,6 +2,7 @@ import type { RepriseConfig } from '../config/index.ts';
 import type { Encoders } from '../models/index.ts';
 import type { VectorStore } from '../store/index.ts';
 import type { HarvestSummary } from '../harvester/index.ts';
+import type { ReprintService } from '../reprints/index.ts';
 
 /** Starts and reports harvests for the admin routes; `reprise serve` provides one over the journal. */
 export interface HarvestController {
@@ -33,4 +34,9 @@ export interface SearchDeps {
   encoders?: Encoders;
   config: RepriseConfig;
   harvest?: HarvestController;
+  /**
+   * The reprint index the reprint routes answer from (openReprintService(config.dataDir)); its
+   * opener closes it, as the store's. Absent: those routes answer 503 saying why.
+   */
+  reprints?: ReprintService;
 }

@@ -1,10 +1,11 @@
-// The scan's worker thread (scan-worker.ts) loads this file, and with the models' index sharp: sharp
+// The scan's worker thread (scan-worker.ts) loads this file, and with the features' index sharp: sharp
 // may load on a worker thread once the main thread has loaded it, which importing this file there
 // (reprints/index.ts) has done before any scan thread starts.
-import type { ImageFeatures, Rect } from '../models/index.ts';
-import { confidence, DEFAULT_MIN_INLIERS, DEFAULT_VERIFY, verifyPair, type PairMatch, type Similarity, type VerifyOptions } from '../models/index.ts';
-import type { ReprintIndex, ReprintItem, StoredPair } from '../store/index.ts';
+import type { ImageFeatures, Rect } from './features/index.ts';
+import { confidence, DEFAULT_MIN_INLIERS, DEFAULT_VERIFY, verifyPair, type PairMatch, type Similarity, type VerifyOptions } from './features/index.ts';
+import type { IndexedImage, ReprintIndex, ReprintItem, StoredPair } from './reprint-index/index.ts';
 import { groupPairs } from './grouping.ts';
+import { samePrinting } from './same-printing.ts';
 import type { CoordinateSpace, ReprintGroup, ReprintHit, ReprintSearchOptions } from './types.ts';
 import { RepriseError } from '../common/index.ts';
 
@@ -21,6 +22,9 @@ export const MAX_LIMIT = 1000;
 const IDENTITY: CoordinateSpace = { scaleX: 1, scaleY: 1 };
 
 function itemSpace(item: ReprintItem, sourceWidth: number, sourceHeight: number): CoordinateSpace {
+  // A region item's pixels show a part of its canvas: they map onto that part.
+  const shown = item.region?.shown;
+  if (shown && sourceWidth && sourceHeight) return { scaleX: shown.w / sourceWidth, scaleY: shown.h / sourceHeight, offsetX: shown.x, offsetY: shown.y };
   if (!item.canvasWidth || !item.canvasHeight || !sourceWidth || !sourceHeight) return IDENTITY;
   return { scaleX: item.canvasWidth / sourceWidth, scaleY: item.canvasHeight / sourceHeight };
 }
@@ -56,6 +60,11 @@ export class ReprintService {
     private readonly verify: VerifyOptions = DEFAULT_VERIFY,
   ) {}
 
+  /** Closes the index: whoever opened the service (openReprintService) closes it, as a store's opener closes the store. */
+  close(): void {
+    this.index.close();
+  }
+
   /**
    * Reprints of the photograph(s) in a query image. `querySpace` maps the query's source pixels
    * to the coordinates hits should report queryRegion in (a canvas, a region's offset).
@@ -65,7 +74,8 @@ export class ReprintService {
     const limit = Math.min(options.limit ?? 20, MAX_LIMIT);
     const minInliers = options.minInliers ?? DEFAULT_MIN_INLIERS;
     const shortlist = Math.min(options.shortlist ?? DEFAULT_SHORTLIST, MAX_SHORTLIST);
-    const exclude = options.excludeId !== undefined ? new Set(this.index.docsOf(options.excludeId)) : undefined;
+    const excluded = options.excludeId !== undefined ? this.index.image(options.excludeId) : undefined;
+    const exclude = options.excludeId !== undefined ? (excluded ? this.samePrintingDocs(excluded) : new Set(this.index.docsOf(options.excludeId))) : undefined;
     // Three words per query descriptor (soft assignment): +0.4 point Recall@1 at intensity 0.9 in eval:reprints, for a few ms.
     const words = this.index.vocabulary.assignSoft(query.descriptors);
     const verified = this.verifyCandidates(query, words, shortlist, exclude, minInliers);
@@ -79,7 +89,8 @@ export class ReprintService {
       // A picture found on a page is reported as the page (its frame is in the page's pixels already), once.
       const { partOf, ...item } = image.item;
       const id = partOf ?? image.id;
-      if (seen.has(id)) continue;
+      // (samePrintingDocs finds region items by their ids: one named otherwise is caught here.)
+      if (seen.has(id) || (excluded && samePrinting(excluded, { id, item }))) continue;
       seen.add(id);
       const hitSpace = itemSpace(item, frame.sourceWidth, frame.sourceHeight);
       hits.push({
@@ -148,6 +159,23 @@ export class ReprintService {
   }
 
   /**
+   * The documents of an item (not a part) and of every item that is the same printing as it
+   * (same-printing.ts): a canvas's own region items, a region item's canvas and the regions of that
+   * canvas over the same place, parts included. Left out of its candidates: they would crowd out
+   * the reprints (a page may have dozens of regions, each matching it).
+   */
+  private samePrintingDocs(image: IndexedImage): Set<number> {
+    const docs = new Set(this.index.docsOf(image.id));
+    const canvas = image.item.region?.canvasItemId ?? image.id;
+    if (canvas !== image.id) for (const doc of this.index.docsOf(canvas)) docs.add(doc);
+    for (const other of this.index.regionsOf(canvas)) {
+      const { partOf, ...item } = other.item;
+      if (samePrinting(image, { id: partOf ?? other.id, item })) docs.add(other.doc);
+    }
+    return docs;
+  }
+
+  /**
    * Compares every image not yet scanned with the index and records the verified pairs; returns
    * how many images were scanned. Bounded by `maxImages` per call; call again to continue.
    * `stop` is asked before each image: once it says so, the scan ends there, every image it
@@ -165,13 +193,16 @@ export class ReprintService {
         if (options.stop?.()) return done;
         const features = this.index.features(doc);
         const family = this.family(doc);
+        const owner = family && this.index.imageByDoc(family.root);
         // Pairs join items: a part's match is its page's (its regions are in the page's pixels already), the best match per other item.
         const found = new Map<number, StoredPair>();
-        if (features && family) {
+        if (features && family && owner) {
           const query: ImageFeatures = { ...features };
-          for (const { doc: other, match } of this.verifyCandidates(query, this.index.vocabulary.assignSoft(features.descriptors), shortlist, family.docs, minInliers)) {
+          // A canvas and its own region items are one printing: never a pair.
+          const same = this.samePrintingDocs(owner);
+          for (const { doc: other, match } of this.verifyCandidates(query, this.index.vocabulary.assignSoft(features.descriptors), shortlist, same, minInliers)) {
             const b = this.family(other)?.root;
-            if (b === undefined || b === family.root) continue;
+            if (b === undefined || b === family.root || same.has(b)) continue;
             const current = found.get(b);
             if (!current || match.inliers > current.inliers) found.set(b, { a: family.root, b, inliers: match.inliers, regionA: match.queryRegion, regionB: match.region });
           }
@@ -211,16 +242,17 @@ export class ReprintService {
         }
       }
     }
-    return this.shapeGroups([...pairs.values()])[0];
+    return this.shapeGroups([...pairs.values()], id)[0];
   }
 
-  private shapeGroups(pairs: StoredPair[]): ReprintGroup[] {
+  /** The groups of these pairs; `keep`: the item whose group is asked for, which stays a member under its own id (groupPairs). */
+  private shapeGroups(pairs: StoredPair[], keep?: string): ReprintGroup[] {
     return groupPairs(pairs, (doc) => {
       const image = this.index.imageByDoc(doc);
       const frame = this.index.frame(doc);
       if (!image || !frame) return undefined;
       return { id: image.id, item: image.item, space: itemSpace(image.item, frame.sourceWidth, frame.sourceHeight) };
-    }).map((g) => ({
+    }, keep).map((g) => ({
       members: g.members.map((m) => ({
         id: m.id,
         canvasId: m.item.canvasId,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startWorker } from '../common/index.ts';
-import type { ReprintIndex } from '../store/index.ts';
+import type { ReprintIndex } from './reprint-index/index.ts';
 import type { ScanWorkerData, ScanWorkerMessage } from './scan-worker-body.ts';
 
 /**

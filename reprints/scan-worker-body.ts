@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
-import { Vocabulary } from '../models/index.ts';
-import { ReprintIndex } from '../store/index.ts';
+import { Vocabulary } from './features/index.ts';
+import { ReprintIndex } from './reprint-index/index.ts';
 import { ReprintService } from './reprint-service.ts';
 
 /** What scan-thread.ts hands the scan's thread. */

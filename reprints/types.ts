@@ -1,5 +1,5 @@
-import type { Rect, Similarity } from '../models/index.ts';
-import type { ReprintItem } from '../store/index.ts';
+import type { Rect, Similarity } from './features/index.ts';
+import type { ReprintItem } from './reprint-index/index.ts';
 
 /** One image found to contain the same photograph as the query. */
 export interface ReprintHit {

@@ -25,6 +25,6 @@ export async function openStore(config: StoreConfig, dataDir: string, schema?: S
   }
   return store;
 }
-export { partId, type ReprintEntry, ReprintIndex, type ReprintItem, type StoredPair } from './reprints/index.ts';
 export { exportedModel, exportEmbeddingPage, itemAnnotations, NoEmbeddingsError } from './annotations/export.ts';
 export { annotationsOfPage, EmbeddingAnnotationError, EMBEDDINGS_CONTEXT, type ParsedEmbedding, parseEmbeddingAnnotation, PRESENTATION_CONTEXT } from './annotations/format.ts';
+export { nearestNeighbours } from './embedded/neighbour-graph.ts';

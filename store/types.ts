@@ -17,7 +17,7 @@ export interface Box {
 
 /** What the index keeps of a canvas: flat fields to filter and facet on, plus the record as the harvester gave it. */
 export interface ItemFields {
-  /** Stable id (the harvester's itemId: 32 hex characters). */
+  /** Stable id (the harvester's itemId: 32 hex characters; a region item adds `-xywh-x-y-w-h`). */
   id: string;
   canvasId: string;
   manifestId: string;

@@ -42,6 +42,7 @@ export async function runExport(flags: ExportFlags): Promise<number> {
   const config = configOf(flags);
   const { openStore } = await import('../../store/index.ts');
   const { exportedModel, itemAnnotations } = await import('../../store/index.ts');
+  const { regionOfItem } = await import('../../harvester/index.ts');
   const { EMBEDDINGS_CONTEXT, PRESENTATION_CONTEXT } = await import('../../store/index.ts');
   if (config.store.kind === 'embedded' && !existsSync(`${config.dataDir}/index/${config.store.index}.db`)) {
     throw new CliError(`no index in ${config.dataDir}/index: harvest with a model first, then export its embeddings`, EXIT.FATAL);
@@ -62,7 +63,8 @@ export async function runExport(flags: ExportFlags): Promise<number> {
     do {
       const page = await store.scan({ limit: SCAN_PAGE, filter, ...(after !== undefined ? { after } : {}) });
       for (const scanned of page.items) {
-        for (const annotation of itemAnnotations(scanned, model, (id, ord) => `${base}/${id}/${ord === 0 ? 'image' : `region/${ord}`}`)) {
+        const annotations = itemAnnotations(scanned, model, (id, ord) => `${base}/${id}/${ord === 0 ? 'image' : `region/${ord}`}`, (item) => regionOfItem(item)?.box);
+        for (const annotation of annotations) {
           await write(out, `${count++ ? ',' : ''}\n${JSON.stringify(annotation)}`);
         }
       }
@@ -98,10 +100,9 @@ async function configuredModelId(config: RepriseConfig): Promise<string | undefi
 export async function runImport(input: string, flags: ImportFlags): Promise<number> {
   const config = configOf(flags);
   const { openStore } = await import('../../store/index.ts');
-  const { createHttpClient } = await import('../../harvester/index.ts');
+  const { createHttpClient, HttpError } = await import('../../common/index.ts');
   const { importEmbeddings, EmbeddingModelMismatchError } = await import('../../harvester/index.ts');
   const { EmbeddingAnnotationError } = await import('../../store/index.ts');
-  const { HarvestHttpError } = await import('../../harvester/index.ts');
   const isUrl = /^https?:\/\//i.test(input);
   let json: unknown;
   if (!isUrl) {
@@ -136,7 +137,7 @@ export async function runImport(input: string, flags: ImportFlags): Promise<numb
     }
     return report.skipped > 0 ? EXIT.SOME_FAILED : EXIT.OK;
   } catch (err) {
-    if (err instanceof EmbeddingModelMismatchError || err instanceof EmbeddingAnnotationError || err instanceof HarvestHttpError) throw new CliError(err.message, EXIT.FATAL);
+    if (err instanceof EmbeddingModelMismatchError || err instanceof EmbeddingAnnotationError || err instanceof HttpError) throw new CliError(err.message, EXIT.FATAL);
     throw err;
   } finally {
     await http.close();

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { withConfigOptions } from '../options.ts';
 import { loadConfig, type RepriseConfig } from '../../config/index.ts';
-import { createHttpClient } from '../../harvester/index.ts';
+import { createHttpClient } from '../../common/index.ts';
 import { HarvestInterruptedError, HarvestService } from '../../harvester/index.ts';
 import { createStage } from '../../harvester/index.ts';
 import { JournalLockedError } from '../../harvester/index.ts';

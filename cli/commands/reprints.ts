@@ -10,38 +10,15 @@ import { CliError } from '../exit.ts';
 
 // Loaded when a reprints command runs, not at start-up: OpenCV, SQLite and the vocabulary should not slow `reprise --help`.
 const load = async () => {
-  const [harvester, models, reprints, store] = await Promise.all([
-    import('../../harvester/index.ts'),
-    import('../../models/index.ts'),
-    import('../../reprints/index.ts'),
-    import('../../store/index.ts'),
-  ]);
-  const { reprintIndexDir, openReprintIndex, createHttpClient } = harvester;
-  const { DEFAULT_EXTRACT, DEFAULT_MIN_INLIERS, DEFAULT_TRAIN, LocalFeaturesUnavailableError, confidence, extractFeatures, extractViews, localFeatures, trainVocabulary } = models;
-  return {
-    ...reprints,
-    reprintIndexDir,
-    openReprintIndex,
-    createHttpClient,
-    ReprintIndex: store.ReprintIndex,
-    DEFAULT_EXTRACT,
-    DEFAULT_MIN_INLIERS,
-    DEFAULT_TRAIN,
-    LocalFeaturesUnavailableError,
-    confidence,
-    extractFeatures,
-    extractViews,
-    localFeatures,
-    trainVocabulary,
-  };
+  const [{ createHttpClient }, reprints] = await Promise.all([import('../../common/index.ts'), import('../../reprints/index.ts')]);
+  return { ...reprints, createHttpClient };
 };
 type Loaded = Awaited<ReturnType<typeof load>>;
 
 /** The index a harvest wrote; opening it where none was harvested would create an empty one and answer "no reprints". */
 function openHarvestedIndex(m: Loaded, config: RepriseConfig) {
-  const dir = m.reprintIndexDir(config.dataDir);
-  if (!existsSync(m.ReprintIndex.fileIn(dir))) {
-    throw new CliError(`no reprint index at ${dir}: harvest first ("reprise harvest <url>" or "reprise start"), which extracts the features of every image, then look for reprints`);
+  if (!m.reprintIndexExists(config.dataDir)) {
+    throw new CliError(`no reprint index at ${m.reprintIndexDir(config.dataDir)}: harvest first ("reprise harvest <url>" or "reprise start"), which extracts the features of every image, then look for reprints`);
   }
   return m.openReprintIndex(config.dataDir);
 }
@@ -58,6 +35,7 @@ interface ReprintsFlags {
   limit?: string;
   minInliers?: string;
   shortlist?: string;
+  region?: string;
 }
 
 interface TrainFlags {
@@ -129,35 +107,46 @@ async function queryBytes(m: Loaded, target: string, config: RepriseConfig): Pro
   return readFileSync(target);
 }
 
+/** --region x,y,w,h: whole pixels of the image, a box at least 1 px wide and high. */
+export function parseRegion(value: string): { x: number; y: number; w: number; h: number } {
+  const parts = value.split(',').map((p) => p.trim());
+  const [x, y, w, h] = parts.map(Number);
+  if (parts.length !== 4 || !parts.every((p) => /^\d+$/.test(p)) || !(w! >= 1 && h! >= 1)) {
+    throw new CliError(`--region must be x,y,w,h in whole pixels of the image, with w and h at least 1 (got "${value}")`);
+  }
+  return { x: x!, y: y!, w: w!, h: h! };
+}
+
 async function findReprints(m: Loaded, target: string, flags: ReprintsFlags, config: RepriseConfig): Promise<void> {
   const options = {
     limit: positive(flags.limit, 'limit', 20, 1000),
     minInliers: positive(flags.minInliers, 'min-inliers', m.DEFAULT_MIN_INLIERS, 10_000),
     shortlist: positive(flags.shortlist, 'shortlist', m.DEFAULT_SHORTLIST, 1000),
   };
+  const region = flags.region === undefined ? undefined : parseRegion(flags.region);
   const index = openHarvestedIndex(m, config);
   try {
     const service = new m.ReprintService(index);
     let hits: ReprintHit[];
-    if (index.has(target)) hits = service.searchItem(target, options);
-    else if (/^https?:\/\//i.test(target) || existsSync(target)) {
-      let views;
+    if (index.has(target)) {
+      if (region) throw new CliError(`--region needs an image file or URL: "${target}" is an indexed item, searched whole`);
+      hits = await m.queryReprints(service, { item: target }, options);
+    } else if (/^https?:\/\//i.test(target) || existsSync(target)) {
+      const image = await queryBytes(m, target, config);
       try {
-        // The image whole, and each picture printed in it when it is a page.
-        ({ views } = await m.extractViews(await queryBytes(m, target, config)));
+        hits = await m.queryReprints(service, { image, ...(region ? { region } : {}) }, options);
       } catch (err) {
+        if (err instanceof m.NothingToMatchError) throw new CliError(`${target}: nothing to match (${err.reason})`);
         if (err instanceof ImageDecodeError) throw new CliError(`${target}: ${err.message}`);
         throw err;
       }
-      if (views.length === 1 && views[0]!.empty) throw new CliError(`${target}: nothing to match (${views[0]!.empty})`);
-      hits = service.searchViews(views, options);
     } else {
       throw new CliError(`"${target}" is neither an item in the reprint index (${index.size} items under ${m.reprintIndexDir(config.dataDir)}) nor an image file or http(s) URL`);
     }
     if (flags.csv) process.stdout.write(hitsCsv(hits));
-    else if (flags.json) process.stdout.write(JSON.stringify({ query: target, hits }, null, 2) + '\n');
+    else if (flags.json) process.stdout.write(JSON.stringify({ query: target, ...(region ? { region } : {}), hits }, null, 2) + '\n');
     else {
-      if (!hits.length) process.stdout.write(`no reprints of ${target} among ${index.searchable} images\n`);
+      if (!hits.length) process.stdout.write(`no reprints of ${target}${region ? ` (region ${xywh(region)})` : ''} among ${index.searchable} images\n`);
       for (const [i, h] of hits.entries()) {
         process.stdout.write(
           `${i + 1}. ${h.item.label ?? h.id} (${h.item.manifestLabel ?? h.item.manifestId ?? ''})  confidence ${h.confidence.toFixed(2)}, ${h.inliers} inliers\n` +
@@ -250,9 +239,11 @@ export function registerReprints(program: Command): void {
     .option('--limit <n>', 'hits at most (default 20)')
     .option('--min-inliers <n>', `geometrically consistent matches a reprint needs (default ${HELP_DEFAULTS.minInliers}, calibrated)`)
     .option('--shortlist <n>', `candidates verified per query (default ${HELP_DEFAULTS.shortlist}; ${HELP_DEFAULTS.scanShortlist} per image with --all)`)
+    .option('--region <x,y,w,h>', 'look for the photograph in this part of the image file or URL only (its pixels); hits report query_xywh in the whole image')
     .addHelpText('after', `
 Examples:
   reprise reprints photo.jpg
+  reprise reprints page.jpg --region 120,340,800,600   (a photograph printed on a page)
   reprise reprints https://example.org/iiif/img1/full/!640,640/0/default.jpg --json
   reprise reprints 3f2a…            (an item id from search results)
   reprise reprints --all --csv > reprints.csv
@@ -264,6 +255,7 @@ Examples:
       if (flags.json && flags.csv) throw new CliError('choose one of --json and --csv');
       if (flags.all) {
         if (target) throw new CliError('--all takes no target');
+        if (flags.region !== undefined) throw new CliError('--region applies to an image file or URL, not to --all');
         return allGroups(m, flags, config);
       }
       if (!target) throw new CliError('give an item id, an image file or an image URL, or --all');

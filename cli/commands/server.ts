@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { RepriseConfig } from '../../config/index.ts';
 import type { Encoders } from '../../models/index.ts';
 import type { VectorStore } from '../../store/index.ts';
+import type { ReprintService } from '../../reprints/index.ts';
 import { createLogger } from '../progress.ts';
 import { CliError, EXIT } from '../exit.ts';
 
@@ -24,7 +25,7 @@ export interface RunningServer {
   store: VectorStore;
   /** The harvests of the admin routes, and of `reprise start`. */
   harvest: import('../../plugin/index.ts').JournalHarvestController;
-  /** Stops accepting requests, lets those in flight finish (at most SHUTDOWN_GRACE_MS), stops a running harvest, closes router, store and encoders. */
+  /** Stops accepting requests, lets those in flight finish (at most SHUTDOWN_GRACE_MS), stops a running harvest, closes router, reprint index, store and encoders. */
   close(): Promise<void>;
 }
 
@@ -116,6 +117,21 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
     throw err;
   }
 
+  // The reprint index beside the store, handed to the router as the store is. Without the native
+  // binding everything else is served, and the reprint routes answer 503 with how to build it.
+  const { openReprintService, LocalFeaturesUnavailableError } = await import('../../reprints/index.ts');
+  let reprints: ReprintService | undefined;
+  try {
+    reprints = openReprintService(config.dataDir);
+  } catch (err) {
+    if (!(err instanceof LocalFeaturesUnavailableError)) {
+      await store.close().catch(() => {});
+      await encoders?.close().catch(() => {});
+      throw err;
+    }
+    logger.warn({ type: 'no-reprints' }, `${err.message} Serving without reprint search.`);
+  }
+
   const harvest = new JournalHarvestController({
     config,
     // The server's own store and encoders: what a harvest indexes is searchable at once, and the model is loaded once.
@@ -125,7 +141,7 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
   });
   // A reader's own controller is never started: its admin routes reach the writer's through opts.harvest.
   const router = createSearchRouter(
-    { store, encoders, config, harvest: opts.harvest ?? harvest },
+    { store, encoders, config, harvest: opts.harvest ?? harvest, reprints },
     { onError: (err, req) => logger.error({ err, method: req.method, path: req.originalUrl.split('?')[0] }, 'request failed') },
   );
 
@@ -177,6 +193,7 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
     });
   }).catch(async (err: unknown) => {
     await router.close().catch(() => {});
+    reprints?.close();
     await store!.close().catch(() => {});
     await encoders?.close().catch(() => {});
     throw err;
@@ -198,6 +215,7 @@ export async function startServer(config: RepriseConfig, opts: StartServerOption
       await stopped;
       clearTimeout(grace);
       await router.close();
+      reprints?.close();
       await store!.close();
       await encoders?.close();
     })());

@@ -9,12 +9,15 @@ import { parseCollection } from './collection.ts';
 import { describeValue, IiifParseError } from './errors.ts';
 import { parseImageService } from './image-service.ts';
 import { parseManifest } from './manifest.ts';
+import type { RegionOptions } from './annotations.ts';
 import { bareType, contextsOf, isRecord, typeOf, type JsonObject } from './util.ts';
 
 export interface ParseDocumentOptions {
   url?: string;
   maxCanvases?: number;
   maxEntries?: number;
+  /** Annotated regions of canvases: how they are bounded, or false for none. */
+  regions?: RegionOptions | false;
 }
 
 /** Types that are IIIF but not somewhere a harvest can start. */

@@ -236,3 +236,35 @@ export function resolveDetailTiles(image: ImageResource, longSide: number, maxTi
   }
   return undefined;
 }
+
+/** Part of an image as fractions (0…1) of its width and height. */
+export interface ImagePart {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/**
+ * An Image API request for part of the image (a small picture on a large page), its long side at
+ * most `longSide`, never upscaled, within the service's size limits; the size asked exactly
+ * (`w,h` from Image API 3, `w,` before). Undefined when the service cannot cut regions (level 0,
+ * no service) or the image's full size is unknown.
+ */
+export function resolveRegionRequest(image: ImageResource, part: ImagePart, longSide: number): { url: string; width: number; height: number } | undefined {
+  const service = image.service;
+  if (!service || service.level === 0 || !(longSide >= 1)) return undefined;
+  const full = knownPair(service.width, service.height) ?? bodySizeIfFull(image, service);
+  if (!full) return undefined;
+  const x = Math.min(full.width - 1, Math.max(0, Math.floor(part.x * full.width)));
+  const y = Math.min(full.height - 1, Math.max(0, Math.floor(part.y * full.height)));
+  const w = Math.max(1, Math.min(full.width - x, Math.ceil((part.x + part.w) * full.width) - x));
+  const h = Math.max(1, Math.min(full.height - y, Math.ceil((part.y + part.h) * full.height) - y));
+  const region = { width: w, height: h };
+  const scale = Math.min(1, longSide / longest(region), limitScale(region, service));
+  const width = Math.max(1, Math.floor(w * scale));
+  const height = Math.max(1, Math.floor(h * scale));
+  const size = service.version === 3 ? `${width},${height}` : `${width},`;
+  const quality = service.version === 1 ? 'native' : 'default';
+  return { url: `${service.id}/${x},${y},${w},${h}/${size}/0/${quality}.jpg`, width, height };
+}

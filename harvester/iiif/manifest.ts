@@ -7,6 +7,7 @@
 import type { CanvasRecord, Descriptive, ParsedManifest, SkippedCanvas } from './types.ts';
 import { describeValue, IiifParseError } from './errors.ts';
 import { readDescriptive } from './descriptive.ts';
+import { boundRegions, canvasAnnotations, DEFAULT_REGION_OPTIONS, readAnnotatedRegions, type RegionOptions } from './annotations.ts';
 import { hasText } from './language.ts';
 import { findPaintedImage, type PaintingResult } from './painting.ts';
 import { ixifContentTypes, upgradeV2Canvas, v2CanvasList } from './presentation2.ts';
@@ -20,6 +21,8 @@ export interface ParseManifestOptions {
   url?: string;
   /** Canvases beyond this many are ignored, with a warning (default 10000). */
   maxCanvases?: number;
+  /** How annotated regions are bounded; false to read none (default: annotations.ts DEFAULT_REGION_OPTIONS). */
+  regions?: RegionOptions | false;
 }
 
 export const DEFAULT_MAX_CANVASES = 10_000;
@@ -45,7 +48,8 @@ export function parseManifest(json: unknown, opts: ParseManifestOptions = {}): P
 
   // IxIF: the content is audio, video or a PDF in mediaSequences; `sequences` only hold a placeholder.
   const placeholderFor = version === 2 ? ixifContentTypes(json) : [];
-  const reader = new CanvasReader(id.id, version, manifest, ctx, placeholderFor);
+  const regions = opts.regions === undefined ? DEFAULT_REGION_OPTIONS : opts.regions;
+  const reader = new CanvasReader(id.id, version, manifest, ctx, placeholderFor, regions);
   canvases.forEach((canvas, index) => reader.read(canvas, index));
   reader.finish();
   if (placeholderFor.length) {
@@ -60,6 +64,7 @@ export function parseManifest(json: unknown, opts: ParseManifestOptions = {}): P
     label: manifest.label,
     canvases: reader.records,
     skipped: reader.skipped,
+    ...(reader.annotationPages.size ? { annotationPages: [...reader.annotationPages].map(([url, canvases]) => ({ url, canvases })) } : {}),
     warnings: warnings.done(),
   };
 }
@@ -101,6 +106,8 @@ class CanvasReader {
   /** What canvases paint instead of an image (Sound, Video, …). */
   readonly paintedInstead = new Set<string>();
   private readonly seen = new Map<string, number>();
+  /** Annotation pages canvases reference (to fetch for their regions) → those canvases. */
+  readonly annotationPages = new Map<string, string[]>();
   /** Quirks counted over the canvases, for one warning each instead of one per canvas. */
   private typedSequence = 0;
   private draftContent = 0;
@@ -112,6 +119,7 @@ class CanvasReader {
     private readonly ctx: IdContext,
     /** Non-empty for an IxIF manifest: its canvases are placeholders for this content. */
     private readonly placeholderFor: string[] = [],
+    private readonly regionOptions: RegionOptions | false = false,
   ) {}
 
   /** Once every canvas is read: the warnings about quirks shared by many canvases. */
@@ -165,7 +173,26 @@ class CanvasReader {
     }
     record.image = painted.image;
     record.alternatives = painted.alternatives;
+    if (this.regionOptions) this.readRegions(raw, record, what, this.regionOptions);
     this.records.push(record);
+  }
+
+  /**
+   * The canvas's inline annotated regions; the pages it only references are noted, to fetch. A canvas
+   * that references pages is held to maxPerCanvas once their regions are in (annotation-pages.ts).
+   */
+  private readRegions(raw: JsonObject, record: CanvasRecord, what: string, opts: RegionOptions): void {
+    const { annotations, referenced } = canvasAnnotations(raw, this.version);
+    const size = { width: record.width, height: record.height };
+    const found = readAnnotatedRegions(annotations, new Map([[record.canvasId, size]]), what, this.ctx.warnings).map((a) => a.region);
+    const bound = referenced.length ? { ...opts, maxPerCanvas: Number.POSITIVE_INFINITY } : opts;
+    const regions = found.length ? boundRegions(found, size, bound, what, this.ctx.warnings) : [];
+    if (regions.length) record.regions = regions;
+    for (const url of referenced) {
+      const canvases = this.annotationPages.get(url) ?? [];
+      if (!canvases.includes(record.canvasId)) canvases.push(record.canvasId);
+      this.annotationPages.set(url, canvases);
+    }
   }
 
   private findImage(raw: JsonObject, canvasId: string, what: string, size: { width?: number; height?: number }): PaintingResult {

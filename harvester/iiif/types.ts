@@ -73,6 +73,30 @@ export interface Descriptive {
   thumbnail?: string;
 }
 
+/** A box in canvas coordinates (integers): x, y from the top left, width, height. */
+export interface CanvasBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/**
+ * A part of a canvas that the institution annotated (commenting, tagging, supplementing or
+ * describing annotations whose target is `canvas#xywh=…`): harvested as an item of its own.
+ * Annotations on the same box make one region.
+ */
+export interface CanvasRegion {
+  /** Clamped to the canvas when its size is known. */
+  box: CanvasBox;
+  /** What the annotations say of it (TextualBody values, v2 chars, labels), as plain text; may be empty. */
+  text: string[];
+  /** Their motivations, without prefixes (commenting, tagging, …). */
+  motivations: string[];
+  /** Their ids, where they have one. */
+  annotations: string[];
+}
+
 /** Everything the harvester records about one canvas: its own label and place, the manifest's description. */
 export interface CanvasRecord extends Descriptive {
   canvasId: string;
@@ -86,6 +110,8 @@ export interface CanvasRecord extends Descriptive {
   image: ImageResource;
   /** The other items of a Choice. */
   alternatives: ImageResource[];
+  /** Annotated regions (harvest.regions), largest first up to the bound; absent when there are none. */
+  regions?: CanvasRegion[];
 }
 
 export interface SkippedCanvas {
@@ -102,6 +128,11 @@ export interface ParsedManifest {
   label: LanguageMap;
   canvases: CanvasRecord[];
   skipped: SkippedCanvas[];
+  /**
+   * Annotation pages (v3 `annotations`) and lists (v2 `otherContent`) that canvases only reference:
+   * to fetch for their regions, each once, with the canvases that reference it.
+   */
+  annotationPages?: Array<{ url: string; canvases: string[] }>;
   /** Non-fatal oddities worth a log line (relative ids fixed, ids trimmed, …). */
   warnings: string[];
 }

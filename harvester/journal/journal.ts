@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { openDatabase, openReadOnly, StatementCache } from '../../common/index.ts';
 import { JOURNAL_SCHEMA, JOURNAL_VERSION } from './schema.ts';
+import { regionItemIdsOfJson } from '../region-items.ts';
 
 export type CanvasStatus = 'pending' | 'fetched' | 'indexed' | 'failed';
 
@@ -281,7 +282,9 @@ export class Journal {
    * Brings the canvases of one manifest in line with its latest version, in one transaction:
    * new canvases become pending, a changed image goes back to pending, a metadata-only change
    * is flagged for the stage, and canvases that disappeared are deleted (their ids returned
-   * so that the caller removes them from the index).
+   * so that the caller removes them from the index). Region items (region-items.ts) follow their
+   * canvas: those a canvas no longer has are returned for removal, and a canvas that gained regions
+   * is indexed again (from the image cache when it is there), since new regions need its pixels.
    */
   syncManifestCanvases(manifestUrl: string, canvases: CanvasUpsert[], opts: { recheckImages: boolean }): CanvasChanges {
     return this.transaction(() => {
@@ -303,6 +306,11 @@ export class Journal {
            metadata_dirty = CASE WHEN status = 'indexed' THEN 1 ELSE metadata_dirty END, updated_at = @now
          WHERE item_id = @itemId`,
       );
+      // Processed again as if another stage had indexed it: from the cached image, else fetched anew.
+      const reindex = this.statement(
+        `UPDATE canvases SET status = CASE WHEN image_hash IS NOT NULL THEN 'fetched' ELSE 'pending' END, model_id = NULL,
+           metadata_dirty = 0, updated_at = @now WHERE item_id = @itemId AND status = 'indexed'`,
+      );
       // A changed manifest may mean changed pixels behind the same URL: ask again, conditionally.
       const recheck = this.statement(
         `UPDATE canvases SET status = 'pending', updated_at = @now WHERE item_id = @itemId AND status = 'indexed'`,
@@ -315,6 +323,13 @@ export class Journal {
         const row = existing.get(c.itemId);
         existing.delete(c.itemId);
         const params = { ...c, now: t };
+        let gainedRegions = false;
+        if (row && row.record_hash !== c.recordHash) {
+          const before = regionItemIdsOfJson(row.item_id, row.record);
+          const after = new Set(regionItemIdsOfJson(c.itemId, c.record));
+          changes.removed.push(...before.filter((id) => !after.has(id)));
+          gainedRegions = [...after].some((id) => !before.includes(id));
+        }
         if (!row) {
           insert.run(params);
           changes.added++;
@@ -324,6 +339,7 @@ export class Journal {
         } else {
           if (row.record_hash !== c.recordHash) {
             updateRecord.run(params);
+            if (gainedRegions) reindex.run(params);
             changes.metadataChanged++;
           } else changes.unchanged++;
           if (opts.recheckImages) {
@@ -333,17 +349,19 @@ export class Journal {
         }
       }
       const del = this.statement(`DELETE FROM canvases WHERE item_id = ?`);
-      for (const gone of existing.keys()) {
+      for (const [gone, row] of existing) {
         del.run(gone);
-        changes.removed.push(gone);
+        changes.removed.push(gone, ...regionItemIdsOfJson(gone, row.record));
       }
       return changes;
     });
   }
 
+  /** Deletes a manifest's canvases and document; returns the ids of its items in the index, region items included. */
   deleteManifestCanvases(manifestUrl: string): string[] {
     return this.transaction(() => {
-      const ids = this.statement(`SELECT item_id FROM canvases WHERE manifest_url = ?`).pluck().all(manifestUrl) as string[];
+      const rows = this.statement(`SELECT item_id, record FROM canvases WHERE manifest_url = ?`).all(manifestUrl) as Array<{ item_id: string; record: string }>;
+      const ids = rows.flatMap((row) => [row.item_id, ...regionItemIdsOfJson(row.item_id, row.record)]);
       this.statement(`DELETE FROM canvases WHERE manifest_url = ?`).run(manifestUrl);
       this.statement(`DELETE FROM documents WHERE url = ?`).run(manifestUrl);
       return ids;

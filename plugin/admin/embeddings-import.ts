@@ -1,8 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { EmbeddingModelMismatchError, importEmbeddings } from '../../harvester/index.ts';
-import { HarvestHttpError } from '../../harvester/index.ts';
-import { createHttpClient } from '../../harvester/index.ts';
+import { createHttpClient, HttpError } from '../../common/index.ts';
 import { EmbeddingAnnotationError } from '../../store/index.ts';
 import { jsonBody } from '../middleware/body.ts';
 import { validate } from '../middleware/validate.ts';
@@ -48,7 +47,7 @@ export function embeddingImportRoutes(router: Router, deps: SearchDeps): void {
       res.json(report);
     } catch (err) {
       if (err instanceof EmbeddingModelMismatchError) return sendAdminProblem(res, 'embeddings-model-mismatch', err.message, path(req), { offered: err.offered, expected: err.expected });
-      if (err instanceof EmbeddingAnnotationError || err instanceof HarvestHttpError || err instanceof SyntaxError) {
+      if (err instanceof EmbeddingAnnotationError || err instanceof HttpError || err instanceof SyntaxError) {
         return sendAdminProblem(res, 'annotations-unreadable', err.message, path(req));
       }
       throw err;

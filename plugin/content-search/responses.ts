@@ -1,8 +1,9 @@
 import type { LanguageMap } from '../../harvester/index.ts';
 import type { IndexedRecord } from '../../harvester/index.ts';
+import { regionLabel, regionOfItem } from '../../harvester/index.ts';
 import type { Box, ItemFields } from '../../store/index.ts';
 import { displayText } from '../hits.ts';
-import { relevanceOf, RELEVANCE_EN } from '../relevance.ts';
+import { relevanceOf, RELEVANCE_EN } from '../../common/index.ts';
 import { PRESENTATION2_CONTEXT, SEARCH1_CONTEXT, SEARCH2_CONTEXT } from './services.ts';
 
 /** One hit: an indexed canvas, the region that matched (else the whole canvas), and how well (none when there was no query). */
@@ -89,9 +90,14 @@ const canvasLabel = (item: ItemFields) => displayText(record(item).label) ?? (it
  */
 export function hitText(hit: ContentSearchHit, query: string | undefined): { before: string; match: string; after: string } {
   const label = canvasLabel(hit.item);
-  const canvas = `canvas${label ? ` "${label}"` : ''}${tagsText(hit.item)}`;
-  if (query === undefined) return { before: '', match: '', after: `Whole image of ${canvas} (no query: every canvas)` };
-  const where = hit.region ? `Region ${xywh(hit.region).slice(5)} of ${canvas}` : `Whole image of ${canvas}`;
+  const canvas = `canvas${label ? ` "${label}"` : ''}${tagsText(hit.item)}${metadataText(hit.item)}`;
+  // A region item says what the institution's annotation says of it.
+  const annotated = regionLabel(regionOfItem(hit.item));
+  const region = hit.region ? `Region ${xywh(hit.region).slice(5)}${annotated ? ` ("${annotated}")` : ''} of ${canvas}` : undefined;
+  if (query === undefined) {
+    return { before: '', match: '', after: region ? `${region} (no query: every canvas and annotated region)` : `Whole image of ${canvas} (no query: every canvas)` };
+  }
+  const where = region ?? `Whole image of ${canvas}`;
   // Words, not a cosine: viewers show this text to patrons as it is (plugin/relevance.ts, as the widget's cards).
   const relevance = RELEVANCE_EN[relevanceOf(hit.score ?? 0, 'cosine', 'text')].toLowerCase();
   return { before: `${where}: ${relevance} for `, match: query, after: '' };
@@ -109,6 +115,23 @@ function tagsText(item: ItemFields): string {
   if (!tags.length) return '';
   const named = tags.slice(0, MAX_TAGS_NAMED).join(', ');
   return ` [tags: ${named}${tags.length > MAX_TAGS_NAMED ? `, +${tags.length - MAX_TAGS_NAMED} more` : ''}]`;
+}
+
+/** At most this many of a canvas's metadata facet values are named in a hit's text; longer values are left out. */
+const MAX_METADATA_NAMED = 8;
+const MAX_VALUE_LENGTH = 80;
+
+/**
+ * The canvas's metadata facet values (config facets.metadata: creator, subject, …) as the `meta`
+ * parameter takes them, name and value (`creator: Dorothea Lange` for meta=creator:Dorothea Lange),
+ * so that a reader can narrow the search to one of them.
+ */
+function metadataText(item: ItemFields): string {
+  const pairs = Object.entries(item.facets ?? {}).flatMap(([name, values]) => values.map((value) => ({ name, value })));
+  const named = pairs.filter((p) => p.value.length <= MAX_VALUE_LENGTH).slice(0, MAX_METADATA_NAMED);
+  if (!named.length) return '';
+  const more = pairs.length - named.length;
+  return ` [${named.map((p) => `${p.name}: ${p.value}`).join('; ')}${more > 0 ? `; +${more} more` : ''}]`;
 }
 
 const fullText = (hit: ContentSearchHit, query: string | undefined) => Object.values(hitText(hit, query)).join('');

@@ -1,9 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { z } from 'zod';
 import type { IndexedRecord } from '../../harvester/index.ts';
+import { regionOfItem } from '../../harvester/index.ts';
 import type { ItemFilter, SearchHit } from '../../store/index.ts';
 import { encoderTimeout, storeTimeout, withTimeout } from '../middleware/timeouts.ts';
 import { validate } from '../middleware/validate.ts';
 import { invalidParams, modelUnavailable, noTextTower, notFound } from '../problems.ts';
+import { toItemFilter } from '../schemas.ts';
 import type { SearchDeps } from '../types.ts';
 import { manifestIdFromKey } from './manifest-key.ts';
 import { searchResponseV1, searchResponseV2, type ContentSearchHit, type ContentSearchResult, type ResultUrls } from './responses.ts';
@@ -46,6 +49,26 @@ function queryWithout(req: Request, drop: readonly string[]): string {
   return kept.length ? `?${kept.join('&')}` : '';
 }
 
+type ContentSearchQuery = z.output<ReturnType<typeof contentSearchQuery>>;
+
+/** The filters a Content Search request gives (this service's own parameters), in the order result-set URLs list them. */
+const FILTER_PARAMS = ['labels', 'meta', 'rights', 'dateFrom', 'dateTo'] as const;
+
+/**
+ * The request's filters, as the search API's parameters. A `meta` name that no metadata facet has
+ * is refused (the search API would find nothing, silently), naming the facets there are.
+ */
+function filterParams(query: ContentSearchQuery, metadataFacets: ReadonlySet<string>): Partial<Record<(typeof FILTER_PARAMS)[number], string | string[]>> {
+  const unknown = [...new Set((query.meta ?? []).map((pair) => pair.slice(0, pair.indexOf(':'))))].filter((name) => !metadataFacets.has(name));
+  if (unknown.length) {
+    const known = [...metadataFacets].sort().join(', ') || 'none: config facets.metadata names none';
+    throw invalidParams([{ name: 'meta', in: 'query', reason: `no metadata facet named ${unknown.map((n) => JSON.stringify(n)).join(', ')}; the index has ${known}` }]);
+  }
+  const params: Partial<Record<(typeof FILTER_PARAMS)[number], string | string[]>> = {};
+  for (const name of FILTER_PARAMS) if (query[name] !== undefined) params[name] = query[name];
+  return params;
+}
+
 /** Canvas order, for a listing without a query: position in the manifest, then canvas id. */
 function canvasOrder(a: SearchHit, b: SearchHit): number {
   const ia = (a.item.record as Partial<IndexedRecord> | undefined)?.index ?? Number.MAX_SAFE_INTEGER;
@@ -64,9 +87,10 @@ function canvasOrder(a: SearchHit, b: SearchHit): number {
  * `q` is embedded by the text encoder and matched against the manifest's canvases and their
  * regions; every canvas or region scoring at least api.contentSearch.minScore is a hit (at most
  * api.contentSearch.maxHits), best first, each targeting canvas#xywh=… (the region, else the whole
- * canvas). Without `q`, every canvas is a hit, in canvas order. `labels` (this service's own
- * parameter, repeatable) keeps the canvases with one of those tags, the `labels` facet's values;
- * each hit's text names its canvas's tags. Hits come in pages of `limit`
+ * canvas). Without `q`, every canvas is a hit, in canvas order. This service's own parameters
+ * filter as the search API's do: `labels` (tags, the `labels` facet's values), `meta`
+ * (name:value of a metadata facet), `rights`, `dateFrom` and `dateTo`; each hit's text names its
+ * canvas's tags and metadata facet values. Hits come in pages of `limit`
  * (default api.contentSearch.pageSize) linked by next/prev/first/last. Errors go to the router's
  * problem+json handler.
  */
@@ -75,6 +99,7 @@ export function contentSearchRouter(deps: SearchDeps): express.Router {
   const { api } = deps.config;
   const settings = api.contentSearch;
   const input = validate({ params: contentSearchParams, query: contentSearchQuery(api) });
+  const metadataFacets = new Set(Object.values(deps.config.facets.metadata));
   const lookup = validate({ query: serviceBlocksQuery });
 
   const storeCall = <T>(work: Promise<T>, what: string) => withTimeout(work, api.storeTimeoutMs, () => storeTimeout(api.storeTimeoutMs, what));
@@ -110,8 +135,10 @@ export function contentSearchRouter(deps: SearchDeps): express.Router {
       const manifestId = await indexedManifest(asked);
       if (!manifestId) throw notFound(`no manifest ${JSON.stringify(asked)} in the index`);
 
+      const filters = filterParams(query, metadataFacets);
+      const filter = { ...toItemFilter(filters), manifest: manifestId };
       const selected = !query.motivation?.trim() || query.motivation.split(/\s+/).some((m) => OUR_MOTIVATIONS.has(m));
-      const hits = selected ? await allHits({ manifest: manifestId, ...(query.labels ? { labels: query.labels } : {}) }, query.q) : [];
+      const hits = selected ? await allHits(filter, query.q) : [];
 
       const size = query.limit ?? Math.min(settings.pageSize, api.maxLimit);
       const lastPage = Math.max(1, Math.ceil(hits.length / size));
@@ -125,7 +152,7 @@ export function contentSearchRouter(deps: SearchDeps): express.Router {
       const shaping = new URLSearchParams();
       if (query.q !== undefined) shaping.set('q', query.q);
       if (query.motivation) shaping.set('motivation', query.motivation);
-      for (const label of query.labels ?? []) shaping.append('labels', label);
+      for (const [name, values] of Object.entries(filters)) for (const value of [values].flat()) shaping.append(name, value);
       if (query.limit !== undefined) shaping.set('limit', String(query.limit));
       const withParams = (extra?: [string, string]) => {
         const p = new URLSearchParams(shaping);
@@ -140,11 +167,15 @@ export function contentSearchRouter(deps: SearchDeps): express.Router {
       };
 
       const start = (page - 1) * size;
-      const pageHits: ContentSearchHit[] = hits.slice(start, start + size).map((h) => ({
-        item: h.item,
-        ...(h.region ? { region: h.region } : {}),
-        ...(query.q !== undefined ? { score: h.score } : {}),
-      }));
+      const pageHits: ContentSearchHit[] = hits.slice(start, start + size).map((h) => {
+        // The region that matched, else the region a region item is (an annotated part of the canvas).
+        const region = h.region ?? regionOfItem(h.item)?.box;
+        return {
+          item: h.item,
+          ...(region ? { region } : {}),
+          ...(query.q !== undefined ? { score: h.score } : {}),
+        };
+      });
       const first = hits[0]?.item.record as Partial<IndexedRecord> | undefined;
       const result: ContentSearchResult = {
         manifest: { id: manifestId, ...(first?.manifestLabel ? { label: first.manifestLabel } : {}) },

@@ -37,6 +37,19 @@ export function contentSearchQuery(api: ApiConfig) {
     labels: filterObject.shape.labels.describe(
       'Only canvases with this tag (a value of the `labels` facet, e.g. genre:map from the model\'s label sets); repeat for several (ORed). Not in the Content Search specs: this service\'s own.',
     ),
+    // The search API's metadata filters, under its names and with its semantics (plugin/schemas.ts), so a
+    // client builds both requests alike. `date` stays the specs' own (the annotation's creation date).
+    meta: filterObject.shape.meta.describe(
+      'Only canvases with this metadata facet value, as name:value (creator:Dorothea Lange; a name of config facets.metadata, as GET /facets lists them under meta.<name>); ' +
+        'repeat for several: values of one name are ORed, names ANDed. Not in the Content Search specs: this service\'s own.',
+    ),
+    dateFrom: filterObject.shape.dateFrom.describe(
+      'Only canvases dated on or after this (ISO 8601 or a prefix: 1936, 1936-05), by navDate, else the date the metadata gives. Not in the Content Search specs: this service\'s own (the specs\' `date` is the annotations\' creation date, and is ignored).',
+    ),
+    dateTo: filterObject.shape.dateTo.describe('Only canvases dated on or before this, inclusive (1936 includes all of 1936). Not in the Content Search specs: this service\'s own.'),
+    rights: filterObject.shape.rights.describe(
+      'Only canvases under this rights URI, as normalised when harvested (https://creativecommons.org/licenses/by/4.0/; GET /facets lists them under rights); repeat for several (ORed). Not in the Content Search specs: this service\'s own.',
+    ),
     motivation: single('a space-separated list of motivations')
       .optional()
       .describe('Hits are `describing` annotations (`oa:describing` in 1.0); `non-painting` selects them too, other motivations select none.'),

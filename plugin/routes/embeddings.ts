@@ -1,5 +1,6 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
+import { regionOfItem } from '../../harvester/index.ts';
 import { exportEmbeddingPage, NoEmbeddingsError } from '../../store/index.ts';
 import { validate } from '../middleware/validate.ts';
 import { notFound } from '../problems.ts';
@@ -58,6 +59,8 @@ export function embeddingRoutes(router: Router, ctx: RouteContext): void {
           ...(after !== undefined ? { after } : {}),
           pageId,
           annotationId: (itemId, ord) => `${base}/${itemId}/${ord === 0 ? 'image' : `region/${ord}`}`,
+          // A region item's vector is its region's, not its canvas's.
+          regionOf: (item) => regionOfItem(item)?.box,
         }),
       )
       .catch((err: unknown) => {

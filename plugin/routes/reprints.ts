@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { ApiConfig } from '../../config/index.ts';
-import { DEFAULT_MIN_INLIERS, DEFAULT_VIEWS } from '../../models/index.ts';
+import { DEFAULT_MIN_INLIERS, DEFAULT_VIEWS, type ReprintService } from '../../reprints/index.ts';
 import { imageOrJsonBody } from '../middleware/body.ts';
 import { validate } from '../middleware/validate.ts';
 import { imageRequestBody, outputSchema, parameters } from '../openapi-json.ts';
@@ -53,8 +53,11 @@ const groupPaging = z.strictObject({
 
 const reprintBody = (schemas: Schemas) => z.union([z.strictObject({ item: itemId.describe('An indexed item: its reprints elsewhere.') }), schemas.imageSource]);
 
-/** POST /reprints: the same photograph elsewhere, from an upload, a URL, an Image API region, a box on a canvas, or an indexed item. */
-export function reprintRoutes(router: Router, ctx: RouteContext): { close: () => Promise<void> } {
+/**
+ * POST /reprints: the same photograph elsewhere, from an upload, a URL, an Image API region, a box on a canvas, or an indexed item;
+ * the groups, and an item's other printings. Answered from `reprints` (SearchDeps.reprints), which the router's creator opens and closes.
+ */
+export function reprintRoutes(router: Router, ctx: RouteContext, reprints: ReprintService | undefined): { close: () => Promise<void> } {
   const query = validate({ query: reprintOptions });
   const body = validate({ body: reprintBody(ctx.schemas) });
   const images = new QueryImages({
@@ -64,7 +67,7 @@ export function reprintRoutes(router: Router, ctx: RouteContext): { close: () =>
     // A page is searched for the photographs printed on it: kept at up to 2,400 px, not the embedding size.
     longSide: Math.max(ctx.config.harvest.imageSize, DEFAULT_VIEWS.maxDecodeSide),
   });
-  const search = new ReprintSearch(ctx.config.dataDir, ctx.service.call, images);
+  const search = new ReprintSearch(reprints, ctx.service.call, images);
   router.post(
     '/reprints',
     ...ctx.guarded,
@@ -100,7 +103,6 @@ export function reprintRoutes(router: Router, ctx: RouteContext): { close: () =>
   });
   return {
     close: async () => {
-      search.close();
       await images.close();
     },
   };

@@ -3,7 +3,7 @@
  * (format.ts): one annotation for each whole image and one for each region.
  */
 import { StoreError } from '../errors.ts';
-import type { ItemFilter, ScannedItem, VectorStore } from '../types.ts';
+import type { Box, ItemFields, ItemFilter, ScannedItem, VectorStore } from '../types.ts';
 import { EMBEDDINGS_CONTEXT, PRESENTATION_CONTEXT, modelDescription, toEmbeddingAnnotation, type EmbeddingModel } from './format.ts';
 
 export interface ExportPageOptions {
@@ -16,7 +16,12 @@ export interface ExportPageOptions {
   pageId(after?: string): string;
   /** The id of an item's annotation: `ord` 0 is the whole image, 1… its regions. */
   annotationId(itemId: string, ord: number): string;
+  /** The part of its canvas an item is, for items that are one (the harvester's region items): its vector then targets that region. */
+  regionOf?: RegionOf;
 }
+
+/** The part of its canvas an item is (in canvas coordinates), when it is not the whole canvas. */
+export type RegionOf = (item: ItemFields) => Box | undefined;
 
 /** The index holds no vectors: nothing to export. */
 export class NoEmbeddingsError extends StoreError {
@@ -33,9 +38,15 @@ export async function exportedModel(store: VectorStore): Promise<EmbeddingModel>
 }
 
 /** The annotations of one scanned item: none for an item stored without a vector. */
-export function itemAnnotations(scanned: ScannedItem, model: EmbeddingModel, annotationId: (itemId: string, ord: number) => string): Array<Record<string, unknown>> {
+export function itemAnnotations(
+  scanned: ScannedItem,
+  model: EmbeddingModel,
+  annotationId: (itemId: string, ord: number) => string,
+  regionOf?: RegionOf,
+): Array<Record<string, unknown>> {
   const { item, vector, regions } = scanned;
   if (!vector) return [];
+  const itself = regionOf?.(item);
   const record = item.record as { width?: unknown; height?: unknown };
   const canvas = {
     id: item.canvasId,
@@ -44,7 +55,7 @@ export function itemAnnotations(scanned: ScannedItem, model: EmbeddingModel, ann
     manifest: item.manifestUrl,
   };
   return [
-    toEmbeddingAnnotation({ id: annotationId(item.id, 0), canvas, vector, model }),
+    toEmbeddingAnnotation({ id: annotationId(item.id, 0), canvas, ...(itself ? { box: itself } : {}), vector, model }),
     ...regions.map((r, i) => toEmbeddingAnnotation({ id: annotationId(item.id, i + 1), canvas, box: r.box, vector: r.vector, model })),
   ];
 }
@@ -57,7 +68,7 @@ export async function exportEmbeddingPage(store: VectorStore, opts: ExportPageOp
     '@context': [EMBEDDINGS_CONTEXT, PRESENTATION_CONTEXT],
     id: opts.pageId(opts.after),
     type: 'AnnotationPage',
-    items: page.items.flatMap((s) => itemAnnotations(s, model, opts.annotationId)),
+    items: page.items.flatMap((s) => itemAnnotations(s, model, opts.annotationId, opts.regionOf)),
     ...(page.next !== undefined ? { next: { id: opts.pageId(page.next), type: 'AnnotationPage' } } : {}),
   };
 }

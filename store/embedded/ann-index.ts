@@ -1,13 +1,11 @@
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createRequire } from 'node:module';
 import type { Index as UsearchIndex, ScalarKind as UsearchScalarKind } from 'usearch';
+import { usearch } from './usearch.ts';
 
-// Required, not imported: usearch's ES module build never finishes loading in a worker thread
-// run through tsx (the background rebuild's), where its CommonJS build loads at once.
-const { Index, MetricKind, ScalarKind } = createRequire(import.meta.url)('usearch') as typeof import('usearch');
+const { Index, MetricKind, ScalarKind } = usearch;
 type Index = UsearchIndex;
-import { fileCrc32, syncFolder, writeDurably } from './durable-file.ts';
+import { fileCrc32, syncFolder, writeDurably } from '../../common/index.ts';
 
 export type Quantization = 'f32' | 'f16' | 'i8';
 

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { syncFolder, writeDurably } from './durable-file.ts';
+import { syncFolder, writeDurably } from '../../common/index.ts';
 import { KERNEL_STEP, scanKernel, type RowKernel } from './scan-kernels.ts';
 import { RepriseError } from '../../common/index.ts';
 

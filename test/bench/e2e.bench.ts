@@ -126,7 +126,7 @@ interface HarvestResult {
 
 async function harvestChild(variant: Variant, dataDir: string, url: string): Promise<HarvestResult> {
   await applyExperiments();
-  const { createHttpClient } = await import('../../harvester/http/index.ts');
+  const { createHttpClient } = await import('../../common/index.ts');
   const { HarvestService } = await import('../../harvester/harvest-service.ts');
   const { createStage } = await import('../../harvester/create-stage.ts');
   const { withFeatureStage, FeatureStage } = await import('../../harvester/feature-stage.ts');
@@ -444,7 +444,7 @@ async function main(): Promise<void> {
   mkdirSync(workDir, { recursive: true });
   const institution = await startInstitution();
   console.log(`institution: ${institution.canvases} canvases (${institution.photographs} photographs, ${institution.modes.join(' + ')}) at ${institution.rootCollectionUrl}`);
-  const { localFeaturesAvailable } = await import('../../models/local-features/index.ts');
+  const { localFeaturesAvailable } = await import('../../reprints/features/index.ts');
   const featuresAvailable = localFeaturesAvailable();
 
   const encoderRuns: EncoderResult[] = [];

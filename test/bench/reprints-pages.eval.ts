@@ -16,10 +16,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Rect } from '../../models/local-features/index.ts';
-import type { Vocabulary } from '../../models/local-features/vocabulary.ts';
+import type { Rect } from '../../reprints/features/index.ts';
+import type { Vocabulary } from '../../reprints/features/vocabulary.ts';
 import type { ReprintHit, ReprintService } from '../../reprints/index.ts';
-import { ReprintIndex, type ReprintEntry } from '../../store/reprints/index.ts';
+import { ReprintIndex, type ReprintEntry } from '../../reprints/reprint-index/index.ts';
 import { printPage, rng, type PrintedPage } from './reprints-pages.ts';
 
 export interface PageEvalHooks {

@@ -14,11 +14,11 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { extractFeatures, type ImageFeatures } from '../../models/local-features/index.ts';
-import { loadDefaultVocabulary } from '../../models/local-features/vocabulary.ts';
+import { extractFeatures, type ImageFeatures } from '../../reprints/features/index.ts';
+import { loadDefaultVocabulary } from '../../reprints/features/vocabulary.ts';
 import { DEFAULT_SHORTLIST, ReprintService } from '../../reprints/index.ts';
-import { ReprintIndex } from '../../store/reprints/index.ts';
-import { invertedFilePath, removeInvertedFile } from '../../store/reprints/inverted-file-store.ts';
+import { ReprintIndex } from '../../reprints/reprint-index/index.ts';
+import { invertedFilePath, removeInvertedFile } from '../../reprints/reprint-index/inverted-file-store.ts';
 import { fixture, fixturesPresent, FIXTURES } from '../support/fixtures.ts';
 import { degrade, DEGRADATIONS, rng } from './reprints-degrade.ts';
 

@@ -22,13 +22,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import sharp, { type Create } from 'sharp';
-import { DEFAULT_EXTRACT, DEFAULT_MIN_INLIERS, extractFeatures } from '../../models/local-features/index.ts';
-import { loadDefaultVocabulary } from '../../models/local-features/vocabulary.ts';
-import { extractViews } from '../../models/local-features/views.ts';
-import { DEFAULT_SHORTLIST, ReprintService } from '../../reprints/index.ts';
-import { ReprintIndex } from '../../store/reprints/index.ts';
+import { DEFAULT_EXTRACT, DEFAULT_MIN_INLIERS, extractFeatures } from '../../reprints/features/index.ts';
+import { loadDefaultVocabulary } from '../../reprints/features/vocabulary.ts';
+import { extractViews } from '../../reprints/features/views.ts';
+import { DEFAULT_SHORTLIST, reprintEntries, ReprintService } from '../../reprints/index.ts';
+import { ReprintIndex } from '../../reprints/reprint-index/index.ts';
 import { decodeImage } from '../../common/index.ts';
-import { reprintEntries } from '../../harvester/feature-stage.ts';
 import { fixture, fixturesPresent, FIXTURES } from '../support/fixtures.ts';
 import { DEGRADATIONS, degrade, rng, type Degradation } from './reprints-degrade.ts';
 import { buildPages, evalPages, printPageReport, type PageEvalHooks, type PageEvalReport } from './reprints-pages.eval.ts';

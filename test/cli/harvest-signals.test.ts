@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { openReprintIndex } from '../../harvester/feature-stage.ts';
+import { openReprintIndex } from '../../reprints/index.ts';
 import { createInstitution } from '../support/institution/index.ts';
 import type { Institution } from '../support/institution/types.ts';
 import { openJournal, photographs, tempDataDir } from '../support/harvest-harness.ts';

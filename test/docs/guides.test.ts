@@ -300,7 +300,7 @@ describe('docs: the guides stay true to the code', () => {
 
   it('every error quoted in a troubleshooting heading is written by the code', () => {
     // Sources with string concatenations joined, so that a message split over lines reads as one.
-    const sources = ['cli', 'common', 'config', 'harvester', 'models', 'plugin', 'store', 'publisher']
+    const sources = ['cli', 'common', 'config', 'harvester', 'models', 'plugin', 'store', 'publisher', 'reprints']
       .flatMap((d) => sourceFiles(path.join(ROOT, d)))
       .map((f) => readFileSync(f, 'utf8').replace(/[`'"]\s*\+\s*\n?\s*[`'"]/g, ''))
       .join('\n');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { fixture, fixturesPresent } from '../support/fixtures.ts';
+import { localFeaturesAvailable } from '../../reprints/index.ts';
 
 /**
  * The package as a portal developer gets it: `npm pack` (which builds dist/ through `prepare`), the
@@ -160,6 +161,21 @@ console.log(JSON.stringify({
     assert.equal(result.configError, true);
     assert.match(result.widget, /\/node_modules\/reprise\/viewer-widget\/dist\/reprise-widget\.js$/);
     assert.equal(result.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
+  it('builds the reprint-detection binding on install, where the compiled package looks for it', function () {
+    // Where this repository could build it, the installed package can too (same OpenCV, same compiler).
+    if (!localFeaturesAvailable()) {
+      console.warn('skipping: the local-features binding is not built here (docs/reprints.md)');
+      return this.skip();
+    }
+    // `npm rebuild reprise` ran the install script from dist/ (the sources are not shipped), which
+    // builds into the folder the compiled package loads it from (PACKAGE_ROOT/reprints/features/native).
+    const binding = path.join(project, 'node_modules', 'reprise', 'reprints', 'features', 'native', 'build', 'Release', 'local_features.node');
+    assert.ok(existsSync(binding), `npm rebuild reprise built no binding at ${binding}`);
+    const out = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(binding)}).opencvVersion())`], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stdout, /^4\.\d+/);
   });
 
   it('type-checks TypeScript consumers against the shipped types', () => {

@@ -101,6 +101,7 @@ describe('plugin: hits', () => {
       id: 'abc',
       score: 0.5,
       region: { x: 100, y: 51, w: 300, h: 200 },
+      target: 'https://iiif.example/m/canvas/1#xywh=100,51,300,200',
       canvas: { id: 'https://iiif.example/m/canvas/1', label: 'A street', index: 0, width: 1000, height: 800 },
       manifest: { id: 'https://iiif.example/m', url: 'https://iiif.example/m.json', label: 'Main Street, 1936' },
       thumbnail: 'https://img.example/iiif/3/a/200,102,600,400/400,266/0/default.jpg',

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { FeatureStage, FEATURE_STAGE_ID, openReprintIndex, reprintItem } from '../../harvester/feature-stage.ts';
+import { FeatureStage, FEATURE_STAGE_ID, reprintItem } from '../../harvester/feature-stage.ts';
+import { openReprintIndex } from '../../reprints/index.ts';
 import type { HarvestedItem, IndexedRecord, IndexStage, StageOutcome } from '../../harvester/stage.ts';
-import { extractFeatures, type ImageFeatures, type RawPixels } from '../../models/local-features/index.ts';
+import { extractFeatures, type ImageFeatures, type RawPixels } from '../../reprints/features/index.ts';
 import { bytesOf, requireLocalFeatures, tempDir } from './support.ts';
 
 /** An inner stage that accepts every item except those named, and records what reached it. */

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadDefaultVocabulary } from '../../models/local-features/vocabulary.ts';
-import { ReprintIndex, type ReprintEntry } from '../../store/reprints/index.ts';
+import { loadDefaultVocabulary } from '../../reprints/features/vocabulary.ts';
+import { ReprintIndex, type ReprintEntry } from '../../reprints/reprint-index/index.ts';
 import { rng } from '../bench/reprints-degrade.ts';
 import { tempDir } from './support.ts';
 

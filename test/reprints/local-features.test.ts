@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { DEFAULT_MIN_INLIERS, extractFeatures, INSTALL_HINT, LocalFeaturesUnavailableError, verifyPair, confidence, keypointCount, type ImageFeatures } from '../../models/local-features/index.ts';
-import { contentBounds } from '../../models/local-features/prepare.ts';
-import { localFeatures } from '../../models/local-features/native.ts';
+import { DEFAULT_MIN_INLIERS, extractFeatures, INSTALL_HINT, LocalFeaturesUnavailableError, verifyPair, confidence, keypointCount, type ImageFeatures } from '../../reprints/features/index.ts';
+import { contentBounds } from '../../reprints/features/prepare.ts';
+import { localFeatures } from '../../reprints/features/native.ts';
 import { degrade, rng } from '../bench/reprints-degrade.ts';
 import { bytesOf, featuresOf, iou, requireLocalFeatures } from './support.ts';
 

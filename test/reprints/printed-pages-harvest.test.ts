@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FeatureStage, openReprintIndex } from '../../harvester/feature-stage.ts';
+import { FeatureStage } from '../../harvester/feature-stage.ts';
+import { openReprintIndex } from '../../reprints/index.ts';
 import { RecordingStage } from '../../harvester/recording-stage.ts';
 import { itemIdOf } from '../../harvester/util/hash.ts';
-import { DEFAULT_MIN_INLIERS } from '../../models/local-features/index.ts';
-import { extractViews } from '../../models/local-features/views.ts';
+import { DEFAULT_MIN_INLIERS } from '../../reprints/features/index.ts';
+import { extractViews } from '../../reprints/features/views.ts';
 import { ReprintService } from '../../reprints/index.ts';
 import { rng } from '../bench/reprints-degrade.ts';
 import { printPage, type PrintedPage } from '../bench/reprints-pages.ts';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import sharp from 'sharp';
-import { extractFeatures, type ImageFeatures } from '../../models/local-features/index.ts';
-import { loadDefaultVocabulary, Vocabulary } from '../../models/local-features/vocabulary.ts';
-import { trainVocabulary } from '../../models/local-features/train-vocabulary.ts';
+import { extractFeatures, type ImageFeatures } from '../../reprints/features/index.ts';
+import { loadDefaultVocabulary, Vocabulary } from '../../reprints/features/vocabulary.ts';
+import { trainVocabulary } from '../../reprints/features/train-vocabulary.ts';
 import { ReprintService, UnknownItemError } from '../../reprints/index.ts';
-import { ReprintIndex, type ReprintEntry } from '../../store/reprints/index.ts';
+import { ReprintIndex, type ReprintEntry } from '../../reprints/reprint-index/index.ts';
 import { degrade, rng } from '../bench/reprints-degrade.ts';
 import { bytesOf, featuresOf, requireLocalFeatures, tempDir } from './support.ts';
 

@@ -6,11 +6,11 @@ import sharp from 'sharp';
 import { loadConfig } from '../../config/index.ts';
 import type { RepriseConfig } from '../../config/schema.ts';
 import { EmbeddingStage } from '../../harvester/embedding-stage.ts';
-import { FeatureStage, openReprintIndex } from '../../harvester/feature-stage.ts';
+import { FeatureStage } from '../../harvester/feature-stage.ts';
 import { itemIdOf } from '../../harvester/util/hash.ts';
 import { loadEncoders, type Encoders } from '../../models/index.ts';
 import { createSearchRouter, type SearchRouter } from '../../plugin/index.ts';
-import { ReprintService } from '../../reprints/index.ts';
+import { openReprintIndex, openReprintService, ReprintService } from '../../reprints/index.ts';
 import { openStore, type VectorStore } from '../../store/index.ts';
 import { createInstitution, type Institution } from '../support/institution/index.ts';
 import { harvestOnce, tempDataDir } from '../support/harvest-harness.ts';
@@ -44,6 +44,7 @@ describe('reprints: harvest stage and POST /reprints', function () {
   let encoders: Encoders;
   let store: VectorStore;
   let router: SearchRouter;
+  let reprints: ReprintService;
   let app: express.Express;
   const canvasOf = new Map<string, { canvasId: string; itemId: string; manifestUrl: string }>();
 
@@ -78,11 +79,14 @@ describe('reprints: harvest stage and POST /reprints', function () {
     store = await openStore(config.store, dataDir, { modelId: encoders.config.modelId, dimensions: encoders.config.projectionDim });
     for (const m of inst.manifests) for (const c of m.canvases) canvasOf.set(c.imageName, { canvasId: c.id, itemId: itemIdOf(m.url, c.id), manifestUrl: m.url });
     await harvest();
-    router = createSearchRouter({ store, encoders, config }, { onError: (err) => assert.fail(`unexpected 500: ${String(err)}`) });
+    // Injected as the store is: the router never opens an index of its own.
+    reprints = openReprintService(dataDir);
+    router = createSearchRouter({ store, encoders, config, reprints }, { onError: (err) => assert.fail(`unexpected 500: ${String(err)}`) });
     app = express().use('/api', router);
   });
   after(async () => {
     await router?.close();
+    reprints?.close();
     await store?.close();
     await encoders?.close();
     await inst?.close();
@@ -168,6 +172,19 @@ describe('reprints: harvest stage and POST /reprints', function () {
     assert.match(res.body.detail, /blank/);
     const tiny = await sharp(bytesOf('fsa-owi', 'LC-USF33-003470.jpg')).resize(32).png().toBuffer();
     assert.match((await request(app).post('/api/reprints').attach('image', tiny, 'tiny.png').expect(422)).body.detail, /too small/);
+  });
+
+  it('answers 503 on a router given no reprint index, saying how to give it one', async () => {
+    const bare = createSearchRouter({ store, encoders, config }, { onError: (err) => assert.fail(`unexpected 500: ${String(err)}`) });
+    try {
+      const app2 = express().use('/api', bare);
+      const item = await request(app2).post('/api/reprints').send({ item: canvasOf.get('kids.jpg')!.itemId }).expect(503);
+      assert.match(item.body.detail, /without a reprint index.*reprints: openReprintService/);
+      await request(app2).get('/api/reprints/groups').expect(503);
+      await request(app2).get(`/api/items/${canvasOf.get('kids.jpg')!.itemId}/reprints`).expect(503);
+    } finally {
+      await bare.close();
+    }
   });
 
   it('answers bad requests with problems naming the parameter', async () => {

@@ -5,11 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { openReprintIndex } from '../../harvester/feature-stage.ts';
-import { DEFAULT_MIN_INLIERS, extractFeatures } from '../../models/local-features/index.ts';
-import { DEFAULT_TRAIN } from '../../models/local-features/train-vocabulary.ts';
+import { DEFAULT_MIN_INLIERS, extractFeatures } from '../../reprints/features/index.ts';
+import { DEFAULT_TRAIN } from '../../reprints/features/train-vocabulary.ts';
 import { HELP_DEFAULTS } from '../../cli/commands/reprints.ts';
-import { DEFAULT_SCAN_SHORTLIST, DEFAULT_SHORTLIST } from '../../reprints/index.ts';
+import { DEFAULT_SCAN_SHORTLIST, DEFAULT_SHORTLIST, openReprintIndex } from '../../reprints/index.ts';
 import { bytesOf, requireLocalFeatures, tempDir } from './support.ts';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/reprise.js');
@@ -96,6 +95,31 @@ describe('reprise reprints (command line)', function () {
     const after = JSON.parse((await reprise(['reprints', cropFile, '--json'], dataDir)).stdout) as { hits: Array<{ id: string }> };
     assert.deepEqual(after.hits.map((h) => h.id), ['farm']);
     rmSync(path.join(dataDir, 'reprints', 'vocabulary.rpvoc'));
+  });
+
+  it('looks in a region of an image file only (--region), reporting the query region in the whole image', async () => {
+    // Two photographs side by side on one sheet: each region finds its own, and only its own.
+    const farm = await sharp(bytesOf('fsa-owi', 'LC-USF33-003470.jpg')).resize(400).jpeg().toBuffer();
+    const other = await sharp(bytesOf('fsa-owi', 'LC-USE6-D-000247.jpg')).resize(400).jpeg().toBuffer();
+    const [hf, ho] = await Promise.all([farm, other].map(async (b) => (await sharp(b).metadata()).height!));
+    const sheet = path.join(dataDir, 'sheet.jpg');
+    await sharp({ create: { width: 900, height: Math.max(hf!, ho!) + 60, channels: 3, background: '#ffffff' } })
+      .composite([{ input: farm, left: 20, top: 30 }, { input: other, left: 480, top: 30 }])
+      .jpeg({ quality: 90 })
+      .toFile(sheet);
+    type Out = { region: { x: number; y: number; w: number; h: number }; hits: Array<{ id: string; queryRegion: { x: number; y: number; w: number; h: number } }> };
+    for (const [id, x, h] of [['farm', 20, hf!], ['other', 480, ho!]] as const) {
+      const res = await reprise(['reprints', sheet, '--region', `${x},30,400,${h}`, '--json'], dataDir);
+      assert.equal(res.code, 0, res.stderr);
+      const out = JSON.parse(res.stdout) as Out;
+      assert.deepEqual(out.region, { x, y: 30, w: 400, h });
+      assert.deepEqual(out.hits.map((hit) => hit.id), [id]);
+      const q = out.hits[0]!.queryRegion;
+      assert.ok(q.x >= x - 2 && q.x + q.w <= x + 402 && q.y >= 28, `${id}: ${JSON.stringify(q)}`);
+    }
+    assert.match((await reprise(['reprints', sheet, '--region', '800,0,400,400'], dataDir)).stderr, /region 800,0,400,400 is not inside the image \(900×\d+ pixels\)/);
+    assert.match((await reprise(['reprints', sheet, '--region', '1,2,3'], dataDir)).stderr, /--region must be x,y,w,h in whole pixels/);
+    assert.match((await reprise(['reprints', 'kids', '--region', '0,0,10,10'], dataDir)).stderr, /--region needs an image file or URL: "kids" is an indexed item/);
   });
 
   it('documents the defaults the code uses', () => {

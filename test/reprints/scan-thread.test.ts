@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { loadDefaultVocabulary } from '../../models/local-features/vocabulary.ts';
+import { loadDefaultVocabulary } from '../../reprints/features/vocabulary.ts';
 import { ReprintService, scanInThread } from '../../reprints/index.ts';
-import { ReprintIndex } from '../../store/reprints/index.ts';
+import { ReprintIndex } from '../../reprints/reprint-index/index.ts';
 import { addSyntheticEntries, featuresOf, requireLocalFeatures, tempDir } from './support.ts';
 
 const REPRINTS = [

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { extractFeatures, localFeaturesAvailable, type ImageFeatures, type Rect } from '../../models/local-features/index.ts';
-import type { ReprintEntry, ReprintIndex } from '../../store/reprints/index.ts';
+import { extractFeatures, localFeaturesAvailable, type ImageFeatures, type Rect } from '../../reprints/features/index.ts';
+import type { ReprintEntry, ReprintIndex } from '../../reprints/reprint-index/index.ts';
 import { rng } from '../bench/reprints-degrade.ts';
 import { fixture, requireFixtures } from '../support/fixtures.ts';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { harvestSchema, type HarvestConfig } from '../../config/schema.ts';
-import { createHttpClient } from '../../harvester/http/index.ts';
+import { createHttpClient } from '../../common/index.ts';
 import { HarvestService, journalPath, type HarvestRunOptions } from '../../harvester/harvest-service.ts';
 import { RecordingStage } from '../../harvester/recording-stage.ts';
 import type { IndexStage } from '../../harvester/stage.ts';

@@ -7,7 +7,8 @@ import type { RepriseConfig } from '../../config/schema.ts';
 import { loadEncoders, type Encoders } from '../../models/index.ts';
 import { openStore, type VectorStore } from '../../store/index.ts';
 import { EmbeddingStage } from '../../harvester/embedding-stage.ts';
-import { FeatureStage, openReprintIndex } from '../../harvester/feature-stage.ts';
+import { FeatureStage } from '../../harvester/feature-stage.ts';
+import { openReprintIndex } from '../../reprints/index.ts';
 
 export interface SearchFixture {
   inst: Institution;

@@ -5,25 +5,19 @@
  * test-output/widget/.
  */
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { requireFixtures } from '../support/fixtures.ts';
 import type { SearchFixture } from '../support/search-fixture.ts';
-import { RECORDER, recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
-import { startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
+import { demoServerForSuite } from './support/demo-server.ts';
 import type { ServeProcess } from './support/serve-process.ts';
+import { focused } from './support/shots.ts';
 
 interface HitJson {
   id: string;
   canvas: { id: string; width?: number; height?: number };
   manifest: { id: string; url: string };
 }
-
-/** The element that has focus, looking inside shadow roots: its part, else its tag. */
-const FOCUSED = `(() => {
-  let a = document.activeElement;
-  while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
-  return a ? (a.getAttribute('part') || a.className || a.localName) : null;
-})()`;
 
 describe('viewer widget demo (reprise serve + Chromium)', function () {
   requireFixtures(this);
@@ -32,30 +26,14 @@ describe('viewer widget demo (reprise serve + Chromium)', function () {
 
   let fixture: SearchFixture;
   let server: ServeProcess;
-  let demo: DemoServer;
-  let browser: Browser;
   let page: Page;
   let items: number;
   let first: string;
 
+  demoServerForSuite(this, {}, { started: (demo) => ({ fixture, server } = demo), page: (p) => (page = p) });
   before(async function () {
-    demo = await startDemoServer();
-    ({ fixture, server, browser } = demo);
     items = fixture.inst.manifests.reduce((n, m) => n + m.canvases.length, 0);
     first = ((await (await fetch(`${server.api}/items?limit=1`)).json()) as { hits: HitJson[] }).hits[0]!.id;
-  });
-
-  after(async () => {
-    const code = await demo?.close();
-    assert.equal(code ?? 0, 0, server?.stderr());
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.addInitScript(RECORDER);
-  });
-  afterEach(async () => {
-    await page?.close();
   });
 
   /**
@@ -193,10 +171,10 @@ describe('viewer widget demo (reprise serve + Chromium)', function () {
     await openDemo();
     const tabTo = async (part: string, key = 'Tab', max = 40) => {
       for (let i = 0; i < max; i++) {
-        if ((await page.evaluate(FOCUSED)) === part) return;
+        if ((await focused(page)) === part) return;
         await page.keyboard.press(key);
       }
-      assert.fail(`Tab never reached ${part} (focus is on ${String(await page.evaluate(FOCUSED))})`);
+      assert.fail(`Tab never reached ${part} (focus is on ${String(await focused(page))})`);
     };
     await tabTo('input');
     await page.keyboard.type('a quiet street');

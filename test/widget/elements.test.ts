@@ -7,11 +7,11 @@
  * per test.
  */
 import assert from 'node:assert/strict';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { relevanceOf, RELEVANCE_EN } from '../../plugin/relevance.ts';
+import type { Locator, Page } from 'playwright-core';
+import { relevanceOf, RELEVANCE_EN } from '../../common/relevance.ts';
 import { requireLocalFeatures } from '../reprints/support.ts';
-import { RECORDER, recordedEvents, recordedFetches, requireChromium, screenshot, type RecordedFetch } from './support/browser.ts';
-import { REPRINT_PAIR, startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { recordedEvents, recordedFetches, requireChromium, screenshot, type RecordedFetch } from './support/browser.ts';
+import { demoServerForSuite, reprintPair } from './support/demo-server.ts';
 import type { ServeProcess } from './support/serve-process.ts';
 
 interface HitJson {
@@ -48,40 +48,25 @@ describe('viewer widget elements (reprise serve + Chromium)', function () {
   requireChromium(this);
   this.timeout(120_000);
 
-  let demo: DemoServer;
   let server: ServeProcess;
-  let browser: Browser;
   let page: Page;
   let items: HitJson[];
   let kids: HitJson;
   let walking: HitJson;
   let collections: string[];
 
+  demoServerForSuite(this, { reprints: true, viewport: { width: 1000, height: 800 } }, { started: (demo) => ({ server } = demo), page: (p) => (page = p) });
   before(async () => {
-    demo = await startDemoServer({ reprints: true });
-    ({ server, browser } = demo);
-    items = ((await (await fetch(`${server.api}/items?limit=100`)).json()) as { hits: HitJson[] }).hits;
-    kids = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[0]))!;
-    walking = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[1]))!;
-    assert.ok(kids && walking, 'the reprint pair was harvested');
+    ({ items, kids, walking } = await reprintPair<HitJson>(server));
     collections = [...new Set(items.flatMap((h) => h.collections ?? []))];
   });
-  after(async () => {
-    const code = await demo?.close();
-    assert.equal(code ?? 0, 0, server?.stderr());
-  });
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-    await page.addInitScript(RECORDER);
     // An empty page at the server's origin that loads the widget from the server: the elements are mounted into it.
     await page.route(`${server.url}/element-test`, (route) =>
       route.fulfill({ contentType: 'text/html', body: `<!doctype html><html lang="en"><head><script type="module" src="/widget/reprise-widget.js"></script></head><body></body></html>` }),
     );
     await page.goto(`${server.url}/element-test`);
     await page.waitForFunction(`customElements.get('reprise-search') && customElements.get('reprise-similar') && customElements.get('reprise-hit')`);
-  });
-  afterEach(async () => {
-    await page?.close();
   });
 
   /** Hits as the API answers a text search (the tiny model scores everything low: no cut-off). */

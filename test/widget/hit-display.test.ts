@@ -1,6 +1,6 @@
 /** How the widget shows a hit: pure functions, run in Node. */
 import assert from 'node:assert/strict';
-import { drawableRegion, fillHref, hitLabel, rightsLabel, wholeThumbnail, xywhOf } from '../../viewer-widget/src/api/hit-display.ts';
+import { cardLabels, drawableRegion, fillHref, hitLabel, rightsLabel, wholeThumbnail, xywhOf } from '../../viewer-widget/src/api/hit-display.ts';
 import type { Hit } from '../../viewer-widget/src/api/types.ts';
 
 const hit = (extra: Partial<Hit> = {}): Hit => ({
@@ -18,6 +18,12 @@ describe('widget hit display', () => {
     assert.equal(hitLabel(hit(), 'Untitled'), 'Album — Plate 1');
     assert.equal(hitLabel(hit({ canvas: { id: 'c' } }), 'Untitled'), 'Album');
     assert.equal(hitLabel(hit({ canvas: { id: 'c' }, manifest: { id: 'm', url: 'u' } }), 'Sans titre'), 'Sans titre');
+  });
+
+  it("names a region item's card by its annotation's words, its canvas's label under them", () => {
+    assert.deepEqual(cardLabels(hit({ regionLabel: ' A farmer in a hat ' }), 'Untitled'), { label: 'A farmer in a hat', secondary: 'Plate 1', secondaryIs: 'canvas', name: 'A farmer in a hat — Album — Plate 1' });
+    assert.deepEqual(cardLabels(hit(), 'Untitled'), { label: 'Plate 1', secondary: 'Album', secondaryIs: 'manifest', name: 'Album — Plate 1' });
+    assert.deepEqual(cardLabels(hit({ canvas: { id: 'c' } }), 'Untitled'), { label: 'Album', name: 'Album' });
   });
 
   it('asks the image service for the whole image when a region hit is to be outlined', () => {

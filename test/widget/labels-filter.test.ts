@@ -11,7 +11,7 @@ import { createSearchRouter, type SearchRouter } from '../../plugin/router.ts';
 import { requireFixtures } from '../support/fixtures.ts';
 import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
 import { request } from '../plugin/supertest.ts';
-import { launchChromium, requireChromium } from './support/browser.ts';
+import { chromiumForSuite, requireChromium } from './support/browser.ts';
 import { openStubPage, type StubPage } from './support/stub-page.ts';
 
 const GENRE = ['photograph', 'drawing', 'engraving', 'map', 'painting', 'poster'];
@@ -26,11 +26,11 @@ describe('labels facet as widget filters (Chromium, real API)', function () {
   let stub: StubPage;
   let page: Page;
 
+  chromiumForSuite(this, (b) => (browser = b));
   before(async () => {
     fx = await createSearchFixture({ config: { 'models.labels': { sets: { genre: GENRE }, minScore: 0 } } });
     router = createSearchRouter({ store: fx.store, encoders: fx.encoders, config: fx.config });
     const app = express().use('/api', router);
-    browser = await launchChromium();
     stub = await openStubPage(browser);
     page = stub.page;
     stub.setApi(async (req) => {
@@ -40,7 +40,6 @@ describe('labels facet as widget filters (Chromium, real API)', function () {
   });
   after(async () => {
     await stub?.close();
-    await browser?.close();
     await router?.close();
     await fx?.close();
   });

@@ -5,11 +5,11 @@
  * Screenshots go to test-output/widget/.
  */
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { requireFixtures } from '../support/fixtures.ts';
-import { RECORDER, recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
-import { startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
+import { demoServerForSuite, type DemoServer } from './support/demo-server.ts';
 import type { ServeProcess } from './support/serve-process.ts';
 
 const ACCENT = [11, 87, 208];
@@ -35,25 +35,19 @@ describe('viewer widget: <reprise-map> (reprise serve + Chromium)', function () 
 
   let demo: DemoServer;
   let server: ServeProcess;
-  let browser: Browser;
   let page: Page;
 
-  before(async () => {
-    demo = await startDemoServer();
-    ({ server, browser } = demo);
+  demoServerForSuite(this, { viewport: { width: 1200, height: 900 } }, {
+    started: (d) => {
+      demo = d;
+      server = d.server;
+    },
+    page: (p) => (page = p),
   });
-  after(async () => {
-    const code = await demo?.close();
-    assert.equal(code ?? 0, 0, server?.stderr());
-  });
-
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.addInitScript(RECORDER);
     // Told when the map is drawn, from before the page's scripts run.
     await page.addInitScript(`window.__mapReady = false; document.addEventListener('reprise-map-ready', () => (window.__mapReady = true));`);
   });
-  afterEach(async () => page?.close());
 
   async function openPortal(): Promise<void> {
     // The demo page: <reprise-search> beside <reprise-map>, served by `reprise serve` itself.

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { requireFixtures } from '../support/fixtures.ts';
 import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
-import { launchChromium, RECORDER, recordedEvents, requireChromium, screenshot } from './support/browser.ts';
+import { chromiumForSuite, pagePerTest, recordedEvents, requireChromium, screenshot } from './support/browser.ts';
 import { startServe, type ServeProcess } from './support/serve-process.ts';
 
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/widget-embedding.md');
@@ -65,6 +65,8 @@ describe('docs/widget-embedding.md examples (another origin, Chromium)', functio
   let page: Page;
   let errors: string[];
 
+  chromiumForSuite(this, (b) => (browser = b));
+  pagePerTest(this, () => browser, (p) => (page = p), { failureShots: 'docs' });
   before(async function () {
     fixture = await createSearchFixture();
     await fixture.store.close();
@@ -98,11 +100,9 @@ describe('docs/widget-embedding.md examples (another origin, Chromium)', functio
       const html = example.html.replaceAll(DOC_SERVER, server.url).replaceAll(DOC_MANIFEST, manifest).replaceAll(UV_CDN, `${portalUrl}/uv/`);
       pages.set(`/example-${i}.html`, html);
     });
-    browser = await launchChromium();
   });
 
   after(async () => {
-    await browser?.close();
     const code = await server?.stop();
     await new Promise((resolve) => portal?.close(resolve));
     await fixture?.encoders.close();
@@ -110,18 +110,12 @@ describe('docs/widget-embedding.md examples (another origin, Chromium)', functio
     assert.equal(code ?? 0, 0, server?.stderr());
   });
 
-  beforeEach(async () => {
+  beforeEach(() => {
     errors = [];
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (err) => errors.push(err.message));
     page.on('console', (m) => {
       if (m.type() === 'error') console.error(`  [page] ${m.text()}`);
     });
-    await page.addInitScript(RECORDER);
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await screenshot(page, `docs-${this.currentTest.title.replace(/\W+/g, '-')}-failed`);
-    await page?.close();
   });
 
   function example(section: string, nth = 0): string {

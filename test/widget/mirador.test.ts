@@ -6,14 +6,14 @@
  * fresh page. Screenshots go to test-output/widget/mirador-*.png, at 1400 and 390 px.
  */
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { requireFixtures } from '../support/fixtures.ts';
 import type { SearchFixture } from '../support/search-fixture.ts';
 import { requireLocalFeatures } from '../reprints/support.ts';
 import { seriousViolations } from './support/axe.ts';
-import { RECORDER, recordedEvents, requireChromium, screenshot, type RecordedEvent } from './support/browser.ts';
-import { REPRINT_PAIR, startDemoServer, type DemoServer } from './support/demo-server.ts';
-import { DESKTOP, focused, pageWidth, PHONE, shotsAtBothWidths } from './support/shots.ts';
+import { recordedEvents, requireChromium, screenshot, type RecordedEvent } from './support/browser.ts';
+import { demoServerForSuite, reprintPair } from './support/demo-server.ts';
+import { focused, pageWidth, PHONE, shotsAtBothWidths } from './support/shots.ts';
 import type { ServeProcess } from './support/serve-process.ts';
 
 interface HitJson {
@@ -47,35 +47,16 @@ describe('Mirador 4 plugin (reprise serve + Chromium)', function () {
 
   let fixture: SearchFixture;
   let server: ServeProcess;
-  let demo: DemoServer;
-  let browser: Browser;
   let page: Page;
   /** The two printings of one photograph, on the two canvases of one manifest. */
   let kids: HitJson;
   let walking: HitJson;
 
+  demoServerForSuite(this, { reprints: true }, { started: (demo) => ({ fixture, server } = demo), page: (p) => (page = p) });
   before(async function () {
-    demo = await startDemoServer({ reprints: true });
-    ({ fixture, server, browser } = demo);
     const bundle = await fetch(`${server.url}/widget/reprise-mirador.js`);
     assert.equal(bundle.status, 200, `GET /widget/reprise-mirador.js: ${await bundle.text().catch(() => '')}`);
-    const items = ((await (await fetch(`${server.api}/items?limit=100`)).json()) as { hits: HitJson[] }).hits;
-    kids = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[0]))!;
-    walking = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[1]))!;
-    assert.ok(kids && walking, 'the reprint pair was harvested');
-  });
-
-  after(async () => {
-    const code = await demo?.close();
-    assert.equal(code ?? 0, 0, server?.stderr());
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: DESKTOP });
-    await page.addInitScript(RECORDER);
-  });
-  afterEach(async () => {
-    await page?.close();
+    ({ kids, walking } = await reprintPair<HitJson>(server));
   });
 
   const windows = () => page.evaluate(WINDOWS) as Promise<WindowJson[]>;

@@ -19,7 +19,7 @@ import { requireFixtures } from '../support/fixtures.ts';
 import { photographs } from '../support/harvest-harness.ts';
 import { tinyModel } from '../support/tiny-model.ts';
 import { seriousViolations } from './support/axe.ts';
-import { launchChromium, requireChromium, screenshot } from './support/browser.ts';
+import { chromiumForSuite, pagePerTest, requireChromium, screenshot } from './support/browser.ts';
 import { shotsAtBothWidths } from './support/shots.ts';
 import { photoFolder, startImages, type StartedImages } from './support/start-images.ts';
 
@@ -61,6 +61,8 @@ describe('IIIF Content Search in unmodified Mirador 4 and Universal Viewer 4.4 (
   let pageErrors: string[];
   let searches: string[];
 
+  chromiumForSuite(this, (b) => (browser = b));
+  pagePerTest(this, () => browser, (p) => (page = p), { record: false });
   before(async () => {
     const photos = photoFolder([...photographs('fsa-owi', 3), ...photographs('documerica', 3)]);
     const modelPath = await tinyModel('huggingface');
@@ -95,16 +97,13 @@ describe('IIIF Content Search in unmodified Mirador 4 and Universal Viewer 4.4 (
       await store.close();
       await encoders.close();
     }
-    browser = await launchChromium();
   });
 
   after(async () => {
-    await browser?.close();
     if (server) assert.equal(await server.stop(), 0, server.stderr());
   });
 
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     foreign = [];
     pageErrors = [];
     searches = [];
@@ -120,10 +119,6 @@ describe('IIIF Content Search in unmodified Mirador 4 and Universal Viewer 4.4 (
     page.on('request', (req) => {
       if (req.url().includes('/api/iiif/search/')) searches.push(req.url());
     });
-  });
-
-  afterEach(async () => {
-    await page?.close();
   });
 
   const serviceOf = (version: 1 | 2) => `${server.url}/api/iiif/search/v${version}/${manifestKey(manifest.id)}`;

@@ -19,9 +19,9 @@ import { createInstitution } from '../support/institution/index.ts';
 import type { FaultHandle, Institution } from '../support/institution/types.ts';
 import { tinyModel } from '../support/tiny-model.ts';
 import { seriousViolations } from './support/axe.ts';
-import { launchChromium, RECORDER, recordedEvents, recordedFetches, requireChromium } from './support/browser.ts';
+import { chromiumForSuite, pagePerTest, recordedEvents, recordedFetches, requireChromium } from './support/browser.ts';
 import { startServe, type ServeProcess } from './support/serve-process.ts';
-import { DESKTOP, shotsAtBothWidths } from './support/shots.ts';
+import { shotsAtBothWidths } from './support/shots.ts';
 import { photoFolder, startImages, type StartedImages } from './support/start-images.ts';
 
 /** What only the people running the server should read. */
@@ -54,19 +54,8 @@ describe('demo pages in other states (Chromium)', function () {
 
   let browser: Browser;
   let page: Page;
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: DESKTOP });
-    await page.addInitScript(RECORDER);
-  });
-  afterEach(async () => {
-    await page?.close();
-  });
+  chromiumForSuite(this, (b) => (browser = b));
+  pagePerTest(this, () => browser, (p) => (page = p));
 
   describe('without a model (reprise start --images, no model installed)', () => {
     let server: StartedImages;

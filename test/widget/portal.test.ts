@@ -10,9 +10,10 @@ import sharp from 'sharp';
 import { fixture as fixturePath, requireFixtures } from '../support/fixtures.ts';
 import { requireLocalFeatures } from '../reprints/support.ts';
 import { seriousViolations } from './support/axe.ts';
-import { RECORDER, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
-import { REPRINT_PAIR, startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { recordedFetches, requireChromium, screenshot } from './support/browser.ts';
+import { demoServerForSuite, REPRINT_PAIR, reprintPair } from './support/demo-server.ts';
 import type { ServeProcess } from './support/serve-process.ts';
+import { focused, shotsAtBothWidths } from './support/shots.ts';
 
 interface HitJson {
   id: string;
@@ -20,31 +21,10 @@ interface HitJson {
   manifest: { id: string; url: string; label?: string };
 }
 
-/** The element that has focus, looking inside shadow roots: its part, else its id, class or tag. */
-const FOCUSED = `(() => {
-  let a = document.activeElement;
-  while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
-  return a ? (a.getAttribute('part') || a.id || a.className || a.localName) : null;
-})()`;
-
 const cards = (page: Page) => page.locator('reprise-search reprise-hit');
 const status = async (page: Page) => ((await page.locator('reprise-search [part=status]').textContent()) ?? '').replace(/\s+/g, ' ').trim();
 const settled = (page: Page) =>
   page.waitForFunction(`(() => { const r = document.querySelector('reprise-search').shadowRoot; return !r.querySelector('.spinner') && !r.querySelector('ul[aria-busy=true]'); })()`);
-
-/** A screenshot at 1400 px, then at 390 px (the page reflowed), then back. */
-async function shots(page: Page, name: string) {
-  await page.setViewportSize({ width: 1400, height: 900 });
-  await page.waitForTimeout(150);
-  await screenshot(page, `portal-${name}-1400`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(300);
-  await screenshot(page, `portal-${name}-390`);
-  // Usable at 390 px: nothing wider than the screen.
-  const overflow = (await page.evaluate('document.scrollingElement.scrollWidth')) as number;
-  assert.ok(overflow <= 392, `${name}: the page is ${overflow} px wide at 390 px`);
-  await page.setViewportSize({ width: 1400, height: 900 });
-}
 
 describe('demo portal (reprise serve + Chromium)', function () {
   requireFixtures(this);
@@ -52,7 +32,6 @@ describe('demo portal (reprise serve + Chromium)', function () {
   requireChromium(this);
   this.timeout(180_000);
 
-  let demo: DemoServer;
   let server: ServeProcess;
   let browser: Browser;
   let page: Page;
@@ -60,24 +39,9 @@ describe('demo portal (reprise serve + Chromium)', function () {
   let kids: HitJson;
   let walking: HitJson;
 
+  demoServerForSuite(this, { reprints: true }, { started: (demo) => ({ server, browser } = demo), page: (p) => (page = p) });
   before(async function () {
-    demo = await startDemoServer({ reprints: true });
-    ({ server, browser } = demo);
-    items = ((await (await fetch(`${server.api}/items?limit=100`)).json()) as { hits: HitJson[] }).hits;
-    kids = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[0]))!;
-    walking = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[1]))!;
-    assert.ok(kids && walking, 'the reprint pair was harvested');
-  });
-  after(async () => {
-    const code = await demo?.close();
-    assert.equal(code ?? 0, 0, server?.stderr());
-  });
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.addInitScript(RECORDER);
-  });
-  afterEach(async () => {
-    await page?.close();
+    ({ items, kids, walking } = await reprintPair<HitJson>(server));
   });
 
   /** The portal, once the collection grid shows. The tiny test model scores everything low: no cut-off unless asked. */
@@ -113,15 +77,15 @@ describe('demo portal (reprise serve + Chromium)', function () {
     assert.equal((await fetch(new URL(icon!, server.url))).status, 200);
     // The search box is the second Tab stop, after the skip link.
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(FOCUSED), 'skip');
+    assert.equal(await focused(page), 'skip');
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(FOCUSED), 'input');
+    assert.equal(await focused(page), 'input');
     // One manifest, by its label.
     await page.locator('#manifest').selectOption({ index: 1 });
     await page.waitForFunction(`location.search.includes('manifest=')`);
     await settled(page);
     assert.equal(await cards(page).count(), 2);
-    await shots(page, 'gallery');
+    await shotsAtBothWidths(page, 'portal-gallery');
   });
 
   it('words relevance for patrons, keeps raw scores behind show-scores, and counts only the hits above the cut-off', async () => {
@@ -133,7 +97,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
     await page.evaluate(`document.querySelector('reprise-search').showScores = true`);
     await page.waitForFunction(`document.querySelector('reprise-search').shadowRoot.querySelector('reprise-hit').shadowRoot.querySelector('[part=score]')`);
     assert.match((await cards(page).first().locator('[part=score]').textContent()) ?? '', /Score -?\d\.\d{3}/);
-    await shots(page, 'text-search');
+    await shotsAtBothWidths(page, 'portal-text-search');
 
     // The API's total agrees with minScore, whatever the page size.
     const all = (await (await fetch(`${server.api}/search?q=street&limit=100`)).json()) as { hits: Array<{ score: number }> };
@@ -157,7 +121,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
     await textSearch('a street in the rain');
     assert.equal(await cards(page).count(), 0);
     assert.match((await page.locator('reprise-search .empty').textContent()) ?? '', /No results/);
-    await shots(page, 'no-results');
+    await shotsAtBothWidths(page, 'portal-no-results');
   });
 
   it('finds reprints of a result: thumbnail, outlined region, confidence in words, and a side-by-side view that fits both', async () => {
@@ -174,7 +138,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
     assert.equal((await fetch(href!)).status, 200, href!);
     const rect = await card.locator('rect[part=region]').evaluate((el) => ['x', 'y', 'width', 'height'].map((a) => Number(el.getAttribute(a))));
     assert.ok(rect[2]! > 100 && rect[3]! > 100, `region ${rect.join(',')}`);
-    await shots(page, 'reprints');
+    await shotsAtBothWidths(page, 'portal-reprints');
 
     await card.locator('[part=compare]').click();
     await page.waitForFunction('window.viewer.world.getItemCount() === 2 && document.querySelectorAll(".reprise-match-overlay").length === 2', undefined, { timeout: 20_000 });
@@ -195,7 +159,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
       return o;
     })) as number;
     assert.ok(opacity > 0.9, `close control opacity ${opacity}`);
-    await shots(page, 'compare');
+    await shotsAtBothWidths(page, 'portal-compare');
     await close.click();
     await page.waitForFunction('window.viewer.world.getItemCount() === 1');
   });
@@ -225,7 +189,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
     await page.locator('reprise-search [part=image-button]').click();
     await page.locator('reprise-image-query input[type=file]').setInputFiles({ name: 'my-photo.jpg', mimeType: 'image/jpeg', buffer: photo });
     await page.locator('reprise-image-query [part=preview] img').waitFor();
-    await shots(page, 'image-query');
+    await shotsAtBothWidths(page, 'portal-image-query');
     // Reprints of the uploaded photograph: both printings in the collection.
     await page.locator('reprise-image-query [part=search-reprints]').click();
     await page.waitForFunction(`document.querySelector('reprise-search').shadowRoot.querySelector('[part=status]').textContent.includes('Reprints of your photograph') && !document.querySelector('reprise-search').shadowRoot.querySelector('.spinner')`);
@@ -233,7 +197,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
     assert.deepEqual(new Set(ids), new Set([kids.id, walking.id]));
     const upload = (await recordedFetches(page)).find((f) => f.url.includes('/api/reprints') && f.method === 'POST');
     assert.ok(upload && upload.body === undefined, 'sent as a multipart upload');
-    await shots(page, 'image-reprints');
+    await shotsAtBothWidths(page, 'portal-image-reprints');
 
     // A region drawn on the preview: only that part is searched, for similar images.
     const preview = (await page.locator('reprise-image-query [part=preview] img').boundingBox())!;
@@ -287,7 +251,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
     const opened = new URLSearchParams(new URL(page.url()).search).get('item');
     const link = page.url();
     assert.match(link, /q=people\+at\+a\+market/);
-    await shots(page, 'item-open');
+    await shotsAtBothWidths(page, 'portal-item-open');
 
     await page.goBack();
     await page.waitForFunction(`document.querySelector('#viewer-section').hidden`);
@@ -325,7 +289,7 @@ describe('demo portal (reprise serve + Chromium)', function () {
     assert.match((await cards(page).first().locator('[part=relevance]').textContent()) ?? '', /pertinent/i);
     assert.match(await status(page), /Résultats 1 à/);
     assert.equal((await cards(page).first().locator('[part=find-similar]').textContent())?.trim(), 'Similaires');
-    await shots(page, 'french');
+    await shotsAtBothWidths(page, 'portal-french');
   });
 
   it('has no serious or critical accessibility violation on the demo pages, in English and French (axe-core)', async () => {

@@ -5,13 +5,13 @@
  * Screenshots go to test-output/widget/uv-*.png, at 1400 and 390 px.
  */
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { requireLocalFeatures } from '../reprints/support.ts';
 import { seriousViolations } from './support/axe.ts';
-import { RECORDER, recordedEvents, requireChromium, screenshot } from './support/browser.ts';
-import { REPRINT_PAIR, startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { recordedEvents, requireChromium, screenshot } from './support/browser.ts';
+import { demoServerForSuite, reprintPair } from './support/demo-server.ts';
 import type { ServeProcess } from './support/serve-process.ts';
-import { DESKTOP, focused, pageWidth, PHONE, shotsAtBothWidths, tabsTo } from './support/shots.ts';
+import { focused, pageWidth, PHONE, shotsAtBothWidths, tabsTo } from './support/shots.ts';
 
 interface HitJson {
   id: string;
@@ -46,36 +46,24 @@ describe('Universal Viewer demo page (reprise serve + Chromium)', function () {
   requireChromium(this);
   this.timeout(180_000);
 
-  let demo: DemoServer;
   let server: ServeProcess;
-  let browser: Browser;
   let page: Page;
   let kids: HitJson;
   let walking: HitJson;
   let pageErrors: string[];
 
+  demoServerForSuite(this, { reprints: true }, {
+    started: (demo) => ({ server } = demo),
+    page: (p) => {
+      page = p;
+      pageErrors = [];
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+    },
+  });
   before(async () => {
-    demo = await startDemoServer({ reprints: true });
-    ({ server, browser } = demo);
     const uvScript = await fetch(`${server.url}/widget/uv/umd/UV.js`);
     assert.equal(uvScript.status, 200, 'reprise serve serves Universal Viewer from its npm package');
-    const items = ((await (await fetch(`${server.api}/items?limit=100`)).json()) as { hits: HitJson[] }).hits;
-    kids = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[0]))!;
-    walking = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[1]))!;
-    assert.ok(kids && walking, 'the reprint pair was harvested');
-  });
-  after(async () => {
-    const code = await demo?.close();
-    assert.equal(code ?? 0, 0, server?.stderr());
-  });
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: DESKTOP });
-    await page.addInitScript(RECORDER);
-    pageErrors = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-  });
-  afterEach(async () => {
-    await page?.close();
+    ({ kids, walking } = await reprintPair<HitJson>(server));
   });
 
   const view = () => page.evaluate(UV_VIEW) as Promise<UvView | null>;

@@ -11,6 +11,7 @@
  * `minScore` (the relevance cut-off: auto, none or a number; for specialists and tests).
  */
 import { RepriseClient } from '../widget/reprise-widget.js';
+import { pageLanguage, setLanguageLink, VIEWER_MESSAGES } from './page-header.js';
 
 const STRINGS = {
   en: {
@@ -23,9 +24,6 @@ const STRINGS = {
     portal: 'Search the collection',
     mirador: 'In Mirador',
     nav: 'Page',
-    other: { lang: 'fr', label: 'Français' },
-    failed: 'The viewer could not be started. Please try again later.',
-    empty: 'There are no images in this collection yet. Please come back later.',
     notShown: 'This image cannot be shown in the viewer.',
   },
   fr: {
@@ -38,9 +36,6 @@ const STRINGS = {
     portal: 'Rechercher dans la collection',
     mirador: 'Dans Mirador',
     nav: 'Page',
-    other: { lang: 'en', label: 'English' },
-    failed: 'La visionneuse n’a pas pu démarrer. Réessayez plus tard.',
-    empty: 'Cette collection ne contient pas encore d’images. Revenez un peu plus tard.',
     notShown: 'Cette image ne peut pas être affichée dans la visionneuse.',
   },
 };
@@ -49,8 +44,8 @@ const UV_LOCALE = { en: 'en-GB', fr: 'fr-FR' };
 
 const params = new URLSearchParams(location.search);
 const api = params.get('api') ?? new URL('../api', location.href).href;
-const lang = params.get('lang') === 'fr' ? 'fr' : 'en';
-const s = STRINGS[lang];
+const lang = pageLanguage();
+const s = { ...VIEWER_MESSAGES[lang], ...STRINGS[lang] };
 const client = new RepriseClient(api);
 
 const $ = (selector) => document.querySelector(selector);
@@ -73,12 +68,7 @@ function applyLanguage() {
   $('#portal-link').href = `./${suffix}`;
   $('#mirador-link').textContent = s.mirador;
   $('#mirador-link').href = `./mirador.html${suffix}`;
-  const other = new URL(location.href);
-  other.searchParams.set('lang', s.other.lang);
-  const link = $('#lang-link');
-  link.textContent = s.other.label;
-  link.lang = link.hreflang = s.other.lang;
-  link.href = other.pathname + other.search;
+  setLanguageLink($('#lang-link'), lang);
   search.lang = lang;
   similar.lang = lang;
 }

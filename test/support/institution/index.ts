@@ -33,6 +33,7 @@ export type * from './types.ts';
  * | `/level0/2/{imageId}/…`, `/level0/3/{imageId}/…` | static level-0 trees (sharp tile layout `iiif` / `iiif3`): info.json with `sizes`, tiles, and `full/{size}/0/default.jpg` for every listed size plus `full/max` (and `full/full` in v2) |
  * | `/files/{imageId}.{ext}` | the file as it is on disk, no service |
  * | `/activity/all-changes`, `/activity/page/{n}` | Change Discovery 1.0 OrderedCollection and its pages (oldest first) |
+ * | `/documents/{path}` | JSON documents a test put there (`putDocument`): manifests of its own, annotation pages, … |
  *
  * Manifest i (`m000`, `m001`, …) follows variant i % 8 of this plan:
  * 0 v3 + Image API 3 · 1 v2 + Image API 2 · 2 v3 + level-0 · 3 v2 + level-0 · 4 v3 + plain files ·
@@ -67,6 +68,7 @@ export async function createInstitution(options: InstitutionOptions): Promise<In
   const clock = new Clock();
   const changes = new ChangeStream(options.changePageSize ?? 20);
   let ctx: Parameters<typeof route>[0] | undefined;
+  const documents = new Map<string, { doc: object; revision: number; lastModified: Date }>();
 
   const server = new InstitutionServer({
     route: async (pathname) => route(ctx!, pathname),
@@ -97,7 +99,7 @@ export async function createInstitution(options: InstitutionOptions): Promise<In
     await server.close();
     throw err;
   }
-  ctx = { model, urls, changes, images: new ImageModes(model, baseUrl, options.imageApiMaxWidth), v2Listing: options.v2Listing ?? 'paged', v2PageSize };
+  ctx = { model, urls, changes, images: new ImageModes(model, baseUrl, options.imageApiMaxWidth), v2Listing: options.v2Listing ?? 'paged', v2PageSize, documents };
 
   const describe = (): ManifestInfo[] => model.live().map((m) => ({
     url: urls.manifest(m),
@@ -131,6 +133,12 @@ export async function createInstitution(options: InstitutionOptions): Promise<In
     faults,
     changeManifest: (url, change) => model.change(url, change),
     removeManifest: (url) => model.remove(url),
+    putDocument(docPath, doc) {
+      if (!/^[\w.-]+(\/[\w.-]+)*$/.test(docPath)) throw new RangeError(`document paths are segments of letters, digits, _ . and -, got ${JSON.stringify(docPath)}`);
+      documents.set(docPath, { doc: structuredClone(doc), revision: (documents.get(docPath)?.revision ?? 0) + 1, lastModified: clock.tick() });
+      return `${baseUrl}/documents/${docPath}`;
+    },
+    deleteDocument: (docPath) => void documents.delete(docPath),
     async writeManifestList(filePath, filter) {
       const target = filePath ?? path.join(await mkdtemp(path.join(os.tmpdir(), 'reprise-institution-')), 'manifests.txt');
       const lines = describe().filter(filter ?? (() => true)).map((m) => m.url);

@@ -14,6 +14,8 @@ export interface RouteContext {
   images: ImageModes;
   v2Listing: 'paged' | 'members';
   v2PageSize: number;
+  /** Documents a test put (Institution.putDocument), by path under /documents/. */
+  documents: ReadonlyMap<string, { doc: object; revision: number; lastModified: Date }>;
 }
 
 // Presentation 2 servers mostly answer plain JSON; v3 ones the profiled JSON-LD type.
@@ -44,6 +46,10 @@ export async function route(ctx: RouteContext, pathname: string): Promise<RouteR
     if (!manifest) return notFound();
     const doc = manifestJson(manifest, urls, urls.v2Collection, urls.v3Collection);
     return jsonResource(doc, manifest.revision, manifest.lastModified, manifest.version === 3 ? JSON_LD_P3 : JSON_P2);
+  }
+  if (pathname.startsWith('/documents/')) {
+    const put = ctx.documents.get(pathname.slice('/documents/'.length));
+    return put ? jsonResource(put.doc, put.revision, put.lastModified, JSON_LD_P3) : notFound();
   }
   if (pathname === '/activity/all-changes') {
     return jsonResource(changes.collection(urls), changes.revision(), changes.lastModified(), JSON_LD_DISCOVERY);

@@ -129,6 +129,13 @@ export interface Institution {
   changeManifest(url: string, change: ManifestChange): Promise<void>;
   /** Takes it out of its collection; its URL then answers 404. */
   removeManifest(url: string): Promise<void>;
+  /**
+   * Serves `doc` as JSON at /documents/{path} (a manifest of the test's own, an annotation page, …),
+   * with validators like every document; putting it again changes them. Returns its URL.
+   */
+  putDocument(path: string, doc: object): string;
+  /** Its URL then answers 404. */
+  deleteDocument(path: string): void;
   /** Writes one manifest URL per line; returns the path written (default: a new temp file). */
   writeManifestList(filePath?: string, filter?: (m: ManifestInfo) => boolean): Promise<string>;
   /** Closes the server and destroys every socket, hanging ones included. */

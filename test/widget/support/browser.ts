@@ -1,7 +1,9 @@
 /**
  * Chromium for the widget's browser tests: Debian's `chromium` (apt-get install chromium), driven
  * by playwright-core. Suites that need it call requireChromium(this) and skip, saying why, when
- * it is missing. Screenshots go to test-output/widget/ (git-ignored).
+ * it is missing; chromiumForSuite() and pagePerTest() register the hooks every such suite repeats
+ * (one browser for the file, a fresh page per test). Screenshots go to test-output/widget/
+ * (git-ignored).
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -31,6 +33,52 @@ export function requireChromium(suite: Mocha.Suite): void {
 export function launchChromium(): Promise<Browser> {
   // headless: playwright passes --headless itself.
   return chromium.launch({ executablePath: chromiumPath!, headless: true, args: ARGS, timeout: 60_000 });
+}
+
+/** The two widths the demo pages are checked at: a desktop, and a 390 px phone. */
+export const DESKTOP = { width: 1400, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * One Chromium for the suite: launched before its tests (after the hooks registered before this
+ * call, requireChromium's among them), handed to `bind`, closed after them.
+ */
+export function chromiumForSuite(suite: Mocha.Suite, bind: (browser: Browser) => void): void {
+  let browser: Browser | undefined;
+  suite.beforeAll(async () => {
+    browser = await launchChromium();
+    bind(browser);
+  });
+  suite.afterAll(async () => {
+    await browser?.close();
+  });
+}
+
+export interface PageOptions {
+  /** The page's viewport (default DESKTOP). */
+  viewport?: { width: number; height: number };
+  /** Record the widget's events and the page's fetches (RECORDER; default true). */
+  record?: boolean;
+  /** Where a test fails, a screenshot of its page first: `${failureShots}-${test title}-failed.png`. */
+  failureShots?: string;
+}
+
+/**
+ * A fresh page for each test of the suite, opened in `browser()`, handed to `bind` before the
+ * suite's own beforeEach hooks registered after this call run, and closed after the test.
+ */
+export function pagePerTest(suite: Mocha.Suite, browser: () => Browser, bind: (page: Page) => void, options: PageOptions = {}): void {
+  let page: Page | undefined;
+  suite.beforeEach(async () => {
+    page = await browser().newPage({ viewport: options.viewport ?? DESKTOP });
+    if (options.record ?? true) await page.addInitScript(RECORDER);
+    bind(page);
+  });
+  suite.afterEach(async function () {
+    const test = this.currentTest;
+    if (options.failureShots && test?.state === 'failed' && page) await screenshot(page, `${options.failureShots}-${test.title.replace(/\W+/g, '-')}-failed`);
+    await page?.close();
+  });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -1,11 +1,12 @@
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { fixture as fixturePath } from '../../support/fixtures.ts';
 import { photographs, tempDataDir } from '../../support/harvest-harness.ts';
 import { createSearchFixture, type SearchFixture } from '../../support/search-fixture.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium, pagePerTest, type PageOptions } from './browser.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 export interface DemoServer {
@@ -66,4 +67,39 @@ export async function startDemoServer(opts: { reprints?: boolean } = {}): Promis
       return code;
     },
   };
+}
+
+export interface DemoSuiteBinding {
+  /** The server, its fixture and the browser, once started: before the suite's own before() hooks. */
+  started(demo: DemoServer): void;
+  /** Each test's fresh page: before the suite's own beforeEach() hooks. */
+  page(page: Page): void;
+}
+
+/**
+ * Registers on a describe() the hooks every browser test of the demo repeats: startDemoServer()
+ * before its tests (after the hooks registered before this call: call it after requireChromium and
+ * this.timeout()), closed after them, the server having to stop cleanly; and a page per test
+ * (pagePerTest, `viewport` and `record` as there).
+ */
+export function demoServerForSuite(suite: Mocha.Suite, options: { reprints?: boolean } & PageOptions, bind: DemoSuiteBinding): void {
+  let demo: DemoServer | undefined;
+  suite.beforeAll(async () => {
+    demo = await startDemoServer({ reprints: options.reprints });
+    bind.started(demo);
+  });
+  suite.afterAll(async () => {
+    const code = await demo?.close();
+    assert.equal(code ?? 0, 0, demo?.server.stderr());
+  });
+  pagePerTest(suite, () => demo!.browser, bind.page, options);
+}
+
+/** The collection's items (GET /items), and the two printings of REPRINT_PAIR among them, which the harvest must have found. */
+export async function reprintPair<T extends { canvas: { label?: string } }>(server: ServeProcess): Promise<{ items: T[]; kids: T; walking: T }> {
+  const items = ((await (await fetch(`${server.api}/items?limit=100`)).json()) as { hits: T[] }).hits;
+  const kids = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[0]));
+  const walking = items.find((h) => h.canvas.label?.includes(REPRINT_PAIR[1]));
+  assert.ok(kids && walking, 'the reprint pair was harvested');
+  return { items, kids, walking };
 }

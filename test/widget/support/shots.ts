@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { screenshot } from './browser.ts';
+import { DESKTOP, PHONE, screenshot } from './browser.ts';
 
-export const DESKTOP = { width: 1400, height: 900 };
-export const PHONE = { width: 390, height: 844 };
+export { DESKTOP, PHONE };
 
 /** The page's width in CSS pixels: more than the viewport means the reader has to scroll sideways. */
 export const pageWidth = (page: Page): Promise<number> => page.evaluate('document.scrollingElement.scrollWidth') as Promise<number>;

@@ -1,4 +1,4 @@
-import type { Facets, FacetField, Filters, ItemDetails, OwnImage, Problem, RegionQuery, ReprintsPage, SearchPage } from './types.ts';
+import type { FacetNames, Facets, FacetField, Filters, ItemDetails, OwnImage, PrintingsPage, Problem, RegionQuery, ReprintsPage, SearchPage } from './types.ts';
 import type { MapBody, MapItemsBody, MapMatchesBody, MapPendingBody, StatsBody } from '../../../plugin/response-schemas.ts';
 
 export type Stats = StatsBody;
@@ -25,6 +25,12 @@ export interface PageOptions {
 }
 
 export type { OwnImage };
+
+/** Items per request when looking a canvas up, and the page every server allows (the API's default maxLimit and limit). */
+const CANVAS_LOOKUP_PAGE = 100;
+const SMALL_PAGE = 20;
+/** How deep the API pages (offset + limit). */
+const MAX_PAGED = 1000;
 
 const FILTER_KEYS = ['manifest', 'collection', 'rights', 'labels', 'source'] as const;
 
@@ -172,6 +178,48 @@ export class RepriseClient {
     }
   }
 
+  /**
+   * GET /items/:id/reprints: the other printings of the item's photograph (its reprint group, from
+   * the comparison after a harvest), most certain first. Undefined when the server cannot say:
+   * no reprint detection, or an item it has not compared (404), or none at the moment (503).
+   */
+  async printings(id: string, page: { limit: number; offset?: number }, signal?: AbortSignal): Promise<PrintingsPage | undefined> {
+    const params = new URLSearchParams({ limit: String(page.limit) });
+    if (page.offset) params.set('offset', String(page.offset));
+    try {
+      return await this.request<PrintingsPage>(this.url(`items/${encodeURIComponent(id)}/reprints`, params), { signal });
+    } catch (err) {
+      if (err instanceof RepriseApiError && (err.status === 404 || err.status === 503)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The item id of a canvas, looked up among its manifest's items (GET /items?manifest=…, as far
+   * as the API pages: 1000 canvases); undefined when the canvas is not indexed.
+   */
+  async itemIdOfCanvas(canvas: string, manifest: string, signal?: AbortSignal): Promise<string | undefined> {
+    let size = CANVAS_LOOKUP_PAGE;
+    for (let offset = 0; offset + size <= MAX_PAGED; ) {
+      let page: SearchPage;
+      try {
+        page = await this.browse({ filters: { manifest: [manifest] }, limit: size, offset }, signal);
+      } catch (err) {
+        // A server whose api.maxLimit is below the page size: ask for its default page instead.
+        if (err instanceof RepriseApiError && err.status === 400 && size !== SMALL_PAGE) {
+          size = SMALL_PAGE;
+          continue;
+        }
+        throw err;
+      }
+      const hit = page.hits.find((h) => h.canvas.id === canvas);
+      if (hit) return hit.id;
+      if (page.hits.length < size) return undefined;
+      offset += size;
+    }
+    return undefined;
+  }
+
   /** GET /items/:id. */
   item(id: string, signal?: AbortSignal): Promise<ItemDetails> {
     return this.request(this.url(`items/${encodeURIComponent(id)}`), { signal });
@@ -196,11 +244,16 @@ export class RepriseClient {
 
   /** GET /facets. */
   async facets(fields: FacetField[], filters: Filters | undefined, size: number, signal?: AbortSignal): Promise<Facets> {
+    return (await this.facetsWithNames(fields, filters, size, signal)).facets;
+  }
+
+  /** GET /facets, with the display names the server's configuration gives its metadata facets (none when it gives none). */
+  async facetsWithNames(fields: FacetField[], filters: Filters | undefined, size: number, signal?: AbortSignal): Promise<{ facets: Facets; names: FacetNames }> {
     const params = searchParams({ filters }, {});
     for (const f of fields) params.append('fields', f);
     params.set('size', String(size));
-    const body = await this.request<{ facets: Facets }>(this.url('facets', params), { signal });
-    return body.facets;
+    const body = await this.request<{ facets: Facets; names?: FacetNames }>(this.url('facets', params), { signal });
+    return { facets: body.facets, names: body.names ?? {} };
   }
 }
 

@@ -11,6 +11,27 @@ export function hitLabel(hit: Pick<AnyHit, 'canvas' | 'manifest' | 'id'>, untitl
 }
 
 /**
+ * What a card names a hit by: a region item's own words (what the institution's annotation says of
+ * it) first, its canvas's label under them; else the canvas's label, the manifest's under it when
+ * they differ. `name` is the whole of it, for the card's accessible name and title.
+ */
+export function cardLabels(
+  hit: Pick<AnyHit, 'canvas' | 'manifest' | 'id'> & { regionLabel?: string },
+  untitled: string,
+): { label: string; secondary?: string; secondaryIs?: 'canvas' | 'manifest'; name: string } {
+  const region = hit.regionLabel?.trim();
+  const canvas = hit.canvas.label?.trim();
+  const manifest = hit.manifest.label?.trim();
+  const whole = hitLabel(hit, untitled);
+  if (region) {
+    const under = canvas || manifest;
+    return { label: region, ...(under ? { secondary: under, secondaryIs: canvas ? 'canvas' : 'manifest' } : {}), name: `${region} — ${whole}` } as const;
+  }
+  const label = canvas || manifest || untitled;
+  return canvas && manifest && canvas !== manifest ? { label, secondary: manifest, secondaryIs: 'manifest', name: whole } : { label, name: whole };
+}
+
+/**
  * A thumbnail of the whole canvas. The API's thumbnail of a region hit is cut to the region; to
  * show where the region lies, ask the image service for the whole image instead (levels 1 and 2
  * scale freely). Level 0 and service-less thumbnails are whole images already.
@@ -83,4 +104,20 @@ export function iiifDragHref(hit: Pick<AnyHit, 'manifest' | 'canvas'>): string {
   const params = new URLSearchParams({ manifest });
   if (hit.canvas.id) params.set('canvas', hit.canvas.id);
   return `${manifest}${manifest.includes('?') ? '&' : '?'}${params}`;
+}
+
+/** Where on a canvas a region lies, in the ninths a reader names ("top left"), or `whole` when it covers most of it. */
+export type PlaceOnCanvas = 'whole' | 'top-left' | 'top' | 'top-right' | 'left' | 'centre' | 'right' | 'bottom-left' | 'bottom' | 'bottom-right';
+
+/** The place of a region on its canvas, from its centre; undefined when the canvas size is unknown. */
+export function placeOnCanvas(region: Box, width: number | undefined, height: number | undefined): PlaceOnCanvas | undefined {
+  if (!width || !height) return undefined;
+  if (region.w * region.h >= 0.8 * width * height) return 'whole';
+  const third = (centre: number, size: number) => (centre < size / 3 ? 0 : centre > (2 * size) / 3 ? 2 : 1);
+  const col = third(region.x + region.w / 2, width);
+  const row = third(region.y + region.h / 2, height);
+  const rows = ['top', '', 'bottom'];
+  const cols = ['left', '', 'right'];
+  const name = [rows[row], cols[col]].filter(Boolean).join('-');
+  return (name || 'centre') as PlaceOnCanvas;
 }

@@ -1,19 +1,12 @@
 /**
- * Scores in words for the widget: the bands (shared with the server's IIIF Content Search texts,
- * plugin/relevance.ts), the default cut-offs, reprint certainty, and raw scores for specialists
- * (`show-scores`). The cut-offs are for the CLIP-like models Reprise ships; a portal with another
- * model sets `min-score` to its own cut-off.
+ * Scores in words for the widget: the bands and the default cut-offs (shared with the server,
+ * common/relevance.ts, where they are explained), reprint certainty, and raw scores for
+ * specialists (`show-scores`). A portal with another model sets `min-score` to its own cut-off.
  */
 import type { ReprintHit } from './types.ts';
-import type { QueryKind, Relevance } from '../../../plugin/relevance.ts';
+import type { Relevance } from '../../../common/relevance.ts';
 
-export { relevanceOf, type QueryKind, type Relevance } from '../../../plugin/relevance.ts';
-
-/**
- * The default cut-off (the API's minScore) of a query kind: below it a hit is unrelated rather
- * than a weak match. Only cosine searches get one: keyword and hybrid rankings end by themselves.
- */
-export const DEFAULT_MIN_SCORE: Record<QueryKind, number | undefined> = { text: 0.18, image: 0.5, keyword: undefined };
+export { relevanceOf, DEFAULT_MIN_SCORE, type QueryKind, type Relevance } from '../../../common/relevance.ts';
 
 /** A reprint's confidence in bands: the same photograph, very likely, or possibly. */
 export function reprintCertainty(hit: Pick<ReprintHit, 'confidence'>): Relevance {

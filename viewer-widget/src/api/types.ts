@@ -14,6 +14,7 @@ import type {
   problemShape,
   reprintHitSchema,
   reprintPageSchema,
+  reprintPrintingsPageSchema,
   searchPageSchema,
 } from '../../../plugin/response-schemas.ts';
 
@@ -29,9 +30,14 @@ export type ItemDetails = z.infer<typeof itemDetailsSchema>;
 /** A reprint hit (POST /reprints): the item as search shows it, a confidence instead of a score, the match on both sides. */
 export type ReprintHit = z.infer<typeof reprintHitSchema>;
 export type ReprintsPage = z.infer<typeof reprintPageSchema>;
-/** What a card shows: a search hit or a reprint. */
-export type AnyHit = Hit | ReprintHit;
-export const isReprint = (hit: AnyHit): hit is ReprintHit => 'confidence' in hit;
+/** A page of the other printings of an item (GET /items/{id}/reprints): its reprint group, found after a harvest. */
+export type PrintingsPage = z.infer<typeof reprintPrintingsPageSchema>;
+/** Another printing of an item's photograph: the item as search shows it, where the photograph is on it, how sure. */
+export type Printing = PrintingsPage['printings'][number];
+/** What a card shows: a search hit, a reprint, or another printing. */
+export type AnyHit = Hit | ReprintHit | Printing;
+/** A reprint found by a search, or another printing: a confidence instead of a score (only a search's reprint has `queryRegion`). */
+export const isReprint = (hit: AnyHit): hit is ReprintHit | Printing => 'confidence' in hit;
 
 /** An RFC 9457 problem, as the API answers errors (and as the widget reports its own). */
 export type Problem = Pick<{ [K in keyof typeof problemShape]: z.infer<(typeof problemShape)[K]> }, 'type' | 'title' | 'status' | 'detail'> & {
@@ -40,6 +46,8 @@ export type Problem = Pick<{ [K in keyof typeof problemShape]: z.infer<(typeof p
 
 export type FacetField = keyof z.infer<typeof facetsSchema>['facets'];
 export type Facets = z.infer<typeof facetsSchema>['facets'];
+/** Display names of metadata facets per language (meta.creator → { en: 'Creator', fr: 'Auteur' }), as configured on the server. */
+export type FacetNames = NonNullable<z.infer<typeof facetsSchema>['names']>;
 
 /** Filters the API accepts on every search (values of one field are ORed, fields ANDed). */
 export interface Filters {

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
-import { drawableRegion, fillHref, hitLabel, iiifDragHref, rightsLabel, wholeThumbnail } from '../api/hit-display.ts';
+import { cardLabels, drawableRegion, fillHref, iiifDragHref, rightsLabel, wholeThumbnail } from '../api/hit-display.ts';
 import { formatScore, reprintCertainty, relevanceOf, type QueryKind } from '../api/relevance.ts';
 import { isReprint, type AnyHit, type SearchPage } from '../api/types.ts';
 import { pageLanguage, t } from '../i18n/strings.ts';
@@ -31,8 +31,9 @@ export type CardAction = (typeof CARD_ACTIONS)[number];
  * @csspart open - the link or button that opens the hit
  * @csspart thumbnail - the image (an `<img>`, or an `<svg>` when a region is drawn)
  * @csspart region - the outline of the matched region
- * @csspart label - the hit's label (the canvas's, else the manifest's)
+ * @csspart label - the hit's label (a region item's annotation words, else the canvas's, else the manifest's)
  * @csspart manifest-label - the manifest's label, under a canvas label
+ * @csspart canvas-label - the canvas's label, under a region item's words
  * @csspart relevance - the match in words ("Strong match", "Same photograph")
  * @csspart score - the raw score (with `show-scores`)
  * @csspart date - the date
@@ -371,12 +372,11 @@ export class RepriseHit extends LitElement {
     if (!hit) return nothing;
     const lang = this.lang || pageLanguage(this);
     const s = t(lang);
-    const label = hitLabel(hit, s.untitled);
-    const own = hit.canvas.label?.trim();
-    const manifest = hit.manifest.label?.trim();
+    const names = cardLabels(hit, s.untitled);
+    const label = names.name;
     const inner = html`<span class="thumb">${this.thumbnail(label)}</span>
-      <span class="label" part="label">${own || manifest || s.untitled}</span>
-      ${own && manifest && own !== manifest ? html`<span class="manifest-label" part="manifest-label">${manifest}</span>` : nothing}`;
+      <span class="label" part="label">${names.label}</span>
+      ${names.secondary ? html`<span class="manifest-label" part=${`${names.secondaryIs}-label`}>${names.secondary}</span>` : nothing}`;
     return html`<article part="card" aria-label=${label}>
       ${this.href
         ? html`<a class="open" part="open" href=${this.href} @click=${this.onOpen} title=${s.openHit(label)}>${inner}</a>`

@@ -4,7 +4,8 @@ import { problemOf, RepriseApiError, RepriseClient, type PageOptions } from '../
 import { fillHref, hitLabel, rightsLabel } from '../api/hit-display.ts';
 import { logProblem, problemForPatrons } from '../api/problem-words.ts';
 import { DEFAULT_MIN_SCORE, type QueryKind } from '../api/relevance.ts';
-import type { AnyHit, FacetField, Facets, Filters, Hit, Item, OwnImage, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
+import type { AnyHit, FacetField, FacetNames, Facets, Filters, Hit, Item, OwnImage, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
+import { facetName } from '../i18n/facet-names.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
 import type { Mark } from './reprise-hit.ts';
 import { RepriseImageQuery, type ImageQueryMode } from './reprise-image-query.ts';
@@ -311,11 +312,11 @@ export class RepriseSearch extends LitElement {
   }
 
   private readonly facetsTask = new Task(this, {
-    task: async ([api, fields], { signal }): Promise<Facets | undefined> => {
+    task: async ([api, fields], { signal }): Promise<{ facets: Facets; names: FacetNames } | undefined> => {
       // The fixed fields, and metadata facets (meta.creator, …) as the server's configuration names them.
       const wanted = fields.split(/\s+/).filter((f): f is FacetField => (FACET_FIELDS as readonly string[]).includes(f) || /^meta\.[a-z][a-z0-9_-]*$/.test(f));
       if (!wanted.length) return undefined;
-      return new RepriseClient(api).facets(wanted, undefined, FACET_SIZE, signal);
+      return new RepriseClient(api).facetsWithNames(wanted, undefined, FACET_SIZE, signal);
     },
     args: () => [this.api, this.facets] as const,
   });
@@ -591,17 +592,17 @@ export class RepriseSearch extends LitElement {
       ${this.facetsTask.render({
         pending: () => html`<p class="notice">${s.loadingFilters}</p>`,
         error: (err) => html`<p class="notice">${problemForPatrons(problemOf(err), s).detail}</p>`,
-        complete: (facets) =>
-          facets
-            ? html`${Object.entries(facets).map(([field, facet]) =>
+        complete: (answer) =>
+          answer
+            ? html`${Object.entries(answer.facets).map(([field, facet]) =>
                   facet && facet.values.length
                     ? html`<fieldset>
-                        <legend>${s.facetNames[field] ?? (field.startsWith('meta.') ? field.slice(5) : field)}</legend>
+                        <legend>${facetName(field, this.language, answer.names)}</legend>
                         ${facet.values.map(({ value, count, label }) => {
                           const checked = ((this.filters[field as keyof Filters] as string[] | undefined) ?? []).includes(value);
                           return html`<label class="facet-value"
                             ><input type="checkbox" .checked=${checked} @change=${(e: Event) => this.toggleFilter(field as FacetField, value, (e.target as HTMLInputElement).checked)} />
-                            <span title=${value}>${label ?? (field === 'rights' ? rightsLabel(value) : value)}</span> <span class="count">(${count})</span></label
+                            <span title=${value}>${label ?? (field === 'rights' ? rightsLabel(value) : field === 'decade' ? s.decadeValue(value) : value)}</span> <span class="count">(${count})</span></label
                           >`;
                         })}
                       </fieldset>`
@@ -727,7 +728,7 @@ export class RepriseSearch extends LitElement {
               (hit) => html`<li>
                 <reprise-hit
                   part="hit"
-                  exportparts="card, open, thumbnail, region, label, manifest-label, relevance, score, date, attribution, rights, mark-positive, mark-negative, actions, find-similar, find-reprints, item-link, copy-link, iiif-link, compare"
+                  exportparts="card, open, thumbnail, region, label, manifest-label, canvas-label, relevance, score, date, attribution, rights, mark-positive, mark-negative, actions, find-similar, find-reprints, item-link, copy-link, iiif-link, compare"
                   .hit=${hit}
                   lang=${this.language}
                   .href=${fillHref(this.hitHref, hit)}

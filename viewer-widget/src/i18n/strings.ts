@@ -2,7 +2,8 @@
  * Every string the elements show, in English and French. Elements call `t(lang)` once per
  * render; a missing language falls back to English, so adding one is adding a table here.
  */
-import { RELEVANCE_EN } from '../../../plugin/relevance.ts';
+import { RELEVANCE_EN } from '../../../common/relevance.ts';
+import type { PlaceOnCanvas } from '../api/hit-display.ts';
 
 const en = {
   searchLabel: 'Search the images',
@@ -10,7 +11,21 @@ const en = {
   searchButton: 'Search',
   filters: 'Filters',
   clearFilters: 'Clear filters',
-  facetNames: { manifest: 'Manifest', collection: 'Collection', rights: 'Rights', labels: 'Tags', source: 'Source' } as Record<string, string>,
+  // The fixed facets, and the metadata facets of the default configuration (a server may name its own: config facets.names).
+  facetNames: {
+    manifest: 'Manifest',
+    collection: 'Collection',
+    rights: 'Rights',
+    labels: 'Tags',
+    source: 'Source',
+    decade: 'Decade',
+    year: 'Year',
+    'meta.creator': 'Creator',
+    'meta.subject': 'Subject',
+    'meta.type': 'Type',
+    'meta.place': 'Place',
+    'meta.language': 'Language',
+  } as Record<string, string>,
   loading: 'Searching…',
   loadingFilters: 'Loading filters…',
   noResults: 'No results. Try other words or fewer filters.',
@@ -87,6 +102,24 @@ const en = {
   urlWholeImage: 'The site of this image does not let the page cut part of it out: the whole image is searched.',
   close: 'Close',
   backToSearch: 'Back to the search',
+  /** A value of the decade facet ("1930s"), as the reader writes decades. */
+  decadeValue: (decade: string) => decade,
+  otherPrintings: 'Other printings',
+  morePrintings: (left: number) => `Show more printings (${left} more)`,
+  printingsShown: (n: number, total: number) => `${n} of ${total} other printings shown`,
+  // Where the photograph is on another printing's image.
+  placeOnCanvas: {
+    whole: 'Fills the image',
+    'top-left': 'At the top left of the image',
+    top: 'At the top of the image',
+    'top-right': 'At the top right of the image',
+    left: 'At the left of the image',
+    centre: 'In the middle of the image',
+    right: 'At the right of the image',
+    'bottom-left': 'At the bottom left of the image',
+    bottom: 'At the bottom of the image',
+    'bottom-right': 'At the bottom right of the image',
+  } as Record<PlaceOnCanvas, string>,
 };
 
 export type Strings = typeof en;
@@ -97,7 +130,20 @@ const fr: Strings = {
   searchButton: 'Rechercher',
   filters: 'Filtres',
   clearFilters: 'Effacer les filtres',
-  facetNames: { manifest: 'Manifeste', collection: 'Collection', rights: 'Droits', labels: 'Étiquettes', source: 'Source' },
+  facetNames: {
+    manifest: 'Manifeste',
+    collection: 'Collection',
+    rights: 'Droits',
+    labels: 'Étiquettes',
+    source: 'Source',
+    decade: 'Décennie',
+    year: 'Année',
+    'meta.creator': 'Auteur',
+    'meta.subject': 'Sujet',
+    'meta.type': 'Type',
+    'meta.place': 'Lieu',
+    'meta.language': 'Langue',
+  },
   loading: 'Recherche en cours…',
   loadingFilters: 'Chargement des filtres…',
   noResults: 'Aucun résultat. Essayez d’autres mots ou moins de filtres.',
@@ -173,6 +219,22 @@ const fr: Strings = {
   urlWholeImage: 'Le site de cette image ne permet pas d’en découper une partie : l’image entière est recherchée.',
   close: 'Fermer',
   backToSearch: 'Retour à la recherche',
+  decadeValue: (decade) => (/^\d{3}0s$/.test(decade) ? `années ${decade.slice(0, -1)}` : decade),
+  otherPrintings: 'Autres impressions',
+  morePrintings: (left) => `Afficher d’autres impressions (encore ${left})`,
+  printingsShown: (n, total) => `${n} impression${n > 1 ? 's' : ''} sur ${total} affichée${n > 1 ? 's' : ''}`,
+  placeOnCanvas: {
+    whole: 'Occupe toute l’image',
+    'top-left': 'En haut à gauche de l’image',
+    top: 'En haut de l’image',
+    'top-right': 'En haut à droite de l’image',
+    left: 'À gauche de l’image',
+    centre: 'Au milieu de l’image',
+    right: 'À droite de l’image',
+    'bottom-left': 'En bas à gauche de l’image',
+    bottom: 'En bas de l’image',
+    'bottom-right': 'En bas à droite de l’image',
+  },
 };
 
 const TABLES: Record<string, Strings> = { en, fr };

@@ -255,8 +255,10 @@ export function ReprisePanel(props: PanelProps): ReactNode {
       className: 'reprise-tabs',
       sx: { minHeight: 40, borderBottom: 1, borderColor: 'divider' },
     },
+    // Each tab as wide as its label, then the room left shared out (fullWidth alone makes them equal:
+    // on a phone "Réimpressions" then overflows its third and touches the panel's edge).
     ...shownTabs.map((name) =>
-      h(Tab, { key: name, value: name, label: t(TAB_LABEL[name]), id: tabId(name), 'aria-controls': panelId(name), className: `reprise-tab-${name}`, sx: { minHeight: 40, minWidth: 0, px: 0.5, textTransform: 'none', fontSize: '0.875rem', letterSpacing: 0, whiteSpace: 'nowrap' } }),
+      h(Tab, { key: name, value: name, label: t(TAB_LABEL[name]), id: tabId(name), 'aria-controls': panelId(name), className: `reprise-tab-${name}`, sx: { flex: '1 1 auto', minHeight: 40, minWidth: 0, px: 0.5, textTransform: 'none', fontSize: '0.875rem', letterSpacing: 0, whiteSpace: 'nowrap' } }),
     ),
   );
   const tabPanel = (name: PanelTab, ...children: ReactNode[]) =>

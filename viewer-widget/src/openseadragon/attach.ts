@@ -189,7 +189,7 @@ export function attachReprise(viewer: OpenSeadragon.Viewer, options: AttachOptio
             ],
       );
       const [a, b] = [viewer.world.getItemAt(0), viewer.world.getItemAt(1)];
-      const leftBox = (isReprint(hit) ? hit.queryRegion : undefined) ?? (query && query.xywh && !query.xywh.startsWith('percent:') ? parseBox(query.xywh) : undefined);
+      const leftBox = (isReprint(hit) && 'queryRegion' in hit ? hit.queryRegion : undefined) ?? (query && query.xywh && !query.xywh.startsWith('percent:') ? parseBox(query.xywh) : undefined);
       if (a && leftBox) outline(viewer, a, canvasToImage(leftBox, a, left), '#ff9800');
       if (b && hit.region) outline(viewer, b, canvasToImage(hit.region, b, right), '#ff9800');
       // The overview map would cover the second image: hidden while comparing.

@@ -1,2 +1,0 @@
-export { ReprintIndex, ReprintIndexError, partId, type ReprintEntry, type ReprintItem, type IndexedImage, type StoredPair } from './reprint-index.ts';
-export { InvertedFile, type Candidate } from './inverted-file.ts';
