@@ -63,8 +63,9 @@ function canvasRegions(item: HarvestedItem): CanvasRegion[] {
 
 /**
  * Composes with the harvest's indexing stage (embedding, or metadata only without a model): the
- * inner stage runs first, then local features of each canvas it accepted are extracted and kept
- * in the reprint index beside the store. Removals and metadata updates reach both, so the reprint index stays
+ * inner stage runs first, then local features of each canvas it accepted, and of its region items
+ * (each under its own id: reprints/region-features.ts), are extracted and kept in the reprint index
+ * beside the store. Removals and metadata updates reach both, so the reprint index stays
  * consistent with the items. Idempotent like every stage: an item sent again replaces its features.
  */
 export class FeatureStage implements IndexStage {

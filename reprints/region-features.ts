@@ -5,7 +5,7 @@
  * (ReprintItem.region), so that a hit on a region item reports canvas coordinates and its box.
  */
 import { decodeImage } from '../common/index.ts';
-import type { RawPixels, Rect } from './features/index.ts';
+import { FeatureInputError, type RawPixels, type Rect } from './features/index.ts';
 import { extractAllViews, REPRINT_IMAGE_SIDE, reprintEntries, type CanvasImages, type ExtractViews } from './canvas-features.ts';
 import { cropRegion } from './query.ts';
 import type { ReprintEntry, ReprintItem } from './reprint-index/index.ts';
@@ -78,7 +78,13 @@ export async function regionEntries(canvas: CanvasWithRegions, options: { maxReg
     if (!views) {
       const whole = await image();
       const crop = toPixels(region.part, whole.width, whole.height);
-      views = await extract(cropRegion(whole, crop));
+      try {
+        views = await extract(cropRegion(whole, crop));
+      } catch (err) {
+        // One region that cannot be matched (a sliver, a blank box) costs its own entries, not the canvas's.
+        if (err instanceof FeatureInputError) continue;
+        throw err;
+      }
       shown = onCanvas(painted, { x: crop.x / whole.width, y: crop.y / whole.height, w: crop.w / whole.width, h: crop.h / whole.height });
     }
     const item: ReprintItem = { ...canvas.item, region: { canvasItemId: canvas.id, box: region.box, shown } };
