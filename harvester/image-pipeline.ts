@@ -33,6 +33,13 @@ const MAX_FAILURES_KEPT = 1000;
 const STAGE_DEPTH = 2;
 
 /**
+ * A batch that has not filled this long after its first image goes to the stage anyway: while a
+ * slow or hung host holds the rest of a harvest back, the images that did arrive become
+ * searchable (a portal shows them as they come) instead of waiting for the run's end.
+ */
+const PARTIAL_BATCH_WAIT_MS = 2000;
+
+/**
  * Fetch → decode → index for every canvas the journal says needs work. Fetches run
  * up to the HTTP concurrency, decodes up to the decode concurrency, and the stage gets
  * batches in order, up to STAGE_DEPTH at once; each step is committed to the journal as it
@@ -49,6 +56,7 @@ export class ImagePipeline {
   private readonly decodeSlots: Semaphore;
   private readonly stageSlots = new Semaphore(STAGE_DEPTH);
   private batch: Array<{ item: HarvestedItem; downloaded: boolean }> = [];
+  private partialBatchTimer: NodeJS.Timeout | undefined;
   private committed: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   /** Canvases taken this run: one fed during discovery is not taken again, even when it failed. */
@@ -301,7 +309,17 @@ export class ImagePipeline {
 
   private async enqueue(item: HarvestedItem, downloaded: boolean): Promise<void> {
     this.batch.push({ item, downloaded });
-    if (this.batch.length >= this.ctx.config.batchSize) await this.flush();
+    if (this.batch.length >= this.ctx.config.batchSize) {
+      await this.flush();
+      return;
+    }
+    if (this.partialBatchTimer) return;
+    this.partialBatchTimer = setTimeout(() => {
+      this.partialBatchTimer = undefined;
+      // A failure still reaches the run: the next flush (settle's at the latest) waits on the same chain.
+      this.flush().catch(() => {});
+    }, PARTIAL_BATCH_WAIT_MS);
+    this.partialBatchTimer.unref();
   }
 
   /**
@@ -309,6 +327,8 @@ export class ImagePipeline {
    * batch is committed. Results are committed in the order batches were handed over.
    */
   private flush(): Promise<void> {
+    clearTimeout(this.partialBatchTimer);
+    this.partialBatchTimer = undefined;
     const entries = this.batch;
     this.batch = [];
     if (!entries.length) return this.committed;

@@ -47,6 +47,27 @@ describe('harvest: images start while discovery still reads manifests', function
     assert.deepEqual(queued, { type: 'images-queued', total: canvases }, 'the total counts the images started during discovery');
   });
 
+  it('indexes a batch that has not filled when nothing more arrives for a while, long before the held manifest is read', async () => {
+    const slow = inst.manifests.at(-1)!;
+    // Held three times (4 s each, then the retries' back-off): more than ten seconds.
+    inst.faults.add({ match: pathOf(slow.url), kind: 'hang', times: 3 });
+    // The default batch (16) is more than the canvases of the settled manifests: it never fills before the end.
+    const config = testHarvestConfig({ totalTimeoutMs: 4000, retries: 4 });
+    assert.ok(config.batchSize > canvases - slow.canvases.length);
+    const started = Date.now();
+    let firstIndexedAt: number | undefined;
+    const onEvent = (e: HarvestEvent) => {
+      if (e.type === 'image' && e.status === 'indexed') firstIndexedAt ??= Date.now() - started;
+    };
+    const { summary, events } = await harvestOnce(tempDataDir(), [inst.rootCollectionUrl], { config, onEvent });
+    assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
+    const slowRead = position(events, (e) => e.type === 'document' && e.url === slow.url && e.status === 'new');
+    const firstIndexed = position(events, (e) => e.type === 'image' && e.status === 'indexed');
+    assert.ok(firstIndexed >= 0 && firstIndexed < slowRead, `first image indexed at event ${firstIndexed}, the held manifest read at ${slowRead}`);
+    assert.ok(firstIndexedAt! < 10_000, `first image indexed after ${firstIndexedAt} ms`);
+    assert.equal(indexedIds(events).length, canvases);
+  });
+
   it('does not take a canvas again in the same run when it failed while discovery went on', async () => {
     holdLastManifest();
     const broken = inst.manifests[0]!;
