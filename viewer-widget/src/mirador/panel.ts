@@ -279,7 +279,13 @@ export function ReprisePanel(props: PanelProps): ReactNode {
     { id, windowId, title: t('repriseTitle'), ariaLabel: t('repriseTitle') },
     h(
       'div',
-      { ref: panel, className: 'reprise-mirador-panel', style: { minWidth: 0 } },
+      {
+        ref: panel,
+        className: 'reprise-mirador-panel',
+        // Cards at least 180 px wide, as on the demo pages: at the default 150 px two cards share Mirador's
+        // narrow panel and their buttons ("Réimpressions") stack one per line.
+        style: { minWidth: 0, '--reprise-card-min-width': '180px' },
+      },
       tabs,
       definition === 'missing'
         ? h('p', { role: 'alert', style: { margin: '4px 8px' } }, t('repriseWidgetMissing'))
