@@ -212,7 +212,8 @@ describe('docs/widget-embedding.md examples (another origin, Chromium)', functio
       this.skip();
     }
     await page.goto(example('Universal Viewer'));
-    await page.waitForFunction(`typeof uv !== 'undefined' && !document.getElementById('search-view').disabled`, undefined, { timeout: 30_000 });
+    // UV's load (similar follows the canvas) and targetChange (the button) come in either order.
+    await page.waitForFunction(`typeof uv !== 'undefined' && !document.getElementById('search-view').disabled && document.querySelector('reprise-similar').canvas !== undefined`, undefined, { timeout: 30_000 });
     assert.equal(await page.evaluate(`document.querySelector('reprise-similar').canvas`), fixture.inst.manifests[0]!.canvases[0]!.id, 'similar follows the canvas UV shows');
     await page.locator('#search-view').click();
     await page.waitForFunction(`window.__events.some((e) => e.type === 'reprise-results' && e.detail.query.kind === 'region')`, undefined, { timeout: 30_000 });
