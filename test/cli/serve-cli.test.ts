@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { requireFixtures } from '../support/fixtures.ts';
 import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/reprise.js');
+import { startServe } from '../support/serve-process.ts';
 
 describe('reprise serve (command line)', function () {
   requireFixtures(this);
@@ -24,26 +19,12 @@ describe('reprise serve (command line)', function () {
   });
 
   it('serves the harvested index over HTTP and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
-      env: {
-        ...process.env,
-        REPRISE_DATA_DIR: fixture.dataDir,
-        REPRISE_MODELS__PATH: fixture.config.models.path!,
-        REPRISE_MODELS__THREADS: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const server = await startServe({
+      REPRISE_DATA_DIR: fixture.dataDir,
+      REPRISE_MODELS__PATH: fixture.config.models.path!,
+      REPRISE_MODELS__THREADS: '1',
     });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const lines = createInterface({ input: child.stdout });
-    const api = await new Promise<string>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const event = JSON.parse(line) as { type?: string; api?: string };
-        if (event.type === 'listening' && event.api) resolve(event.api);
-      });
-      exited.then((code) => reject(new Error(`serve exited (${code}) before listening: ${stderr}`)));
-    });
+    const { api } = server;
 
     const stats = (await (await fetch(`${api}/stats`)).json()) as { items: number };
     assert.equal(stats.items, fixture.inst.manifests.reduce((n, m) => n + m.canvases.length, 0));
@@ -53,7 +34,6 @@ describe('reprise serve (command line)', function () {
     const health = await fetch(`${api}/health`);
     assert.equal(health.status, 200);
 
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await server.stop(), 0, server.stderr());
   });
 });

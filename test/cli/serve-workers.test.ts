@@ -5,18 +5,15 @@
  * vectors, and similar-by-id needs none.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { storeSchema } from '../../config/schema.ts';
 import { EmbeddedStore } from '../../store/embedded/embedded-store.ts';
 import type { StoreItem } from '../../store/types.ts';
 import { prng } from '../store/store-suite.ts';
+import { spawnReprise } from '../support/serve-process.ts';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/reprise.js');
 const TOKEN = 'workers-test-admin-token';
 const DIM = 16;
 
@@ -49,23 +46,15 @@ describe('reprise serve --workers 2', function () {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('answers from two processes, the reader mapping the writer\'s index file, relays admin harvests, follows writes and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--workers', '2', '--port', '0'], {
-      env: { ...process.env, REPRISE_DATA_DIR: dataDir, REPRISE_API__ADMIN_TOKEN: TOKEN, REPRISE_HARVEST__HTTP__RETRIES: '0', REPRISE_MODELS__THREADS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const lines = createInterface({ input: child.stdout });
-    const api = await new Promise<string>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const event = JSON.parse(line) as { type?: string; api?: string };
-        if (event.type === 'listening' && event.api) resolve(event.api);
-      });
-      void exited.then((code) => reject(new Error(`serve exited (${code}) before listening: ${stderr}`)));
-    });
+    const server = await spawnReprise(
+      ['serve', '--workers', '2', '--port', '0'],
+      { REPRISE_DATA_DIR: dataDir, REPRISE_API__ADMIN_TOKEN: TOKEN, REPRISE_HARVEST__HTTP__RETRIES: '0', REPRISE_MODELS__THREADS: '1' },
+      'before listening',
+      (event) => (event?.type === 'listening' && event.api ? event.api : undefined),
+    );
+    const api = server.started;
 
-    const workers = childrenOf(child.pid!);
+    const workers = childrenOf(server.pid);
     assert.equal(workers.length, 2, `two worker processes under the primary: ${workers}`);
     const mapping = workers.filter((pid) => readFileSync(`/proc/${pid}/maps`, 'utf8').includes(path.join(dataDir, 'index', 'reprise.hnsw')));
     assert.equal(mapping.length, 1, 'the reader maps the index file; the writer holds it in memory');
@@ -99,8 +88,7 @@ describe('reprise serve --workers 2', function () {
     }
     assert.ok(statuses.every((s) => !s.running && s.last), `every worker reports the writer's finished harvest: ${JSON.stringify(statuses)}`);
 
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await server.stop(), 0, server.stderr());
     for (const pid of workers) assert.ok(!existsSync(`/proc/${pid}`) || /State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8')), `worker ${pid} stopped`);
   });
 });

@@ -10,7 +10,7 @@ import { requireFixtures } from '../support/fixtures.ts';
 import type { SearchFixture } from '../support/search-fixture.ts';
 import { recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
 import { demoServerForSuite } from './support/demo-server.ts';
-import type { ServeProcess } from './support/serve-process.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 import { focused } from './support/shots.ts';
 
 interface HitJson {

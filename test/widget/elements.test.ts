@@ -12,7 +12,7 @@ import { relevanceOf, RELEVANCE_EN } from '../../common/relevance.ts';
 import { requireLocalFeatures } from '../reprints/support.ts';
 import { recordedEvents, recordedFetches, requireChromium, screenshot, type RecordedFetch } from './support/browser.ts';
 import { demoServerForSuite, reprintPair } from './support/demo-server.ts';
-import type { ServeProcess } from './support/serve-process.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 
 interface HitJson {
   id: string;

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { requireFixtures } from '../support/fixtures.ts';
 import { recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
 import { demoServerForSuite, type DemoServer } from './support/demo-server.ts';
-import type { ServeProcess } from './support/serve-process.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 
 const ACCENT = [11, 87, 208];
 

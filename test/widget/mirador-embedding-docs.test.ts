@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { requireFixtures } from '../support/fixtures.ts';
 import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
 import { chromiumForSuite, pagePerTest, recordedEvents, requireChromium, screenshot } from './support/browser.ts';
-import { startServe, type ServeProcess } from './support/serve-process.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
 
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/widget-embedding.md');
 const DOC_SERVER = 'https://reprise.example.org';

@@ -14,7 +14,7 @@ import { seriousViolations } from './support/axe.ts';
 import { recordedEvents, requireChromium, screenshot, type RecordedEvent } from './support/browser.ts';
 import { demoServerForSuite, reprintPair } from './support/demo-server.ts';
 import { focused, pageWidth, PHONE, shotsAtBothWidths } from './support/shots.ts';
-import type { ServeProcess } from './support/serve-process.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 
 interface HitJson {
   id: string;

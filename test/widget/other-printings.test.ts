@@ -16,7 +16,7 @@ import { photographs, tempDataDir } from '../support/harvest-harness.ts';
 import { createSearchFixture, type SearchFixture } from '../support/search-fixture.ts';
 import { requireLocalFeatures } from '../reprints/support.ts';
 import { launchChromium, RECORDER, recordedEvents, recordedFetches, requireChromium, screenshot } from './support/browser.ts';
-import { startServe, type ServeProcess } from './support/serve-process.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { focused } from './support/shots.ts';
 
 interface Member {

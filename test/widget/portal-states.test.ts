@@ -20,7 +20,7 @@ import type { FaultHandle, Institution } from '../support/institution/types.ts';
 import { tinyModel } from '../support/tiny-model.ts';
 import { seriousViolations } from './support/axe.ts';
 import { chromiumForSuite, pagePerTest, recordedEvents, recordedFetches, requireChromium } from './support/browser.ts';
-import { startServe, type ServeProcess } from './support/serve-process.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { shotsAtBothWidths } from './support/shots.ts';
 import { photoFolder, startImages, type StartedImages } from './support/start-images.ts';
 

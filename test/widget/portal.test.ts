@@ -12,7 +12,7 @@ import { requireLocalFeatures } from '../reprints/support.ts';
 import { seriousViolations } from './support/axe.ts';
 import { recordedFetches, requireChromium, screenshot } from './support/browser.ts';
 import { demoServerForSuite, REPRINT_PAIR, reprintPair } from './support/demo-server.ts';
-import type { ServeProcess } from './support/serve-process.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 import { focused, shotsAtBothWidths } from './support/shots.ts';
 
 interface HitJson {

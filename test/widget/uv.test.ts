@@ -10,7 +10,7 @@ import { requireLocalFeatures } from '../reprints/support.ts';
 import { seriousViolations } from './support/axe.ts';
 import { recordedEvents, requireChromium, screenshot } from './support/browser.ts';
 import { demoServerForSuite, reprintPair } from './support/demo-server.ts';
-import type { ServeProcess } from './support/serve-process.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 import { focused, pageWidth, PHONE, shotsAtBothWidths, tabsTo } from './support/shots.ts';
 
 interface HitJson {

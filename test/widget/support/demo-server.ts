@@ -7,7 +7,7 @@ import { fixture as fixturePath } from '../../support/fixtures.ts';
 import { photographs, tempDataDir } from '../../support/harvest-harness.ts';
 import { createSearchFixture, type SearchFixture } from '../../support/search-fixture.ts';
 import { launchChromium, pagePerTest, type PageOptions } from './browser.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
+import { startServe, type ServeProcess } from '../../support/serve-process.ts';
 
 export interface DemoServer {
   fixture: SearchFixture;

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { tempDataDir } from '../../support/harvest-harness.ts';
-import { spawnReprise } from './serve-process.ts';
+import { spawnReprise } from '../../support/serve-process.ts';
 
 export interface StartedImages {
   /** http://127.0.0.1:PORT */

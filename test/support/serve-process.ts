@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/reprise.js');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/reprise.js');
 
 /** A line of the server's JSON log (undefined for any other line). */
 export interface LogEvent {
@@ -17,6 +17,7 @@ export interface LogEvent {
 export interface RepriseProcess<T> {
   /** What `until` answered for the line it waited for. */
   started: T;
+  pid: number;
   stderr(): string;
   /** SIGTERM, then its exit code. */
   stop(): Promise<number | null>;
@@ -50,6 +51,7 @@ export async function spawnReprise<T>(args: string[], env: Record<string, string
   });
   return {
     started,
+    pid: child.pid!,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
