@@ -108,20 +108,11 @@ export class RepriseSimilar extends LitElement {
         margin: 0.3rem 0 0;
         min-height: 0;
       }
+      /* Border, colours and focus ring: resultStyles' buttons. */
       .more {
         margin-top: 0.3rem;
         min-height: 2rem;
         padding: 0.2rem 0.8rem;
-        border: 1px solid var(--reprise-border-color, #c8c8c8);
-        border-radius: 4px;
-        background: var(--reprise-button-background, #f7f7f7);
-        color: inherit;
-        font: inherit;
-        cursor: pointer;
-      }
-      .more:focus-visible {
-        outline: 3px solid var(--reprise-accent, #0b57d0);
-        outline-offset: 2px;
       }
     `,
   ];
