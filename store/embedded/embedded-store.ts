@@ -180,6 +180,8 @@ export class EmbeddedStore implements VectorStore {
         if (changed.length) this.applyKeys(changed, { slab: this.slab });
         if (this.slab.size === this.counts.vectors) {
           this.slabOrigin = changed.length ? { source: 'replayed' } : { source: 'file' };
+          // A file from before rows were laid out by collection: once, so that its filters scan fast.
+          if (!loaded.arranged && !this.reader) this.saveSlab(repo.generation);
           return;
         }
       }
@@ -200,7 +202,7 @@ export class EmbeddedStore implements VectorStore {
       }
       this.slab = slab;
       this.slabOrigin = this.counts.vectors === 0 && reason === 'no slab file' ? { source: 'new' } : { source: 'rebuilt', reason };
-      if (!this.reader && this.counts.vectors > 0) this.slab.save(this.slabFile, { storeId: repo.storeId, generation: repo.generation });
+      if (!this.reader && this.counts.vectors > 0) this.saveSlab(repo.generation);
     } catch (err) {
       if (!(err instanceof SlabFullError)) throw err;
       this.slab = undefined;
@@ -361,7 +363,7 @@ export class EmbeddedStore implements VectorStore {
     if (this.reader) return;
     const repo = this.repo!;
     const stamp = { storeId: repo.storeId, generation: this.annGeneration };
-    this.slab?.save(this.slabFile, stamp);
+    this.saveSlab(this.annGeneration);
     // While the index is rebuilt, the log must keep reaching back to the rebuild's snapshot.
     if (!this.ann) return;
     this.ann.save(this.annFile, stamp);
@@ -369,6 +371,14 @@ export class EmbeddedStore implements VectorStore {
     // Readers map the file: the meta write tells them (through data_version) that a newer one is there.
     repo.markIndexSaved(this.annGeneration);
     this.unsaved = 0;
+  }
+
+  /** Lays the slab's rows out by collection and manifest (when changes have disturbed that order), then saves it. */
+  private saveSlab(generation: number): void {
+    const repo = this.repo!;
+    if (!this.slab) return;
+    if (!this.slab.arranged) this.slab.arrange(repo.itemsInLayoutOrder());
+    this.slab.save(this.slabFile, { storeId: repo.storeId, generation });
   }
 
   /** The open store; ann and schema are absent while no model has opened the index (items without vectors only). */

@@ -4,7 +4,30 @@ import type { SqlFilter } from './filters.ts';
 interface Subset {
   count: number;
   rowids?: number[];
+  /** Whether an item passes, made from the rowids when the index's candidates are checked, and what it holds in rowids' worth. */
+  members?: { passes: (rowid: number) => boolean; weight: number };
+  /** How the index fared for this filter: tries, how many came up short of hits, scans chosen since. */
+  index?: { tries: number; short: number; skipped: number };
 }
+
+/**
+ * A membership test over a filter's rowids: a byte a rowid up to the largest when the filter keeps
+ * more than one item in 64 (1 MB at a million items), a Set otherwise.
+ */
+function membership(rowids: number[]): NonNullable<Subset['members']> {
+  let max = 0;
+  for (const r of rowids) if (r > max) max = r;
+  if (rowids.length * 64 < max) {
+    const set = new Set(rowids);
+    return { passes: (rowid) => set.has(rowid), weight: rowids.length };
+  }
+  const bytes = new Uint8Array(max + 1);
+  for (const r of rowids) bytes[r] = 1;
+  // A rowid in a list is 8 bytes.
+  return { passes: (rowid) => bytes[rowid] === 1, weight: Math.ceil(bytes.length / 8) };
+}
+
+const weightOf = (subset: Subset | undefined): number => (subset?.rowids?.length ?? 0) + (subset?.members?.weight ?? 0);
 
 /**
  * The subsets that filters selected, kept while the database is unchanged. Portals ask again and
@@ -22,12 +45,7 @@ export class FilterSubsets {
 
   /** The cached subset of this filter at this version of the database, refreshed as the last used. */
   get(filter: SqlFilter, version: string): Subset | undefined {
-    if (version !== this.version) {
-      this.byFilter.clear();
-      this.held = 0;
-      this.version = version;
-      return undefined;
-    }
+    if (!this.at(version)) return undefined;
     const key = keyOf(filter);
     const subset = this.byFilter.get(key);
     if (subset) {
@@ -38,22 +56,80 @@ export class FilterSubsets {
   }
 
   set(filter: SqlFilter, version: string, subset: Subset): void {
-    if (version !== this.version) return;
+    this.at(version);
     const size = subset.rowids?.length ?? 0;
     if (size > this.maxRowids) return;
     const key = keyOf(filter);
-    this.held -= this.byFilter.get(key)?.rowids?.length ?? 0;
+    const before = this.byFilter.get(key);
+    if (before?.index) subset.index ??= before.index;
+    this.held -= weightOf(before);
     this.byFilter.delete(key);
     this.byFilter.set(key, subset);
-    this.held += size;
-    // The least recently used go first.
+    this.held += weightOf(subset);
+    this.evict();
+  }
+
+  /** The membership test of a filter whose rowids are listed, made on first use; undefined otherwise. */
+  members(filter: SqlFilter, version: string): ((rowid: number) => boolean) | undefined {
+    const subset = this.get(filter, version);
+    if (!subset?.rowids) return undefined;
+    if (!subset.members) {
+      subset.members = membership(subset.rowids);
+      this.held += subset.members.weight;
+      this.evict();
+    }
+    return subset.members.passes;
+  }
+
+  /** Moves to this version of the database, forgetting every subset if it is another; says whether it was the same. */
+  private at(version: string): boolean {
+    if (version === this.version) return true;
+    this.byFilter.clear();
+    this.held = 0;
+    this.version = version;
+    return false;
+  }
+
+  /** The least recently used go first. */
+  private evict(): void {
     for (const [oldest, kept] of this.byFilter) {
       if (this.held <= this.maxRowids && this.byFilter.size <= MAX_FILTERS) break;
       this.byFilter.delete(oldest);
-      this.held -= kept.rowids?.length ?? 0;
+      this.held -= weightOf(kept);
+    }
+  }
+
+  /**
+   * Whether to ask the index first for this filter. A filter that leaves out the neighbourhood of
+   * the queries asked within it (a collection of maps searched with photographs) leaves the index's
+   * candidates short again and again, and each try costs a few milliseconds before the scan that
+   * answers: once most tries have come up short, the scan goes first, and one query in
+   * RETRY_EVERY still tries the index in case the queries have changed.
+   */
+  indexWorthTrying(filter: SqlFilter, version: string): boolean {
+    const stats = this.get(filter, version)?.index;
+    if (!stats || stats.tries < 3 || stats.short * 2 <= stats.tries) return true;
+    stats.skipped++;
+    return stats.skipped % RETRY_EVERY === 0;
+  }
+
+  /** Records whether the index's candidates were enough for a query within this filter. */
+  recordIndex(filter: SqlFilter, version: string, short: boolean): void {
+    const subset = this.get(filter, version);
+    if (!subset) return;
+    const stats = (subset.index ??= { tries: 0, short: 0, skipped: 0 });
+    stats.tries++;
+    if (short) stats.short++;
+    // Recent tries weigh most.
+    if (stats.tries >= 32) {
+      stats.tries /= 2;
+      stats.short /= 2;
     }
   }
 }
+
+/** While the scan goes first, one query in this many still tries the index. */
+const RETRY_EVERY = 16;
 
 /** Filters cached at once, whatever their size (counts alone are small). */
 const MAX_FILTERS = 256;

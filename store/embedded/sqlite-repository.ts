@@ -385,6 +385,15 @@ export class SqliteRepository {
     return count;
   }
 
+  /** Whether a filtered search should ask the index first (see FilterSubsets.indexWorthTrying). */
+  indexWorthTrying(filter: SqlFilter): boolean {
+    return this.subsets.indexWorthTrying(filter, this.version());
+  }
+
+  recordIndexOutcome(filter: SqlFilter, short: boolean): void {
+    this.subsets.recordIndex(filter, this.version(), short);
+  }
+
   /** Changes with every commit to the database, this connection's (total_changes) or another's (data_version). */
   private version(): string {
     return this.statement(`SELECT total_changes() || ':' || data_version FROM pragma_data_version`).pluck().get() as string;
@@ -416,6 +425,9 @@ export class SqliteRepository {
   /** Which of these items pass the filter (ANN candidates whose owners are known): probed by key, see SqlFilter.keyedProbe. */
   itemsPassing(rowids: number[], filter: SqlFilter): Set<number> {
     if (!filter.active) return new Set(rowids);
+    // A filter a scan has already listed (it failed the index before, or is asked again): no SQL.
+    const members = this.subsets.members(filter, this.version());
+    if (members) return new Set(rowids.filter(members));
     const rows = this.statement(`SELECT j.value FROM json_each(?) j WHERE ${filter.keyedProbe}`)
       .pluck()
       .all(JSON.stringify(rowids), ...filter.keyedProbeParams) as number[];
@@ -460,6 +472,17 @@ export class SqliteRepository {
     const rowids = JSON.parse(json as string) as number[];
     this.subsets.set(filter, version, { count: rowids.length, rowids });
     return rowids;
+  }
+
+  /**
+   * Item rowids in the order the slab lays its rows out: by collection path (root first, so a
+   * collection's sub-collections follow it: the closing bracket is trimmed so that a path sorts
+   * just before its own extensions), then manifest, then rowid. A collection's or a manifest's
+   * items are then side by side however they were harvested.
+   */
+  itemsInLayoutOrder(): number[] {
+    const json = this.statement(`SELECT json_group_array(rowid) FROM (SELECT rowid FROM items ORDER BY rtrim(collections, ']'), manifest_id, rowid)`).pluck().get() as string;
+    return JSON.parse(json) as number[];
   }
 
   /** All vectors in key order, in pages (rebuilding the index without holding them all). */

