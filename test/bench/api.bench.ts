@@ -2,7 +2,8 @@
  * npm run bench:api — the HTTP API under load, as `reprise serve` runs it: 100k items in the
  * embedded store, the tiny generated CLIP model (so the real text encoder runs on every text
  * query), the server in a process of its own on 127.0.0.1 (with --workers N, N processes),
- * autocannon against it for BENCH_SECONDS (default 20) per point after a short warm-up:
+ * wrk (when installed; BENCH_LOADER=autocannon to choose) or autocannon against it for BENCH_SECONDS
+ * (default 20) per point after a short warm-up:
  *
  *   similar  GET /api/items/{random id}/similar?limit=20
  *   text     GET /api/search?q={one of ~24k varied queries}&limit=20   (the encoder cache, 1,000 entries, rarely hits)
@@ -11,9 +12,9 @@
  * concurrency of BENCH_CONNECTIONS (default "1,2,4,10") in the same run, so that the ratio of
  * their throughputs compares like with like. Reports throughput, p50/p95/p99 latency (every
  * response's time, not autocannon's coarser buckets) and errors (connection errors, timeouts,
- * non-2xx); prints tables and writes bench-output/api.json. autocannon runs in this process, on
- * the same machine: on two cores it takes much of one, so a second server process has no free
- * core to use (said in the output). The model and the store are built once and cached under
+ * non-2xx); prints tables and writes bench-output/api.json. The load generator runs on the same
+ * machine: autocannon, in this process, takes much of a core (on two cores a second server process
+ * then has none free: said in the output); wrk takes a few per cent of one, measured and reported. The model and the store are built once and cached under
  * bench-output/api-bench/ (delete it to rebuild). Needs ../shared/fixtures (the CLIP BPE vocabulary) the first time.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -235,6 +236,10 @@ interface Scenario {
 }
 
 async function load(url: string, scenario: Scenario, seconds: number, connections: number) {
+  return LOADER === 'wrk' ? loadWithWrk(url, scenario, seconds, connections) : loadWithAutocannon(url, scenario, seconds, connections);
+}
+
+async function loadWithAutocannon(url: string, scenario: Scenario, seconds: number, connections: number) {
   const times: number[] = [];
   const statuses: Record<string, number> = {};
   const instance = autocannon({
@@ -262,6 +267,82 @@ async function load(url: string, scenario: Scenario, seconds: number, connection
     maxMs: +(times.at(-1) ?? NaN).toFixed(2),
     errors: result.errors + result.timeouts + result.non2xx,
     statuses,
+    loaderCoreShare: undefined as number | undefined,
+  };
+}
+
+// --- wrk: a load generator that leaves the server its cores ----------------------
+
+/**
+ * wrk (C, one thread, Debian's `wrk` package) when it is installed: at the few hundred requests
+ * a second measured here it takes a few per cent of a core, where autocannon in this process
+ * takes much of one, so on a two-core machine both server processes get a core each. Paths come
+ * from a file of the scenario's own random paths; wrk's Lua `done` hook prints the figures, and
+ * the shell's `times` what wrk used of the CPU.
+ */
+const WRK_SCRIPT = `
+local paths = {}
+for line in io.lines(os.getenv("REPRISE_WRK_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("REPRISE %d %d %d %d %.3f %.3f %.3f %.3f\\n", summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+`;
+
+const LOADER: 'wrk' | 'autocannon' = (process.env.BENCH_LOADER as 'wrk' | 'autocannon' | undefined) ?? (hasWrk() ? 'wrk' : 'autocannon');
+
+function hasWrk(): boolean {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    // wrk --version prints its version and exits 1.
+    return (err as { status?: number }).status === 1;
+  }
+}
+
+async function loadWithWrk(url: string, scenario: Scenario, seconds: number, connections: number) {
+  mkdirSync(root, { recursive: true });
+  const script = path.join(root, 'wrk.lua');
+  writeFileSync(script, WRK_SCRIPT);
+  const pathsFile = path.join(root, `wrk-${scenario.name}.txt`);
+  writeFileSync(pathsFile, Array.from({ length: 20_000 }, () => scenario.path()).join('\n') + '\n');
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('bash', ['-c', 'wrk "$@"; status=$?; times; exit $status', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url], {
+      env: { ...process.env, REPRISE_WRK_PATHS: pathsFile },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))));
+  });
+  const figures = /REPRISE (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(out);
+  if (!figures) throw new Error(`wrk printed no figures: ${out}`);
+  const [requests, durationUs, errors, non2xx, p50, p95, p99, max] = figures.slice(1).map(Number) as number[];
+  // `times`: the shell's own user/system time, then its children's (wrk's).
+  const clock = [...out.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  const loaderCpuSeconds = (clock[2] ?? 0) + (clock[3] ?? 0);
+  const duration = durationUs! / 1e6;
+  return {
+    scenario: scenario.name,
+    seconds: duration,
+    connections,
+    requests: requests!,
+    requestsPerSecond: +(requests! / duration).toFixed(1),
+    p50Ms: +p50!.toFixed(2),
+    p95Ms: +p95!.toFixed(2),
+    p99Ms: +p99!.toFixed(2),
+    maxMs: +max!.toFixed(2),
+    errors: errors! + non2xx!,
+    statuses: {} as Record<string, number>,
+    loaderCoreShare: +(loaderCpuSeconds / duration).toFixed(3),
   };
 }
 
@@ -350,10 +431,13 @@ async function main(): Promise<void> {
     console.table(speedups);
   }
   const cores = os.availableParallelism();
+  const loaderShare = Math.max(0, ...rows.map((r) => r.loaderCoreShare ?? 0));
   const coreNote =
-    cores <= 2
-      ? `${cores} cores: autocannon (this process) takes much of one, so a second server process has no free core to use; the ≥ 1.6× target at 10 connections needs a machine where the load generator leaves a core free`
-      : `${cores} cores`;
+    LOADER === 'wrk'
+      ? `${cores} cores; the load generator (wrk, one thread) took at most ${(loaderShare * 100).toFixed(1)} % of one core at any point, leaving the cores to the server`
+      : cores <= 2
+        ? `${cores} cores: autocannon (this process) takes much of one, so a second server process has no free core to use; the ≥ 1.6× target at 10 connections needs a machine where the load generator leaves a core free (install wrk)`
+        : `${cores} cores`;
   console.log(`load average at start ${loadAverageAtStart.toFixed(2)}; ${coreNote}`);
   const similar = at(WORKERS[0]!, Math.max(...CONNECTIONS), 'similar');
   const text = at(WORKERS[0]!, Math.max(...CONNECTIONS), 'text');
@@ -384,7 +468,9 @@ async function main(): Promise<void> {
       node: process.version,
       serverRss: memory,
       loadAverageAtStart,
-      note: `autocannon runs in the bench process on the same machine as the server (${coreNote}); the text encoder is the tiny generated model (32 dimensions), far cheaper than a real CLIP text tower`,
+      loader: LOADER,
+      loaderMaxCoreShare: LOADER === 'wrk' ? loaderShare : undefined,
+      note: `${LOADER === 'wrk' ? 'wrk runs in a process of its own' : 'autocannon runs in the bench process'} on the same machine as the server (${coreNote}); the text encoder is the tiny generated model (32 dimensions), far cheaper than a real CLIP text tower`,
     },
   };
   writeFileSync(path.join('bench-output', 'api.json'), JSON.stringify(report, null, 2) + '\n');
