@@ -3,45 +3,48 @@ import type { SqlFilter } from './filters.ts';
 /** What a filter selected: its item count, and its rowids once a scan needed them. */
 interface Subset {
   count: number;
-  rowids?: number[];
-  /** Whether an item passes, made from the rowids when the index's candidates are checked, and what it holds in rowids' worth. */
-  members?: { passes: (rowid: number) => boolean; weight: number };
+  rowids?: Int32Array | Float64Array;
+  /** Whether an item passes, made from the rowids when the index's candidates are checked, and the bytes it holds. */
+  members?: { passes: (rowid: number) => boolean; bytes: number };
   /** How the index fared for this filter: tries, how many came up short of hits, scans chosen since. */
   index?: { tries: number; short: number; skipped: number };
 }
 
 /**
- * A membership test over a filter's rowids: a byte a rowid up to the largest when the filter keeps
- * more than one item in 64 (1 MB at a million items), a Set otherwise.
+ * A membership test over a filter's rowids: a bit a rowid up to the largest when the filter keeps
+ * more than one item in 32 (125 KB at a million items), a Set otherwise.
  */
-function membership(rowids: number[]): NonNullable<Subset['members']> {
+function membership(rowids: Int32Array | Float64Array): NonNullable<Subset['members']> {
   let max = 0;
-  for (const r of rowids) if (r > max) max = r;
-  if (rowids.length * 64 < max) {
+  for (let i = 0; i < rowids.length; i++) if (rowids[i]! > max) max = rowids[i]!;
+  if (rowids.length * 32 < max) {
     const set = new Set(rowids);
-    return { passes: (rowid) => set.has(rowid), weight: rowids.length };
+    // About what V8 takes a Set entry.
+    return { passes: (rowid) => set.has(rowid), bytes: rowids.length * 24 };
   }
-  const bytes = new Uint8Array(max + 1);
-  for (const r of rowids) bytes[r] = 1;
-  // A rowid in a list is 8 bytes.
-  return { passes: (rowid) => bytes[rowid] === 1, weight: Math.ceil(bytes.length / 8) };
+  const bits = new Uint8Array((max >> 3) + 1);
+  for (let i = 0; i < rowids.length; i++) bits[rowids[i]! >> 3]! |= 1 << (rowids[i]! & 7);
+  return { passes: (rowid) => rowid >= 0 && rowid <= max && (bits[rowid >> 3]! & (1 << (rowid & 7))) !== 0, bytes: bits.length };
 }
 
-const weightOf = (subset: Subset | undefined): number => (subset?.rowids?.length ?? 0) + (subset?.members?.weight ?? 0);
+const bytesOf = (subset: Subset | undefined): number => (subset?.rowids?.byteLength ?? 0) + (subset?.members?.bytes ?? 0);
 
 /**
  * The subsets that filters selected, kept while the database is unchanged. Portals ask again and
  * again within the same few filters (a collection, a manifest, a rights value), and at a million
  * items counting a 10 % filter and listing its rowids cost 10 ms a query before any vector is read.
  * Any commit, this connection's or another process's (`serve --workers`), empties the cache:
- * `version` is read once per query and changes with both. Bounded by the rowids held.
+ * `version` is read once per query and changes with both. Bounded by the bytes held (rowids as
+ * 32-bit integers), so that a portal's usual filters stay: at a million items, the listings of
+ * every collection of a three-level tree together take 12 MB.
  */
 export class FilterSubsets {
   private readonly byFilter = new Map<string, Subset>();
   private held = 0;
   private version: string | undefined;
 
-  constructor(private readonly maxRowids: number) {}
+  /** `maxBytes`: what the listed rowids and membership tests may hold together. */
+  constructor(private readonly maxBytes: number) {}
 
   /** The cached subset of this filter at this version of the database, refreshed as the last used. */
   get(filter: SqlFilter, version: string): Subset | undefined {
@@ -57,15 +60,14 @@ export class FilterSubsets {
 
   set(filter: SqlFilter, version: string, subset: Subset): void {
     this.at(version);
-    const size = subset.rowids?.length ?? 0;
-    if (size > this.maxRowids) return;
+    if (bytesOf(subset) > this.maxBytes) return;
     const key = keyOf(filter);
     const before = this.byFilter.get(key);
     if (before?.index) subset.index ??= before.index;
-    this.held -= weightOf(before);
+    this.held -= bytesOf(before);
     this.byFilter.delete(key);
     this.byFilter.set(key, subset);
-    this.held += weightOf(subset);
+    this.held += bytesOf(subset);
     this.evict();
   }
 
@@ -75,7 +77,7 @@ export class FilterSubsets {
     if (!subset?.rowids) return undefined;
     if (!subset.members) {
       subset.members = membership(subset.rowids);
-      this.held += subset.members.weight;
+      this.held += subset.members.bytes;
       this.evict();
     }
     return subset.members.passes;
@@ -93,9 +95,9 @@ export class FilterSubsets {
   /** The least recently used go first. */
   private evict(): void {
     for (const [oldest, kept] of this.byFilter) {
-      if (this.held <= this.maxRowids && this.byFilter.size <= MAX_FILTERS) break;
+      if (this.held <= this.maxBytes && this.byFilter.size <= MAX_FILTERS) break;
       this.byFilter.delete(oldest);
-      this.held -= weightOf(kept);
+      this.held -= bytesOf(kept);
     }
   }
 

@@ -16,24 +16,24 @@ describe('filter subsets: membership and whether to ask the index first', () => 
     const subsets = new FilterSubsets(1_000_000);
     subsets.set(maps, 'v1', { count: 3 });
     assert.equal(subsets.members(maps, 'v1'), undefined, 'counted, not listed: no membership');
-    const dense = Array.from({ length: 5000 }, (_, i) => 2 * i + 1);
+    const dense = Int32Array.from({ length: 5000 }, (_, i) => 2 * i + 1);
     subsets.set(maps, 'v1', { count: dense.length, rowids: dense });
     const passes = subsets.members(maps, 'v1')!;
     assert.deepEqual([1, 2, 3, 9999, 10_000, 10_001, 0].filter(passes), [1, 3, 9999]);
-    const sparse = [7, 500_000, 900_001];
+    const sparse = Int32Array.of(7, 500_000, 900_001);
     subsets.set(photos, 'v1', { count: 3, rowids: sparse });
     assert.deepEqual([7, 8, 500_000, 900_001, 900_002].filter(subsets.members(photos, 'v1')!), [7, 500_000, 900_001]);
     assert.equal(subsets.members(maps, 'v2'), undefined, 'a commit forgets the subsets');
   });
 
   it('keeps within its bound, the membership counted, the least recently used going first', () => {
-    // 8,500 rowids' worth: two listings of 4,000 fit; a bitmap over rowids up to 8,000 (1,000 rowids' worth) does not.
-    const subsets = new FilterSubsets(8_500);
-    const rowids = Array.from({ length: 4000 }, (_, i) => 2 * i);
+    // 32,500 bytes: two listings of 4,000 rowids (16,000 bytes each) fit; a bitmap over rowids up to 8,000 (1,000 bytes) more does not.
+    const subsets = new FilterSubsets(32_500);
+    const rowids = Int32Array.from({ length: 4000 }, (_, i) => 2 * i);
     subsets.set(maps, 'v', { count: rowids.length, rowids });
-    subsets.set(photos, 'v', { count: rowids.length, rowids: [...rowids] });
-    assert.ok(subsets.members(maps, 'v'), 'both fit while only listed (8,000)');
-    // The bitmap pushes the total over 8,500: photographs, used least recently, goes.
+    subsets.set(photos, 'v', { count: rowids.length, rowids: rowids.slice() });
+    assert.ok(subsets.members(maps, 'v'), 'both fit while only listed (32,000 bytes)');
+    // The bitmap pushes the total over 32,500: photographs, used least recently, goes.
     assert.equal(subsets.get(photos, 'v'), undefined);
     assert.ok(subsets.get(maps, 'v')?.rowids);
   });
@@ -51,7 +51,7 @@ describe('filter subsets: membership and whether to ask the index first', () => 
     assert.equal(asks.filter(Boolean).length, 2, 'the index is tried again on one query in 16');
     assert.ok(Array.from({ length: 8 }, () => subsets.indexWorthTrying(photos, 'v1')).every(Boolean), 'short once in three: still asked first');
     // The outcomes survive the filter's listing (a scan lists it after the index came up short).
-    subsets.set(maps, 'v1', { count: 100_000, rowids: [1, 2, 3] });
+    subsets.set(maps, 'v1', { count: 100_000, rowids: Int32Array.of(1, 2, 3) });
     assert.equal(Array.from({ length: 15 }, () => subsets.indexWorthTrying(maps, 'v1')).filter(Boolean).length, 0);
     // Recent outcomes weigh most: enough answers by the index bring it back first.
     for (let i = 0; i < 40; i++) subsets.recordIndex(maps, 'v1', false);
