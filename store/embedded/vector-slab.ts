@@ -15,7 +15,8 @@ import { RepriseError } from '../../common/index.ts';
  * Every row of the subset is scored: no coarser first cut (sign-bit codes were tried) keeps the
  * exact top where it matters most, a filter that leaves out the query's own neighbourhood, whose
  * nearest passing items all sit at about the same, low similarity. What a scan costs is then
- * mostly memory: a filter's items lie scattered over the rows.
+ * mostly memory, so the store lays the rows out by collection and manifest (`arrange`) whenever it
+ * saves the slab: a collection's rows are then read straight through, not a page a row.
  *
  * Vectors are found by key (the HNSW key, `vectors.key`) and by item (a chain of slots per item
  * rowid), so that scoring the items a filter selects costs in proportion to them. Like the
