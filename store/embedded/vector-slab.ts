@@ -267,7 +267,7 @@ export class VectorSlab {
 
   /**
    * The items with the best approximate score among `items` (item rowids; every vector when
-   * undefined), best first, at most `wanted`, leaving out `exclude`. Each item scores its best
+   * undefined), best first, at most `wanted` distinct items, leaving out `exclude`. Each item scores its best
    * vector. With a few more than needed, re-scoring on the exact vectors restores the exact order.
    */
   nearestItems(query: Float32Array, items: ArrayLike<number> | undefined, wanted: number, exclude?: number): number[] {
@@ -297,14 +297,32 @@ export class VectorSlab {
     for (let j = n; j < Math.ceil(n / 4) * 4; j++) slots[j] = slots[n - 1]!;
     this.kernel.score4(0, slotsAt, Math.ceil(n / 4) * 4, BASE, this.stride, outAt);
     const out = new Int32Array(buffer, outAt, n);
-    // The best `take` slots by a bounded insertion: few scores beat the running threshold.
+    // The best `take` items by a bounded insertion, each at its best slot: few scores beat the
+    // running threshold. An item whose regions score too stays one entry, so that `take`
+    // distinct items come back however many vectors each has.
     const take = Math.min(n, wanted);
     const bestScore = new Float64Array(take).fill(-Infinity);
     const bestSlot = new Int32Array(take).fill(-1);
+    const listed = new Map<number, number>();
     let floor = -Infinity;
     for (let j = 0; j < n; j++) {
       const score = out[j]! * this.scaleOf[slots[j]!]!;
       if (score <= floor) continue;
+      const slot = slots[j]!;
+      const item = this.itemOf[slot]!;
+      const before = listed.get(item);
+      if (before !== undefined) {
+        if (score <= before) continue;
+        // Its lower entry leaves the list, the ones after it move up.
+        let i = 0;
+        while (this.itemOf[bestSlot[i]!] !== item) i++;
+        bestScore.copyWithin(i, i + 1);
+        bestSlot.copyWithin(i, i + 1);
+        bestScore[take - 1] = -Infinity;
+        bestSlot[take - 1] = -1;
+      } else if (bestSlot[take - 1]! >= 0) {
+        listed.delete(this.itemOf[bestSlot[take - 1]!]!);
+      }
       let p = take - 1;
       while (p > 0 && bestScore[p - 1]! < score) {
         bestScore[p] = bestScore[p - 1]!;
@@ -312,18 +330,14 @@ export class VectorSlab {
         p--;
       }
       bestScore[p] = score;
-      bestSlot[p] = slots[j]!;
+      bestSlot[p] = slot;
+      listed.set(item, score);
       floor = bestScore[take - 1]!;
     }
-    const seen = new Set<number>();
     const found: number[] = [];
     for (const slot of bestSlot) {
       if (slot < 0) break;
-      const item = this.itemOf[slot]!;
-      if (!seen.has(item)) {
-        seen.add(item);
-        found.push(item);
-      }
+      found.push(this.itemOf[slot]!);
     }
     return found;
   }

@@ -67,6 +67,32 @@ describe('the scan copy lays its rows out by the order it is given', () => {
     assert.deepEqual(slab.nearestItems(unitVector(77), [9, 10, 11, 12], 1), [10], 'item 10 scores its new vector');
   });
 
+  it('returns the number of distinct items asked for, however many vectors (regions) each has', () => {
+    const slab = VectorSlab.create(DIM)!;
+    // 40 items of 12 vectors each, all near one direction, so that one item's regions crowd the top rows.
+    const near = unitVector(4242);
+    for (let item = 1; item <= 40; item++) {
+      const keys = Array.from({ length: 12 }, (_, r) => item * 100 + r);
+      slab.add(keys, keys.map(() => item), keys.map((k) => {
+        const noise = unitVector(k);
+        const v = near.map((x, d) => x + 0.05 * noise[d]! * (1 + (item % 7)));
+        const n = Math.hypot(...v);
+        return v.map((x) => x / n);
+      }));
+    }
+    for (const wanted of [5, 20, 36]) {
+      const got = slab.nearestItems(near, undefined, wanted);
+      assert.equal(got.length, wanted, `${wanted} items asked, ${got.length} given`);
+      assert.equal(new Set(got).size, wanted, 'each once');
+      const filtered = slab.nearestItems(near, Array.from({ length: 20 }, (_, k) => 2 * k + 1), wanted, 3);
+      assert.equal(filtered.length, Math.min(wanted, 19));
+      assert.ok(filtered.every((i) => i % 2 === 1 && i !== 3));
+    }
+    // Best first, each item at its best vector: the items nearest the direction (least noise) lead.
+    const top = slab.nearestItems(near, undefined, 6);
+    assert.ok(top.slice(0, 5).every((i) => i % 7 === 0), `the least noisy items (multiples of 7) first: ${top.join(',')}`);
+  });
+
   it('keeps its layout through a save and a load, and the sidecar says so', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'reprise-slab-'));
     dirs.push(dir);
