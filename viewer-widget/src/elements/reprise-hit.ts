@@ -10,6 +10,12 @@ export type Mark = '+' | '-' | '';
 export const CARD_ACTIONS = ['similar', 'reprints', 'link', 'copy', 'iiif'] as const;
 export type CardAction = (typeof CARD_ACTIONS)[number];
 
+/** The card's parts that every list of cards passes on to the page. */
+const CARD_PARTS = ['card', 'open', 'thumbnail', 'region', 'label', 'manifest-label', 'canvas-label', 'relevance', 'score', 'date', 'attribution', 'rights', 'actions', 'item-link', 'copy-link', 'iiif-link'];
+
+/** The `exportparts` of a list of cards: the parts every card has, and those of the controls this list turns on. */
+export const cardExportParts = (...controls: string[]): string => [...CARD_PARTS, ...controls].join(', ');
+
 /**
  * One hit as a card a patron understands: a thumbnail (the matched region outlined when the hit
  * has one), its label, manifest label, date, rights and attribution, how good a match it is in

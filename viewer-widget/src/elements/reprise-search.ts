@@ -7,7 +7,7 @@ import { DEFAULT_MIN_SCORE, type QueryKind } from '../api/relevance.ts';
 import type { AnyHit, FacetField, FacetNames, Facets, Filters, Hit, Item, OwnImage, Problem, RegionQuery, SearchPage, SearchQuery } from '../api/types.ts';
 import { facetName } from '../i18n/facet-names.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
-import type { Mark } from './reprise-hit.ts';
+import { cardExportParts, type Mark } from './reprise-hit.ts';
 import { RepriseImageQuery, type ImageQueryMode } from './reprise-image-query.ts';
 import { resultStyles } from './shared-styles.ts';
 import { readUrlState, urlOf, writeUrlState } from './url-state.ts';
@@ -728,7 +728,7 @@ export class RepriseSearch extends LitElement {
               (hit) => html`<li>
                 <reprise-hit
                   part="hit"
-                  exportparts="card, open, thumbnail, region, label, manifest-label, canvas-label, relevance, score, date, attribution, rights, mark-positive, mark-negative, actions, find-similar, find-reprints, item-link, copy-link, iiif-link, compare"
+                  exportparts=${cardExportParts('mark-positive', 'mark-negative', 'find-similar', 'find-reprints', 'compare')}
                   .hit=${hit}
                   lang=${this.language}
                   .href=${fillHref(this.hitHref, hit)}

@@ -6,6 +6,7 @@ import { logProblem, problemForPatrons } from '../api/problem-words.ts';
 import type { AnyHit, Printing, Problem, RegionQuery, ReprintsPage, SearchPage } from '../api/types.ts';
 import { pageLanguage, t, type Strings } from '../i18n/strings.ts';
 import { resultStyles } from './shared-styles.ts';
+import { cardExportParts } from './reprise-hit.ts';
 
 /** The whole canvas, as a Media Fragment box the API reads. */
 export const WHOLE_CANVAS = 'percent:0,0,100,100';
@@ -281,7 +282,7 @@ export class RepriseSimilar extends LitElement {
         (hit) => html`<li>
           <reprise-hit
             part="hit"
-            exportparts="card, open, thumbnail, region, label, manifest-label, canvas-label, relevance, score, date, attribution, rights, compare, actions, item-link, copy-link, iiif-link"
+            exportparts=${cardExportParts('compare')}
             .hit=${hit}
             lang=${this.language}
             .href=${fillHref(this.hitHref, hit)}
@@ -348,7 +349,7 @@ export class RepriseSimilar extends LitElement {
               return html`<li>
                 <reprise-hit
                   part="hit"
-                  exportparts="card, open, thumbnail, region, label, manifest-label, canvas-label, relevance, score, date, attribution, rights, actions, item-link, copy-link, iiif-link"
+                  exportparts=${cardExportParts()}
                   .hit=${printing}
                   lang=${this.language}
                   .href=${fillHref(this.hitHref, printing)}
