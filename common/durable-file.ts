@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -43,5 +43,17 @@ export function syncFolder(file: string): void {
     }
   } catch {
     // Some platforms cannot fsync a directory; the renames are then as durable as the OS makes them.
+  }
+}
+
+/**
+ * The JSON sidecar that vouches for a derived file (an index, a copy of the vectors), or why it
+ * cannot: its caller checks what it says and rebuilds the file when it does not vouch for it.
+ */
+export function readSidecar<T>(sidecarFile: string): { sidecar: T } | { reason: string } {
+  try {
+    return { sidecar: JSON.parse(readFileSync(sidecarFile, 'utf8')) as T };
+  } catch (err) {
+    return { reason: `its sidecar is missing or unreadable (${(err as Error).message})` };
   }
 }

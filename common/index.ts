@@ -5,7 +5,7 @@ export { LruCache } from './lru-cache.ts';
 export { startWorker } from './worker-thread.ts';
 export { PACKAGE_ROOT } from './package-root.ts';
 export { acquireLock, LockHeldError, type LockHeld } from './lock.ts';
-export { fileCrc32, syncFolder, writeDurably } from './durable-file.ts';
+export { fileCrc32, readSidecar, syncFolder, writeDurably } from './durable-file.ts';
 export {
   decodeImage,
   openImage,

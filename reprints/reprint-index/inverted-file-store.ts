@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { syncFolder, writeDurably } from '../../common/index.ts';
+import { readSidecar, syncFolder, writeDurably } from '../../common/index.ts';
 import { InvertedFile } from './inverted-file.ts';
 
 /**
@@ -42,12 +42,9 @@ export function saveInvertedFile(file: string, inverted: InvertedFile, stamp: In
 /** The saved inverted file, when its sidecar vouches for it and it reflects exactly this stamp; otherwise why not. */
 export function loadInvertedFile(file: string, expected: InvertedFileStamp): { inverted: InvertedFile } | { reason: string } {
   if (!existsSync(file)) return { reason: 'no saved inverted file' };
-  let sidecar: Sidecar;
-  try {
-    sidecar = JSON.parse(readFileSync(sidecarOf(file), 'utf8')) as Sidecar;
-  } catch (err) {
-    return { reason: `its sidecar is missing or unreadable (${(err as Error).message})` };
-  }
+  const read = readSidecar<Sidecar>(sidecarOf(file));
+  if ('reason' in read) return read;
+  const { sidecar } = read;
   if (sidecar.format !== FORMAT) return { reason: `unknown format ${String(sidecar.format)}` };
   if (sidecar.indexId !== expected.indexId) return { reason: 'it belongs to another index' };
   if (sidecar.vocabularyId !== expected.vocabularyId) return { reason: 'it was made with another vocabulary' };

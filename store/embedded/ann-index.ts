@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Index as UsearchIndex, ScalarKind as UsearchScalarKind } from 'usearch';
 import { usearch } from './usearch.ts';
 
 const { Index, MetricKind, ScalarKind } = usearch;
 type Index = UsearchIndex;
-import { fileCrc32, syncFolder, writeDurably } from '../../common/index.ts';
+import { fileCrc32, readSidecar, syncFolder, writeDurably } from '../../common/index.ts';
 
 export type Quantization = 'f32' | 'f16' | 'i8';
 
@@ -86,12 +86,9 @@ export class AnnIndex {
    */
   static load(file: string, settings: AnnSettings, storeId: string, how: 'load' | 'view' = 'load'): { index: AnnIndex; generation: number } | { reason: string } {
     if (!existsSync(file)) return { reason: 'no index file' };
-    let sidecar: Sidecar;
-    try {
-      sidecar = JSON.parse(readFileSync(sidecarPath(file), 'utf8')) as Sidecar;
-    } catch (err) {
-      return { reason: `its sidecar is missing or unreadable (${(err as Error).message})` };
-    }
+    const read = readSidecar<Sidecar>(sidecarPath(file));
+    if ('reason' in read) return read;
+    const { sidecar } = read;
     if (sidecar.format !== FORMAT) return { reason: `unknown sidecar format ${String(sidecar.format)}` };
     if (sidecar.storeId !== storeId) return { reason: 'it belongs to another store' };
     if (sidecar.dimensions !== settings.dimensions || sidecar.quantization !== settings.quantization || sidecar.connectivity !== settings.connectivity) {

@@ -1,8 +1,7 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { syncFolder, writeDurably } from '../../common/index.ts';
+import { readSidecar, RepriseError, syncFolder, writeDurably } from '../../common/index.ts';
 import { KERNEL_STEP, scanKernel, type RowKernel } from './scan-kernels.ts';
-import { RepriseError } from '../../common/index.ts';
 
 /**
  * Every vector of the store once more, as int8 rows side by side in WebAssembly memory, for
@@ -437,12 +436,9 @@ export class VectorSlab {
   /** Loads a saved slab that its sidecar vouches for, made for this store; otherwise says why not. */
   static load(file: string, dimensions: number, storeId: string): { slab: VectorSlab; generation: number; arranged: boolean } | { reason: string } {
     if (!existsSync(file)) return { reason: 'no slab file' };
-    let sidecar: SlabSidecar;
-    try {
-      sidecar = JSON.parse(readFileSync(slabSidecar(file), 'utf8')) as SlabSidecar;
-    } catch (err) {
-      return { reason: `its sidecar is missing or unreadable (${(err as Error).message})` };
-    }
+    const read = readSidecar<SlabSidecar>(slabSidecar(file));
+    if ('reason' in read) return read;
+    const { sidecar } = read;
     if (sidecar.format !== FORMAT) return { reason: `unknown slab format ${String(sidecar.format)}` };
     if (sidecar.storeId !== storeId) return { reason: 'it belongs to another store' };
     if (sidecar.dimensions !== dimensions) return { reason: `it holds ${sidecar.dimensions}-dimensional vectors, not ${dimensions}` };
