@@ -156,13 +156,13 @@ describe('viewer widget elements (reprise serve + Chromium)', function () {
       assert.equal(results.length, 1);
       assert.equal((results[0]!.detail.query as { q: string }).q, 'a horse');
       assert.equal(results[0]!.detail.total, items.length);
+      await screenshot(page, 'element-search');
       // A page styles the cards' parts through the list: the parts every card has, and this list's own controls.
       await page.addStyleTag({ content: 'reprise-search::part(copy-link), reprise-search::part(find-similar) { outline: 3px solid rgb(1, 2, 3); }' });
       const card = page.locator('reprise-search reprise-hit').first();
       for (const part of ['copy-link', 'find-similar']) {
         assert.equal(await card.locator(`[part~=${part}]`).first().evaluate((el) => getComputedStyle(el).outlineColor), 'rgb(1, 2, 3)', `::part(${part}) reaches the card`);
       }
-      await screenshot(page, 'element-search');
     });
 
     it('searches again when limit, filters or lang change', async () => {
@@ -325,10 +325,10 @@ describe('viewer widget elements (reprise serve + Chromium)', function () {
       assert.equal(await text(page.locator('reprise-similar section.reprints [part=relevance]')), 'Same photograph');
       assert.ok(!(await idsIn(page.locator('reprise-similar section.similar reprise-hit'))).includes(kids.id), 'not similar to itself');
       assert.equal((await recordedEvents(page)).filter((e) => e.type === 'reprise-error').length, 0);
+      await screenshot(page, 'element-similar');
       await page.addStyleTag({ content: 'reprise-similar::part(item-link) { outline: 3px solid rgb(1, 2, 3); }' });
       const link = page.locator('reprise-similar section.similar reprise-hit').first().locator('[part~=item-link]').first();
       assert.equal(await link.evaluate((el) => getComputedStyle(el).outlineColor), 'rgb(1, 2, 3)', '::part(item-link) reaches the card');
-      await screenshot(page, 'element-similar');
     });
 
     it('searches by canvas and leaves the canvas itself out; a box asks again; sections shows one section only', async () => {
