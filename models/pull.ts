@@ -7,7 +7,6 @@ import { isPinned, variantsOf, type ModelVariant, type RegistryEntry } from './r
 import {
   acquireLock,
   createHttpClient,
-  HttpError,
   HttpStatusError,
   LockHeldError,
   NetworkError,
@@ -171,6 +170,8 @@ export async function pullModel(entry: RegistryEntry, opts: PullOptions): Promis
 const DEFAULT_RETRIES = 4;
 /** The hub's listings page long folders: a page this large is not a listing. */
 const MAX_LISTING_BYTES = 32 * 1024 * 1024;
+/** The longest Retry-After of a hub that a pull waits for; a longer one fails the pull, which says so. */
+const MAX_RETRY_WAIT_MS = 120_000;
 
 /** Reprise's one HTTP client (common/http), set for a hub and the CDN it sends downloads to. */
 function hubClient(opts: PullOptions): HttpClient {
@@ -189,7 +190,7 @@ function hubClient(opts: PullOptions): HttpClient {
     retries: opts.retries ?? DEFAULT_RETRIES,
     retryBaseDelayMs: opts.retryBaseDelayMs ?? 1000,
     // A hub's Retry-After is obeyed up to two minutes; asking for longer fails the pull, which can be run again.
-    retryMaxDelayMs: 120_000,
+    retryMaxDelayMs: MAX_RETRY_WAIT_MS,
     maxRedirects: 10,
     maxJsonBytes: MAX_LISTING_BYTES,
     maxImageBytes: MAX_LISTING_BYTES,
@@ -534,7 +535,7 @@ function hubRefusal(ctx: Ctx, err: HttpStatusError, what: string): ModelPullErro
     );
   }
   if (!err.retryable) return new ModelPullError(`the hub answered ${status} for ${what} of ${ctx.entry.repo}`, 'http', what);
-  const wait = err.retryAfterMs !== undefined && err.retryAfterMs > 120_000 ? `asks to wait ${Math.ceil(err.retryAfterMs / 1000)} s` : `tried ${ctx.retries + 1} times`;
+  const wait = err.retryAfterMs !== undefined && err.retryAfterMs > MAX_RETRY_WAIT_MS ? `asks to wait ${Math.ceil(err.retryAfterMs / 1000)} s` : `tried ${ctx.retries + 1} times`;
   return new ModelPullError(`the hub answered ${status} for ${what} (${wait}); run the pull again later`, 'http', what);
 }
 
@@ -571,7 +572,6 @@ function asPullError(ctx: Ctx, err: unknown): ModelPullError {
     );
   }
   if (err instanceof HttpStatusError) return hubRefusal(ctx, err, err.url);
-  if (err instanceof HttpError) return new ModelPullError(`pull of ${ctx.entry.name} failed: ${err.message}`, 'http');
   return new ModelPullError(`pull of ${ctx.entry.name} failed: ${(err as Error)?.message ?? String(err)}`, 'http');
 }
 

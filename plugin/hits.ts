@@ -25,7 +25,7 @@ const labelValue = (lv: LabelValue | undefined) => {
   return value === undefined ? undefined : { label: displayText(lv?.label) ?? '', value };
 };
 
-const roundBox = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), w: Math.round(b.w), h: Math.round(b.h) });
+export const roundBox = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), w: Math.round(b.w), h: Math.round(b.h) });
 
 // The shapes are the API's contract (response-schemas.ts): building one that lacks a field is a type error here.
 export type { ShapedItem, ShapedHit, ShapedItemDetails } from './response-schemas.ts';
@@ -63,10 +63,13 @@ export function regionFields(item: ItemFields, matched?: Box): { region?: Box; t
   const region = roundBox(box);
   return omitUndefined({
     region,
-    target: `${item.canvasId}#xywh=${region.x},${region.y},${region.w},${region.h}`,
+    target: regionTarget(item.canvasId, region),
     regionLabel: regionLabel(own),
   });
 }
+
+/** What a viewer opens for a box of a canvas: `canvas#xywh=x,y,w,h` (the box in whole pixels). */
+export const regionTarget = (canvasId: string, box: Box): string => `${canvasId}#xywh=${box.x},${box.y},${box.w},${box.h}`;
 
 export function shapeHit(hit: SearchHit): ShapedHit {
   const region = regionFields(hit.item, hit.region);

@@ -17,9 +17,9 @@ import {
   type ReprintItem,
   type ReprintService,
 } from '../reprints/index.ts';
-import type { Box, ItemFields } from '../store/index.ts';
+import type { ItemFields } from '../store/index.ts';
 import { canvasBox, type StoreCall } from './canvas-lookup.ts';
-import { regionFields, shapeItem } from './hits.ts';
+import { regionFields, regionTarget, roundBox, shapeItem } from './hits.ts';
 import { notFound, Problem } from './problems.ts';
 import type { QueryImages } from './query-image.ts';
 import type { ReprintGroupsPageBody, ReprintMemberBody, ReprintPageBody, ReprintPrintingsPageBody } from './response-schemas.ts';
@@ -39,8 +39,6 @@ export type ReprintPage = ReprintPageBody;
 export const MAX_GROUP_MEMBERS = 100;
 export const MAX_GROUP_PAIRS = 500;
 
-const roundBox = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), w: Math.round(b.w), h: Math.round(b.h) });
-
 /**
  * What a region item (an annotated part of a canvas) adds to a reprint hit or printing: the target
  * a viewer opens, `canvas#xywh=` of its box, and its annotation's words; from the store, else from
@@ -52,7 +50,7 @@ function regionItemFields(stored: ItemFields | undefined, kept?: ReprintItem): {
     return { ...(target ? { target } : {}), ...(regionLabel ? { regionLabel } : {}) };
   }
   const box = kept?.region && roundBox(kept.region.box);
-  return box && kept.canvasId ? { target: `${kept.canvasId}#xywh=${box.x},${box.y},${box.w},${box.h}` } : {};
+  return box && kept.canvasId ? { target: regionTarget(kept.canvasId, box) } : {};
 }
 
 /**

@@ -149,13 +149,12 @@ export class ReprintService {
     return this.searchViews(views, { ...options, excludeId: id }, space);
   }
 
-  /** The item a document stands for (its own, or the item it is part of) and that item's documents. */
-  private family(doc: number): { root: number; docs: Set<number> } | undefined {
+  /** The first document of the item a document stands for (its own, or the item it is part of): the pair's side. */
+  private family(doc: number): { root: number } | undefined {
     const image = this.index.imageByDoc(doc);
     if (!image) return undefined;
-    const id = image.item.partOf ?? image.id;
-    const docs = this.index.docsOf(id);
-    return docs.length ? { root: docs[0]!, docs: new Set(docs) } : undefined;
+    const docs = this.index.docsOf(image.item.partOf ?? image.id);
+    return docs.length ? { root: docs[0]! } : undefined;
   }
 
   /**
